@@ -1,0 +1,57 @@
+//! `canary`: a run that does nothing but prove the whole path works - the schedule fires, ECS
+//! starts the task, the database answers, the logs arrive, history records it. Scheduled hourly,
+//! its missed-success alarm tells when scheduling itself broke. `--fail` tests the failure
+//! notification; `--hold` keeps the lock a while (to see overlap protection and stops at work).
+
+use std::time::Duration;
+
+use anyhow::bail;
+use clap::Args;
+
+use super::{Batch, bind};
+use crate::db::SchemaNeed;
+use crate::on_pool;
+use crate::runtime::RunContext;
+
+#[derive(Debug, Args)]
+pub struct Options {
+    /// Hold the batch's lock this long before finishing (e.g. 30s); stops early when asked to.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    hold: Duration,
+    /// End the run as failed, to check that a failure reaches the people on call.
+    #[arg(long)]
+    fail: bool,
+}
+
+pub const BATCH: Batch = Batch {
+    name: "canary",
+    about: "Proves that schedule, task, database, logs and history work; changes nothing",
+    long_about: "Proves that the path every batch depends on works: the schedule fires, the task \
+starts, the database answers, the log lines arrive and the run is recorded in history. It changes \
+no data. Schedule it hourly so that its missed-success alarm tells when scheduling broke; run it \
+with --fail to check that a failure reaches the people on call.",
+    exclusive: true,
+    time_limit: Duration::from_secs(5 * 60),
+    schema: SchemaNeed::Current,
+    options: <Options as Args>::augment_args,
+    prepare: |matches| bind(matches, run),
+};
+
+async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
+    let answer: i64 = on_pool!(&ctx.db, |pool| sqlx::query_scalar("SELECT 1").fetch_one(pool).await)?;
+    ctx.counts.add("database_checks", answer);
+    if !options.hold.is_zero() {
+        tracing::info!(hold = %humantime::format_duration(options.hold), "holding the lock");
+        tokio::select! {
+            _ = tokio::time::sleep(options.hold) => {}
+            _ = ctx.stop.requested() => {
+                tracing::info!("stop requested: releasing the lock early");
+                return Ok(());
+            }
+        }
+    }
+    if options.fail {
+        bail!("failing on purpose (--fail): this run checks that failures are reported");
+    }
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! The registry: every batch the image can run. An ECS task definition's `command` names one.
+//!
+//! Adding a batch = one module here + one line in `REGISTRY` + one block in the Terraform catalog.
+
+pub mod canary;
+pub mod history_prune;
+pub mod migrate;
+
+use std::future::Future;
+use std::time::Duration;
+
+use clap::{ArgMatches, FromArgMatches};
+
+use crate::db::SchemaNeed;
+use crate::runtime::{RunContext, RunFuture, RunSpec};
+
+/// A batch's work, bound to its parsed options, waiting for its run context.
+pub type Work = Box<dyn FnOnce(RunContext) -> RunFuture + Send>;
+
+/// One batch: what `batch list` shows, what the runtime enforces, and how to run it.
+pub struct Batch {
+    /// The subcommand, and the `command` of its ECS task definition.
+    pub name: &'static str,
+    /// One line for `batch list` and the catalog.
+    pub about: &'static str,
+    /// What `batch <name> --help` explains.
+    pub long_about: &'static str,
+    /// At most one run at a time; a run that finds another holding the lock is skipped.
+    pub exclusive: bool,
+    /// Default time limit; `--max-runtime` or `BATCH_MAX_RUNTIME` override it.
+    pub time_limit: Duration,
+    pub schema: SchemaNeed,
+    /// Adds the batch's own options (a `clap::Args` type's `augment_args`).
+    pub options: fn(clap::Command) -> clap::Command,
+    /// Parses the options and binds them to the batch's `run`.
+    pub prepare: fn(&ArgMatches) -> Result<Work, clap::Error>,
+}
+
+/// Every batch, in the order `batch list` shows them.
+pub const REGISTRY: &[Batch] = &[canary::BATCH, history_prune::BATCH, migrate::BATCH];
+
+pub fn find(name: &str) -> Option<&'static Batch> {
+    REGISTRY.iter().find(|batch| batch.name == name)
+}
+
+impl Batch {
+    pub fn spec(&self) -> RunSpec {
+        RunSpec {
+            batch: self.name,
+            exclusive: self.exclusive,
+            time_limit: self.time_limit,
+            schema: self.schema,
+        }
+    }
+}
+
+/// Parses a batch's options into `A` and binds them to its `run`; used by every `prepare`.
+pub fn bind<A, F, Fut>(matches: &ArgMatches, run: F) -> Result<Work, clap::Error>
+where
+    A: FromArgMatches + Send + 'static,
+    F: FnOnce(RunContext, A) -> Fut + Send + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let options = A::from_arg_matches(matches)?;
+    Ok(Box::new(move |context| Box::pin(run(context, options))))
+}

@@ -1,0 +1,148 @@
+//! `batch history`: the time line of runs, newest first.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
+use crate::config::{self, Config, LogConfig};
+use crate::db::{Db, SchemaNeed};
+use crate::runtime::history::{self, HistoryQuery, RunRecord, ShownStatus};
+use crate::runtime::status::exit_code;
+use crate::telemetry::{self, LogTarget};
+
+pub fn command() -> Command {
+    Command::new("history")
+        .about("Shows the time line of runs, newest first")
+        .long_about(
+            "Shows recorded runs, newest first. A run still `running` past its time limit \
+(plus the stop grace) is shown as `stale`: its process was killed (SIGKILL, out of memory, lost \
+task) before it could record how it ended.",
+        )
+        .arg(Arg::new("batch").long("batch").value_name("NAME").help("Only runs of this batch"))
+        .arg(
+            Arg::new("since")
+                .long("since")
+                .value_name("WHEN")
+                .value_parser(parse_since)
+                .help("Only runs started since: 2026-11-20, 2026-11-20T09:00:00+09:00, or an age such as 24h or 7d"),
+        )
+        .arg(
+            Arg::new("status")
+                .long("status")
+                .value_name("STATUS")
+                .value_parser(|s: &str| s.parse::<ShownStatus>())
+                .help("running, succeeded, failed, timed_out, interrupted, skipped or stale"),
+        )
+        .arg(
+            Arg::new("limit")
+                .long("limit")
+                .value_name("N")
+                .default_value("50")
+                .value_parser(clap::value_parser!(u32).range(1..=10_000))
+                .help("At most this many runs"),
+        )
+        .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("One JSON array"))
+}
+
+fn parse_since(raw: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(time) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(time.with_timezone(&Utc));
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        return Ok(date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    let age = config::parse_duration(raw)
+        .map_err(|_| "expected a date (2026-11-20), an RFC 3339 time, or an age such as 24h".to_string())?;
+    Ok(Utc::now() - chrono::Duration::from_std(age).map_err(|e| e.to_string())?)
+}
+
+pub fn print(matches: &ArgMatches) -> u8 {
+    let vars = config::process_env();
+    let (log_config, _) = LogConfig::from_vars(&vars);
+    telemetry::init(&log_config, LogTarget::Stderr, &[]);
+    let config = match Config::from_vars(&vars) {
+        Ok(config) => config,
+        Err(problems) => {
+            for (variable, problem) in problems.iter() {
+                eprintln!("error: {variable}: {problem}");
+            }
+            return exit_code::USAGE;
+        }
+    };
+    let query = HistoryQuery {
+        batch: matches.get_one::<String>("batch").cloned(),
+        since: matches.get_one::<DateTime<Utc>>("since").copied(),
+        status: matches.get_one::<ShownStatus>("status").copied(),
+        limit: *matches.get_one::<u32>("limit").expect("has a default"),
+    };
+    let json = matches.get_flag("json");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime starts");
+    let now = Utc::now();
+    let result = runtime.block_on(async {
+        let db = Db::open(&config.database, "batchbox/history").await?;
+        db.ensure(SchemaNeed::Current).await?;
+        let runs = history::list(&db, &query, now).await;
+        db.close().await;
+        runs
+    });
+    match result {
+        Ok(runs) if json => {
+            let views: Vec<_> = runs.iter().map(|run| run.to_view(now)).collect();
+            println!("{}", serde_json::to_string_pretty(&views).expect("plain data serializes"));
+            exit_code::SUCCESS
+        }
+        Ok(runs) => {
+            print_table(&runs, now);
+            exit_code::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            exit_code::FAILURE
+        }
+    }
+}
+
+fn print_table(runs: &[RunRecord], now: DateTime<Utc>) {
+    if runs.is_empty() {
+        eprintln!("no runs match");
+        return;
+    }
+    println!(
+        "{:<19}  {:<18}  {:<11}  {:>4}  {:>9}  {:<36}  DETAILS",
+        "STARTED (UTC)", "BATCH", "STATUS", "EXIT", "DURATION", "RUN ID"
+    );
+    for run in runs {
+        let exit = run.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+        let duration = run
+            .duration_ms()
+            .map(|ms| format!("{:.1}s", ms as f64 / 1000.0))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:<19}  {:<18}  {:<11}  {:>4}  {:>9}  {:<36}  {}",
+            run.started_at.format("%Y-%m-%d %H:%M:%S"),
+            run.batch,
+            run.shown_status(now).as_str(),
+            exit,
+            duration,
+            run.run_id,
+            details(run)
+        );
+    }
+}
+
+/// Counts, then the error's first line: what on-call reads first.
+fn details(run: &RunRecord) -> String {
+    let mut parts: Vec<String> = run
+        .counts
+        .iter()
+        .flat_map(|counts| counts.0.iter().map(|(k, v)| format!("{k}={v}")))
+        .collect();
+    if let Some(error) = &run.error {
+        let first_line = error.lines().next().unwrap_or_default();
+        let short: String = first_line.chars().take(120).collect();
+        parts.push(format!("error: {short}"));
+    }
+    parts.join(" ")
+}

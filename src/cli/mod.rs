@@ -1,0 +1,107 @@
+//! The `batch` command line: `batch <batch> [options]` runs a batch; `list` and `history` read.
+
+mod history;
+mod list;
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use clap::error::ErrorKind;
+use clap::{Arg, ArgMatches, Command};
+
+use crate::batches::{self, REGISTRY};
+use crate::config;
+use crate::runtime::{self, status::exit_code};
+
+const ABOUT: &str = "Runs one scheduled batch of the company, or tells about them";
+const LONG_ABOUT: &str = "Runs one scheduled batch of the company: `batch <batch> [options]`. \
+On ECS the task definition's command names the batch, e.g. [\"history-prune\"].\n\n\
+Configuration comes from environment variables (see docs/configuration.md); logs are JSON lines \
+on stdout (LOG_FORMAT=pretty for a terminal). Exit codes: 0 succeeded or skipped, 1 failed, \
+2 usage or configuration error, 124 timed out, 143 interrupted.";
+
+/// The whole program: parse, run, return the exit code.
+pub fn main(args: Vec<OsString>) -> u8 {
+    let matches = match command().try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(e) => return usage_error(e),
+    };
+    let Some((name, sub)) = matches.subcommand() else {
+        return usage_error(command().error(ErrorKind::MissingSubcommand, "name a batch or command"));
+    };
+    match name {
+        "list" => list::print(sub.get_flag("json")),
+        "history" => history::print(sub),
+        _ => run_batch(name, sub),
+    }
+}
+
+fn command() -> Command {
+    let mut command = Command::new("batch")
+        .about(ABOUT)
+        .long_about(LONG_ABOUT)
+        .version(env!("CARGO_PKG_VERSION"))
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(list::command())
+        .subcommand(history::command());
+    for batch in REGISTRY {
+        let sub = Command::new(batch.name)
+            .about(batch.about)
+            .long_about(batch.long_about)
+            .after_help(format!(
+                "Exclusive: {} · default time limit: {}",
+                if batch.exclusive { "yes (one run at a time; a second run is skipped)" } else { "no (many runs may work at once)" },
+                humantime::format_duration(batch.time_limit),
+            ))
+            .arg(max_runtime_arg());
+        command = command.subcommand((batch.options)(sub));
+    }
+    command
+}
+
+/// Every batch accepts `--max-runtime`, which overrides its default time limit.
+fn max_runtime_arg() -> Arg {
+    Arg::new("max-runtime")
+        .long("max-runtime")
+        .value_name("DURATION")
+        .help("Stop the run after this long (e.g. 30m); overrides BATCH_MAX_RUNTIME and the default")
+        .value_parser(config::parse_duration)
+}
+
+fn run_batch(name: &str, matches: &ArgMatches) -> u8 {
+    let Some(batch) = batches::find(name) else {
+        return unknown_batch(name);
+    };
+    let work = match (batch.prepare)(matches) {
+        Ok(work) => work,
+        Err(e) => return usage_error(e),
+    };
+    let max_runtime = matches.get_one::<Duration>("max-runtime").copied();
+    let arguments = std::env::args().skip(1).collect();
+    runtime::launch(batch.spec(), arguments, max_runtime, work)
+}
+
+fn usage_error(error: clap::Error) -> u8 {
+    if error.kind() == ErrorKind::InvalidSubcommand {
+        let name = error
+            .get(clap::error::ContextKind::InvalidSubcommand)
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        return unknown_batch(&name);
+    }
+    let _ = error.print();
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => exit_code::SUCCESS,
+        _ => exit_code::USAGE,
+    }
+}
+
+fn unknown_batch(name: &str) -> u8 {
+    eprintln!("error: unknown batch `{name}`\n\nKnown batches:");
+    for batch in REGISTRY {
+        eprintln!("  {:<18} {}", batch.name, batch.about);
+    }
+    eprintln!("\nOther commands: list, history. Run `batch --help` for more.");
+    exit_code::USAGE
+}

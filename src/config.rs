@@ -1,0 +1,412 @@
+//! Configuration from environment variables, read with envy, typed and grouped by concern.
+//!
+//! envy stops at the first bad field, but an operator fixing a task definition wants every
+//! problem at once. So each group is first read into `Var<T>` fields that never fail (they keep
+//! the parse error), and `Problems` then turns the group into its typed form while collecting
+//! every missing or malformed variable by name. Values of secret variables are never echoed.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer};
+
+/// Everything a run reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub run: RunConfig,
+}
+
+/// `DATABASE_*`: where run history and batch data live.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// `DATABASE_URL`; `None` selects the embedded SQLite file under `data_dir`.
+    pub url: Option<Secret>,
+    /// `DATABASE_MAX_CONNECTIONS`: pool bound per task; dozens of tasks share one server.
+    pub max_connections: u32,
+    /// `DATABASE_ACQUIRE_TIMEOUT`: how long to wait for a connection before failing the run.
+    pub acquire_timeout: Duration,
+    /// `BATCH_DATA_DIR`: home of the embedded database when `DATABASE_URL` is unset.
+    pub data_dir: PathBuf,
+}
+
+/// `BATCH_*` and what ECS sets: how one run behaves.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// `BATCH_MAX_RUNTIME`: overrides the batch's default time limit (`--max-runtime` wins).
+    pub max_runtime: Option<Duration>,
+    /// `BATCH_STOP_GRACE`: time a batch gets to release what it holds after a stop request.
+    pub stop_grace: Duration,
+    /// `BATCH_SCHEDULED_TIME`: the schedule event time this run serves (set by the EventBridge target).
+    pub scheduled_time: Option<DateTime<Utc>>,
+    /// `ECS_CONTAINER_METADATA_URI_V4`: set by ECS; used to record the task ARN.
+    pub ecs_metadata_uri: Option<String>,
+}
+
+/// `LOG_FORMAT` and `RUST_LOG`, read before anything else so that even configuration errors are
+/// logged in the format the operator asked for.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "json" => Ok(Self::Json),
+            "pretty" => Ok(Self::Pretty),
+            _ => Err("expected `json` or `pretty`".into()),
+        }
+    }
+}
+
+/// The largest pool a task may ask for; more would defeat the point of bounding it.
+const MAX_POOL: u32 = 64;
+/// ECS waits 30 s after SIGTERM before SIGKILL; the grace plus recording the run must fit in 25 s.
+const MAX_STOP_GRACE: Duration = Duration::from_secs(20);
+
+/// Every problem found in the environment, by variable name.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Problems(BTreeMap<String, String>);
+
+impl Problems {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+    pub fn variables(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+    pub fn extend(&mut self, other: Problems) {
+        self.0.extend(other.0);
+    }
+    fn add(&mut self, variable: &str, problem: String) {
+        self.0.insert(variable.to_owned(), problem);
+    }
+    fn optional<T>(&mut self, variable: &str, var: Var<T>) -> Option<T> {
+        match var {
+            Var::Unset => None,
+            Var::Set(value) => Some(value),
+            Var::Invalid(problem) => {
+                self.add(variable, problem);
+                None
+            }
+        }
+    }
+    fn or_default<T>(&mut self, variable: &str, var: Var<T>, default: T) -> T {
+        self.optional(variable, var).unwrap_or(default)
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (variable, problem)) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{variable}: {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One environment variable as envy saw it. Deserializing never fails, so envy reads the whole
+/// group and the problems are collected afterwards.
+#[derive(Debug, Default)]
+enum Var<T> {
+    #[default]
+    Unset,
+    Set(T),
+    Invalid(String),
+}
+
+/// A value type read from one variable; `SECRET` values never appear in messages.
+trait Setting: Sized {
+    const SECRET: bool = false;
+    fn parse(raw: &str) -> Result<Self, String>;
+}
+
+impl<'de, T: Setting> Deserialize<'de> for Var<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        if raw.trim().is_empty() {
+            return Ok(Var::Invalid("is set but empty".into()));
+        }
+        Ok(match T::parse(raw.trim()) {
+            Ok(value) => Var::Set(value),
+            Err(why) if T::SECRET => Var::Invalid(format!("{why} (value hidden)")),
+            Err(why) => Var::Invalid(format!("{why}, got `{raw}`")),
+        })
+    }
+}
+
+/// A secret string (the database URL carries a password). Debug and Display never show it.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// A database URL: only the schemes batchbox can talk to.
+impl Setting for Secret {
+    const SECRET: bool = true;
+    fn parse(raw: &str) -> Result<Self, String> {
+        let known = ["postgres://", "postgresql://", "sqlite:"];
+        if known.iter().any(|scheme| raw.starts_with(scheme)) {
+            Ok(Secret(raw.to_owned()))
+        } else {
+            Err("expected a URL starting with postgres://, postgresql:// or sqlite:".into())
+        }
+    }
+}
+
+/// A pool size between 1 and `MAX_POOL`.
+#[derive(Debug, Clone, Copy)]
+struct PoolSize(u32);
+
+impl Setting for PoolSize {
+    fn parse(raw: &str) -> Result<Self, String> {
+        match raw.parse::<u32>() {
+            Ok(n) if (1..=MAX_POOL).contains(&n) => Ok(PoolSize(n)),
+            _ => Err(format!("expected a whole number from 1 to {MAX_POOL}")),
+        }
+    }
+}
+
+impl Setting for Duration {
+    fn parse(raw: &str) -> Result<Self, String> {
+        parse_duration(raw)
+    }
+}
+
+impl Setting for LogFormat {
+    fn parse(raw: &str) -> Result<Self, String> {
+        raw.parse()
+    }
+}
+
+impl Setting for String {
+    fn parse(raw: &str) -> Result<Self, String> {
+        Ok(raw.to_owned())
+    }
+}
+
+impl Setting for PathBuf {
+    fn parse(raw: &str) -> Result<Self, String> {
+        Ok(PathBuf::from(raw))
+    }
+}
+
+impl Setting for DateTime<Utc> {
+    fn parse(raw: &str) -> Result<Self, String> {
+        DateTime::parse_from_rfc3339(raw)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| "expected an RFC 3339 time such as 2026-11-21T00:10:00Z".into())
+    }
+}
+
+/// Parses a positive duration such as `90s`, `15m` or `2h 30m` (the syntax of `--max-runtime`).
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(raw) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err("expected a positive duration such as 90s, 15m or 2h".into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct DatabaseVars {
+    #[serde(default)]
+    url: Var<Secret>,
+    #[serde(default)]
+    max_connections: Var<PoolSize>,
+    #[serde(default)]
+    acquire_timeout: Var<Duration>,
+}
+
+#[derive(Deserialize)]
+struct BatchVars {
+    #[serde(default)]
+    max_runtime: Var<Duration>,
+    #[serde(default)]
+    stop_grace: Var<Duration>,
+    #[serde(default)]
+    scheduled_time: Var<DateTime<Utc>>,
+    #[serde(default)]
+    data_dir: Var<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct EcsVars {
+    #[serde(default)]
+    container_metadata_uri_v4: Var<String>,
+}
+
+#[derive(Deserialize)]
+struct LogVars {
+    #[serde(default, rename = "log_format")]
+    format: Var<LogFormat>,
+    #[serde(default, rename = "rust_log")]
+    filter: Var<String>,
+}
+
+/// Reads one group; envy itself can only fail on a non-UTF-8 environment, which is reported too.
+fn read<T: for<'de> Deserialize<'de>>(
+    prefix: &str,
+    vars: &[(String, String)],
+    problems: &mut Problems,
+) -> Option<T> {
+    let result = if prefix.is_empty() {
+        envy::from_iter(vars.iter().cloned())
+    } else {
+        envy::prefixed(prefix).from_iter(vars.iter().cloned())
+    };
+    result
+        .map_err(|e| problems.add(&format!("{prefix}*"), e.to_string()))
+        .ok()
+}
+
+/// The process environment as UTF-8 pairs; a variable that is not UTF-8 is skipped here and
+/// cannot be one of ours (all our names and values are ASCII or UTF-8).
+pub fn process_env() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
+impl LogConfig {
+    /// Never fails: a bad `LOG_FORMAT` falls back to JSON and is reported with the other problems.
+    pub fn from_vars(vars: &[(String, String)]) -> (LogConfig, Problems) {
+        let mut problems = Problems::default();
+        let raw: Option<LogVars> = read("", vars, &mut problems);
+        let (format, filter) = raw.map_or((Var::Unset, Var::Unset), |r| (r.format, r.filter));
+        let config = LogConfig {
+            format: problems.or_default("LOG_FORMAT", format, LogFormat::Json),
+            filter: problems.or_default("RUST_LOG", filter, "info".into()),
+        };
+        (config, problems)
+    }
+}
+
+impl Config {
+    /// Reads every group and reports every problem, or returns the typed configuration.
+    pub fn from_vars(vars: &[(String, String)]) -> Result<Config, Problems> {
+        let mut p = Problems::default();
+        let database: Option<DatabaseVars> = read("DATABASE_", vars, &mut p);
+        let batch: Option<BatchVars> = read("BATCH_", vars, &mut p);
+        let ecs: Option<EcsVars> = read("ECS_", vars, &mut p);
+        let (Some(database), Some(batch), Some(ecs)) = (database, batch, ecs) else {
+            return Err(p);
+        };
+
+        let stop_grace = p.or_default("BATCH_STOP_GRACE", batch.stop_grace, MAX_STOP_GRACE);
+        if stop_grace > MAX_STOP_GRACE {
+            p.add(
+                "BATCH_STOP_GRACE",
+                format!("must be at most {}s so the run ends before ECS kills it", MAX_STOP_GRACE.as_secs()),
+            );
+        }
+        let config = Config {
+            database: DatabaseConfig {
+                url: p.optional("DATABASE_URL", database.url),
+                max_connections: p
+                    .or_default("DATABASE_MAX_CONNECTIONS", database.max_connections, PoolSize(4))
+                    .0,
+                acquire_timeout: p.or_default(
+                    "DATABASE_ACQUIRE_TIMEOUT",
+                    database.acquire_timeout,
+                    Duration::from_secs(30),
+                ),
+                data_dir: p.or_default("BATCH_DATA_DIR", batch.data_dir, PathBuf::from("batchbox-data")),
+            },
+            run: RunConfig {
+                max_runtime: p.optional("BATCH_MAX_RUNTIME", batch.max_runtime),
+                stop_grace,
+                scheduled_time: p.optional("BATCH_SCHEDULED_TIME", batch.scheduled_time),
+                ecs_metadata_uri: p.optional(
+                    "ECS_CONTAINER_METADATA_URI_V4",
+                    ecs.container_metadata_uri_v4,
+                ),
+            },
+        };
+        if p.is_empty() { Ok(config) } else { Err(p) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn an_empty_environment_selects_the_embedded_defaults() {
+        let config = Config::from_vars(&[]).expect("defaults are valid");
+        assert!(config.database.url.is_none());
+        assert_eq!(config.database.max_connections, 4);
+        assert_eq!(config.run.stop_grace, Duration::from_secs(20));
+        assert_eq!(config.run.max_runtime, None);
+    }
+
+    #[test]
+    fn every_bad_variable_is_reported_by_name_at_once() {
+        let problems = Config::from_vars(&vars(&[
+            ("DATABASE_URL", "mysql://root:hunter2@db/x"),
+            ("DATABASE_MAX_CONNECTIONS", "lots"),
+            ("BATCH_MAX_RUNTIME", "soon"),
+            ("BATCH_STOP_GRACE", "1m"),
+            ("BATCH_SCHEDULED_TIME", "yesterday"),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            problems.variables(),
+            [
+                "BATCH_MAX_RUNTIME",
+                "BATCH_SCHEDULED_TIME",
+                "BATCH_STOP_GRACE",
+                "DATABASE_MAX_CONNECTIONS",
+                "DATABASE_URL"
+            ]
+        );
+        let text = problems.to_string();
+        assert!(!text.contains("hunter2"), "secret leaked: {text}");
+        assert!(text.contains("`lots`"), "non-secret values help the reader: {text}");
+    }
+
+    #[test]
+    fn an_empty_value_is_a_problem_not_a_default() {
+        let problems = Config::from_vars(&vars(&[("DATABASE_MAX_CONNECTIONS", " ")])).unwrap_err();
+        assert_eq!(problems.variables(), ["DATABASE_MAX_CONNECTIONS"]);
+    }
+
+    #[test]
+    fn a_bad_log_format_falls_back_to_json_and_is_reported() {
+        let (config, problems) = LogConfig::from_vars(&vars(&[("LOG_FORMAT", "xml")]));
+        assert_eq!(config.format, LogFormat::Json);
+        assert_eq!(problems.variables(), ["LOG_FORMAT"]);
+    }
+}

@@ -1,0 +1,199 @@
+//! The database: PostgreSQL in production, an embedded SQLite file when `DATABASE_URL` is unset.
+//!
+//! Both backends run the same SQL text (`$1` placeholders work on both) through `on_pool!`, which
+//! expands one query once per backend. Timestamps are always bound from Rust in UTC, never
+//! produced by SQL (`now()` differs per backend); on SQLite they are stored as RFC 3339 text,
+//! which orders correctly as text because every value comes through the same encoder.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use anyhow::{Context, bail};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{PgPool, SqlitePool};
+
+use crate::config::DatabaseConfig;
+
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// File name of the embedded database inside `BATCH_DATA_DIR`.
+const EMBEDDED_FILE: &str = "batchbox.sqlite3";
+
+/// A bounded pool on one of the two backends.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled once per backend.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Postgres($pool) => $body,
+            $crate::db::Db::Sqlite($pool) => $body,
+        }
+    };
+}
+
+/// What a batch needs of the schema before it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaNeed {
+    /// The schema must be current; a batch never migrates silently.
+    Current,
+    /// The batch applies the migrations itself (`migrate`).
+    Migrates,
+}
+
+impl Db {
+    /// Opens the pool. `application_name` shows on PostgreSQL's `pg_stat_activity`, so a DBA
+    /// sees which batch holds which connection.
+    pub async fn open(config: &DatabaseConfig, application_name: &str) -> anyhow::Result<Db> {
+        match &config.url {
+            Some(url) if !url.expose().starts_with("sqlite:") => {
+                let options = PgConnectOptions::from_str(url.expose())
+                    .context("DATABASE_URL could not be parsed")?
+                    .application_name(application_name);
+                let pool = PgPoolOptions::new()
+                    .max_connections(config.max_connections)
+                    .min_connections(0)
+                    .acquire_timeout(config.acquire_timeout)
+                    .connect_with(options)
+                    .await
+                    .context("could not connect to the PostgreSQL database in DATABASE_URL")?;
+                Ok(Db::Postgres(pool))
+            }
+            Some(url) => {
+                let options = SqliteConnectOptions::from_str(url.expose())
+                    .context("DATABASE_URL could not be parsed")?;
+                Self::open_sqlite(options, config).await
+            }
+            None => {
+                let dir = &config.data_dir;
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!("could not create the data directory {} (BATCH_DATA_DIR)", dir.display())
+                })?;
+                let options = SqliteConnectOptions::new()
+                    .filename(dir.join(EMBEDDED_FILE))
+                    .create_if_missing(true);
+                let db = Self::open_sqlite(options, config).await?;
+                // The embedded default is one person's local file: created and migrated on first
+                // use, so `batch demo` works on a fresh machine with no setup step.
+                let applied = db.migrate().await?;
+                if applied > 0 {
+                    tracing::info!(applied, path = %db.describe(), "embedded database migrated");
+                }
+                Ok(db)
+            }
+        }
+    }
+
+    async fn open_sqlite(options: SqliteConnectOptions, config: &DatabaseConfig) -> anyhow::Result<Db> {
+        // WAL and a busy timeout let several local processes (workers, a second run of an
+        // exclusive batch) share the file the way tasks share a server.
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(config.acquire_timeout)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(config.max_connections)
+            .acquire_timeout(config.acquire_timeout)
+            .connect_with(options)
+            .await
+            .context("could not open the SQLite database")?;
+        Ok(Db::Sqlite(pool))
+    }
+
+    /// Which backend, and for SQLite the file, for messages (never the URL: it holds a password).
+    pub fn describe(&self) -> String {
+        match self {
+            Db::Postgres(_) => "postgresql".into(),
+            Db::Sqlite(pool) => format!("sqlite:{}", self.sqlite_file(pool).display()),
+        }
+    }
+
+    /// The SQLite database file (for lock files beside it).
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        match self {
+            Db::Postgres(_) => None,
+            Db::Sqlite(pool) => Some(self.sqlite_file(pool)),
+        }
+    }
+
+    fn sqlite_file(&self, pool: &SqlitePool) -> PathBuf {
+        pool.connect_options().get_filename().to_path_buf()
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self {
+            Db::Postgres(_) => &POSTGRES_MIGRATIONS,
+            Db::Sqlite(_) => &SQLITE_MIGRATIONS,
+        }
+    }
+
+    /// Applies pending migrations; returns how many were applied.
+    pub async fn migrate(&self) -> anyhow::Result<usize> {
+        let before = self.pending_migrations().await?.len();
+        on_pool!(self, |pool| self.migrator().run(pool).await).context("migration failed")?;
+        Ok(before)
+    }
+
+    /// Versions this binary knows that the database has not applied yet.
+    pub async fn pending_migrations(&self) -> anyhow::Result<Vec<i64>> {
+        let applied: Vec<i64> = if self.has_migrations_table().await? {
+            on_pool!(self, |pool| sqlx::query_scalar(
+                "SELECT version FROM _sqlx_migrations WHERE success"
+            )
+            .fetch_all(pool)
+            .await)?
+        } else {
+            Vec::new()
+        };
+        Ok(self
+            .migrator()
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect())
+    }
+
+    async fn has_migrations_table(&self) -> anyhow::Result<bool> {
+        let count: i64 = match self {
+            Db::Postgres(pool) => {
+                sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE tablename = '_sqlx_migrations' AND schemaname = current_schema()")
+                    .fetch_one(pool)
+                    .await?
+            }
+            Db::Sqlite(pool) => {
+                sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
+                    .fetch_one(pool)
+                    .await?
+            }
+        };
+        Ok(count > 0)
+    }
+
+    /// Fails with a clear message when the schema is behind this binary.
+    pub async fn ensure(&self, need: SchemaNeed) -> anyhow::Result<()> {
+        if need == SchemaNeed::Migrates {
+            return Ok(());
+        }
+        let pending = self.pending_migrations().await?;
+        if !pending.is_empty() {
+            bail!(
+                "the database schema is behind this binary ({} migration(s) pending: {:?}); run `batch migrate` first",
+                pending.len(),
+                pending
+            );
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+}

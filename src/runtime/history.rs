@@ -1,0 +1,224 @@
+//! Run history: the `batch_runs` table, written by every run and read by `batch history`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::types::Json;
+
+use super::status::RunStatus;
+use crate::db::Db;
+use crate::on_pool;
+
+/// What is known when a run starts.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    pub run_id: String,
+    pub batch: String,
+    pub arguments: Vec<String>,
+    pub started_at: DateTime<Utc>,
+    /// After this, a row still `running` is stale: its process died without recording the end.
+    pub deadline_at: DateTime<Utc>,
+    pub ecs_task_arn: Option<String>,
+    pub scheduled_time: Option<DateTime<Utc>>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct Ending {
+    pub status: RunStatus,
+    pub finished_at: DateTime<Utc>,
+    pub exit_code: u8,
+    pub counts: BTreeMap<String, i64>,
+    pub error: Option<String>,
+}
+
+/// Inserts the run as `running`.
+pub async fn record_start(db: &Db, run: &NewRun) -> anyhow::Result<()> {
+    let arguments = serde_json::to_string(&run.arguments)?;
+    on_pool!(db, |pool| sqlx::query(
+        "INSERT INTO batch_runs (run_id, batch, status, arguments, started_at, deadline_at, ecs_task_arn, scheduled_time)
+         VALUES ($1, $2, 'running', $3, $4, $5, $6, $7)"
+    )
+    .bind(&run.run_id)
+    .bind(&run.batch)
+    .bind(&arguments)
+    .bind(run.started_at)
+    .bind(run.deadline_at)
+    .bind(&run.ecs_task_arn)
+    .bind(run.scheduled_time)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// Records the end of a run started with `record_start`.
+pub async fn record_end(db: &Db, run_id: &str, ending: &Ending) -> anyhow::Result<()> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE batch_runs SET status = $2, finished_at = $3, exit_code = $4, counts = $5, error = $6
+         WHERE run_id = $1"
+    )
+    .bind(run_id)
+    .bind(ending.status.as_str())
+    .bind(ending.finished_at)
+    .bind(i32::from(ending.exit_code))
+    .bind(Json(&ending.counts))
+    .bind(&ending.error)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// Records a whole run at its end: for `migrate`, whose table may not exist when it starts.
+pub async fn record_whole(db: &Db, run: &NewRun, ending: &Ending) -> anyhow::Result<()> {
+    record_start(db, run).await?;
+    record_end(db, &run.run_id, ending).await
+}
+
+/// Deletes runs that started before `cutoff`; returns how many.
+pub async fn prune(db: &Db, cutoff: DateTime<Utc>) -> anyhow::Result<u64> {
+    let result = on_pool!(db, |pool| sqlx::query("DELETE FROM batch_runs WHERE started_at < $1")
+        .bind(cutoff)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(result)
+}
+
+/// A row of `batch_runs`, as `batch history` shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub batch: String,
+    pub status: String,
+    pub arguments: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub deadline_at: DateTime<Utc>,
+    pub exit_code: Option<i32>,
+    pub counts: Option<Json<BTreeMap<String, i64>>>,
+    pub error: Option<String>,
+    pub ecs_task_arn: Option<String>,
+    pub scheduled_time: Option<DateTime<Utc>>,
+}
+
+/// The status `batch history` shows: a `running` row past its deadline is `stale`, because a
+/// process killed with SIGKILL (or an OOM kill) never gets to record its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShownStatus {
+    Recorded(RunStatus),
+    Stale,
+}
+
+impl ShownStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShownStatus::Recorded(status) => status.as_str(),
+            ShownStatus::Stale => "stale",
+        }
+    }
+}
+
+impl std::str::FromStr for ShownStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "stale" {
+            return Ok(ShownStatus::Stale);
+        }
+        s.parse().map(ShownStatus::Recorded).map_err(|_| {
+            let names: Vec<&str> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
+            format!("unknown status `{s}`; expected one of {}, stale", names.join(", "))
+        })
+    }
+}
+
+impl RunRecord {
+    pub fn shown_status(&self, now: DateTime<Utc>) -> ShownStatus {
+        match self.status.parse() {
+            Ok(RunStatus::Running) if self.deadline_at < now => ShownStatus::Stale,
+            Ok(status) => ShownStatus::Recorded(status),
+            // The CHECK constraint makes this unreachable; show it as the failure it would be.
+            Err(_) => ShownStatus::Recorded(RunStatus::Failed),
+        }
+    }
+
+    pub fn duration_ms(&self) -> Option<i64> {
+        self.finished_at.map(|end| (end - self.started_at).num_milliseconds())
+    }
+
+    /// The JSON shape of `batch history --json`.
+    pub fn to_view(&self, now: DateTime<Utc>) -> RunView {
+        RunView {
+            run_id: self.run_id.clone(),
+            batch: self.batch.clone(),
+            status: self.shown_status(now).as_str(),
+            arguments: serde_json::from_str(&self.arguments).unwrap_or_default(),
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+            duration_ms: self.duration_ms(),
+            exit_code: self.exit_code,
+            counts: self.counts.as_ref().map(|c| c.0.clone()).unwrap_or_default(),
+            error: self.error.clone(),
+            ecs_task_arn: self.ecs_task_arn.clone(),
+            scheduled_time: self.scheduled_time,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct RunView {
+    pub run_id: String,
+    pub batch: String,
+    pub status: &'static str,
+    pub arguments: Vec<String>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub exit_code: Option<i32>,
+    pub counts: BTreeMap<String, i64>,
+    pub error: Option<String>,
+    pub ecs_task_arn: Option<String>,
+    pub scheduled_time: Option<DateTime<Utc>>,
+}
+
+/// Filters of `batch history`.
+#[derive(Debug, Clone)]
+pub struct HistoryQuery {
+    pub batch: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub status: Option<ShownStatus>,
+    pub limit: u32,
+}
+
+/// Runs newest first, filtered. `now` decides staleness, so one instant is used throughout.
+pub async fn list(db: &Db, query: &HistoryQuery, now: DateTime<Utc>) -> anyhow::Result<Vec<RunRecord>> {
+    // `stale` and `running` are both stored as `running`; they differ by the deadline.
+    let (stored, stale) = match query.status {
+        None => (None, None),
+        Some(ShownStatus::Stale) => (Some(RunStatus::Running), Some(true)),
+        Some(ShownStatus::Recorded(RunStatus::Running)) => (Some(RunStatus::Running), Some(false)),
+        Some(ShownStatus::Recorded(status)) => (Some(status), None),
+    };
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, RunRecord>(
+        "SELECT run_id, batch, status, arguments, started_at, finished_at, deadline_at, exit_code,
+                counts, error, ecs_task_arn, scheduled_time
+         FROM batch_runs
+         WHERE ($1 IS NULL OR batch = $1)
+           AND ($2 IS NULL OR started_at >= $2)
+           AND ($3 IS NULL OR status = $3)
+           AND ($4 IS NULL OR (deadline_at < $5) = $4)
+         ORDER BY started_at DESC, run_id DESC
+         LIMIT $6"
+    )
+    .bind(&query.batch)
+    .bind(query.since)
+    .bind(stored.map(RunStatus::as_str))
+    .bind(stale)
+    .bind(now)
+    .bind(i64::from(query.limit))
+    .fetch_all(pool)
+    .await)?;
+    Ok(rows)
+}

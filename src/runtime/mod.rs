@@ -1,0 +1,339 @@
+//! One run of one batch: configuration, history row, lock, time limit, signals, exit code.
+//!
+//! Every run, whatever happens, logs exactly one `run started` and one `run finished` line and
+//! (once the database is reachable) leaves one `batch_runs` row that says how it ended.
+
+pub mod counts;
+pub mod ecs;
+pub mod history;
+pub mod lock;
+pub mod status;
+pub mod stop;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use tracing::Instrument;
+
+use crate::config::{self, Config, LogConfig, Problems};
+use crate::db::{Db, SchemaNeed};
+use crate::telemetry::{self, LogTarget};
+use counts::Counts;
+use history::{Ending, NewRun};
+use lock::LockAttempt;
+use status::{RunStatus, exit_code};
+use stop::{Signals, Stop, StopReason};
+
+/// What the runtime needs to know of a batch.
+#[derive(Debug, Clone, Copy)]
+pub struct RunSpec {
+    pub batch: &'static str,
+    pub exclusive: bool,
+    pub time_limit: Duration,
+    pub schema: SchemaNeed,
+}
+
+/// What a batch gets for its run.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    pub db: Db,
+    pub config: Config,
+    pub run_id: String,
+    pub stop: Stop,
+    pub counts: Counts,
+}
+
+/// A batch's work, started with its context.
+pub type RunFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
+
+/// How long the final history write may take, so the process still ends within ECS's stop timeout.
+const RECORD_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Runs one batch in this process and returns the process exit code.
+pub fn launch(
+    spec: RunSpec,
+    arguments: Vec<String>,
+    max_runtime_flag: Option<Duration>,
+    work: impl FnOnce(RunContext) -> RunFuture,
+) -> u8 {
+    let vars = config::process_env();
+    let run_id = uuid::Uuid::now_v7().to_string();
+    let (log_config, log_problems) = LogConfig::from_vars(&vars);
+    telemetry::init(
+        &log_config,
+        LogTarget::Stdout,
+        &[("batch", spec.batch.to_owned()), ("run_id", run_id.clone())],
+    );
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            tracing::error!(error = %e, "could not start the async runtime");
+            return exit_code::FAILURE;
+        }
+    };
+    let run = Run {
+        spec,
+        started: Instant::now(),
+        new_run: NewRun {
+            run_id: run_id.clone(),
+            batch: spec.batch.to_owned(),
+            arguments,
+            started_at: Utc::now(),
+            deadline_at: Utc::now(),
+            ecs_task_arn: None,
+            scheduled_time: None,
+        },
+        counts: Counts::default(),
+    };
+    let span = tracing::info_span!("run", batch = spec.batch, run_id = %run_id);
+    let code = runtime.block_on(
+        run.supervise(vars, log_problems, max_runtime_flag, work)
+            .instrument(span),
+    );
+    // Do not wait for work abandoned after its grace period.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    code
+}
+
+struct Run {
+    spec: RunSpec,
+    started: Instant,
+    new_run: NewRun,
+    counts: Counts,
+}
+
+/// Whether the run's row exists, will be written at the end, or cannot be written at all.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Recording {
+    Started,
+    AtEnd,
+}
+
+impl Run {
+    async fn supervise(
+        mut self,
+        vars: Vec<(String, String)>,
+        log_problems: Problems,
+        max_runtime_flag: Option<Duration>,
+        work: impl FnOnce(RunContext) -> RunFuture,
+    ) -> u8 {
+        // Installed first: from here on SIGTERM asks for a clean stop instead of killing us.
+        let signals = Signals::install();
+        tracing::info!(
+            exclusive = self.spec.exclusive,
+            command_line = self.new_run.arguments.join(" "),
+            version = env!("CARGO_PKG_VERSION"),
+            "run started"
+        );
+        let mut signals = match signals {
+            Ok(signals) => signals,
+            Err(e) => return self.end_unrecorded(exit_code::FAILURE, format!("could not install signal handlers: {e}")).await,
+        };
+
+        let config = match (Config::from_vars(&vars), log_problems) {
+            (Ok(config), log_problems) if log_problems.is_empty() => config,
+            (result, mut problems) => {
+                if let Err(more) = result {
+                    problems.extend(more);
+                }
+                for (variable, problem) in problems.iter() {
+                    tracing::error!(variable, problem, "invalid configuration");
+                }
+                let names = problems.variables().join(", ");
+                return self
+                    .end_unrecorded(exit_code::USAGE, format!("invalid configuration: {names}"))
+                    .await;
+            }
+        };
+        let time_limit = max_runtime_flag
+            .or(config.run.max_runtime)
+            .unwrap_or(self.spec.time_limit);
+        let grace = config.run.stop_grace;
+
+        let db = match Db::open(&config.database, &format!("batchbox/{}", self.spec.batch)).await {
+            Ok(db) => db,
+            Err(e) => return self.end_unrecorded(exit_code::FAILURE, format!("{e:#}")).await,
+        };
+        if let Err(e) = db.ensure(self.spec.schema).await {
+            return self.end(&db, Recording::AtEnd, RunStatus::Failed, Some(format!("{e:#}"))).await;
+        }
+
+        self.new_run.ecs_task_arn = ecs::task_arn(config.run.ecs_metadata_uri.as_deref()).await;
+        self.new_run.scheduled_time = config.run.scheduled_time;
+        self.new_run.deadline_at = self.new_run.started_at
+            + chrono::Duration::from_std(time_limit + grace).unwrap_or(chrono::Duration::MAX);
+        tracing::info!(
+            time_limit_secs = time_limit.as_secs(),
+            database = %db.describe(),
+            ecs_task_arn = self.new_run.ecs_task_arn.as_deref(),
+            scheduled_time = config.run.scheduled_time.map(|t| t.to_rfc3339()),
+            "run configured"
+        );
+
+        let recording = match self.spec.schema {
+            SchemaNeed::Migrates => Recording::AtEnd,
+            SchemaNeed::Current => match history::record_start(&db, &self.new_run).await {
+                Ok(()) => Recording::Started,
+                Err(e) => {
+                    let error = format!("could not record the run in batch_runs: {e:#}");
+                    return self.end(&db, Recording::AtEnd, RunStatus::Failed, Some(error)).await;
+                }
+            },
+        };
+
+        let lock = if self.spec.exclusive {
+            match lock::try_acquire(&db, self.spec.batch, &self.new_run.run_id).await {
+                Ok(LockAttempt::Acquired(lock)) => {
+                    tracing::info!("lock acquired");
+                    Some(lock)
+                }
+                Ok(LockAttempt::Held { holder_run_id }) => {
+                    tracing::warn!(
+                        holder_run_id = holder_run_id.as_deref().unwrap_or("unknown"),
+                        "skipped: another run of this exclusive batch holds its lock"
+                    );
+                    return self.end(&db, recording, RunStatus::Skipped, None).await;
+                }
+                Err(e) => {
+                    let error = format!("could not take the batch lock: {e:#}");
+                    return self.end(&db, recording, RunStatus::Failed, Some(error)).await;
+                }
+            }
+        } else {
+            None
+        };
+
+        let stop = Stop::default();
+        let context = RunContext {
+            db: db.clone(),
+            config,
+            run_id: self.new_run.run_id.clone(),
+            stop: stop.clone(),
+            counts: self.counts.clone(),
+        };
+        let (status, error) = drive(work(context), time_limit, grace, &stop, &mut signals).await;
+        if let Some(lock) = lock {
+            lock.release(self.spec.batch).await;
+        }
+        self.end(&db, recording, status, error).await
+    }
+
+    /// Records and logs the end of a run that reached its database.
+    async fn end(
+        self,
+        db: &Db,
+        recording: Recording,
+        status: RunStatus,
+        error: Option<String>,
+    ) -> u8 {
+        let ending = Ending {
+            status,
+            finished_at: Utc::now(),
+            exit_code: status.exit_code(),
+            counts: self.counts.snapshot(),
+            error,
+        };
+        let recorded = async {
+            match recording {
+                Recording::Started => history::record_end(db, &self.new_run.run_id, &ending).await,
+                Recording::AtEnd => history::record_whole(db, &self.new_run, &ending).await,
+            }
+        };
+        match tokio::time::timeout(RECORD_TIMEOUT, recorded).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = format!("{e:#}"), "could not record the end of the run in batch_runs"),
+            Err(_) => tracing::error!("recording the end of the run in batch_runs timed out"),
+        }
+        let _ = tokio::time::timeout(RECORD_TIMEOUT, db.close()).await;
+        self.log_finished(&ending)
+    }
+
+    /// Ends a run that has no database to record in (bad configuration, unreachable database):
+    /// the log line is all that remains of it.
+    async fn end_unrecorded(self, code: u8, error: String) -> u8 {
+        let ending = Ending {
+            status: RunStatus::Failed,
+            finished_at: Utc::now(),
+            exit_code: code,
+            counts: self.counts.snapshot(),
+            error: Some(error),
+        };
+        self.log_finished(&ending)
+    }
+
+    fn log_finished(&self, ending: &Ending) -> u8 {
+        let duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let counts = serde_json::to_string(&ending.counts).unwrap_or_default();
+        let status = ending.status.as_str();
+        let exit_code = ending.exit_code;
+        let error = ending.error.as_deref();
+        match ending.status {
+            RunStatus::Succeeded | RunStatus::Skipped | RunStatus::Running => {
+                tracing::info!(status, exit_code, duration_ms, counts, "run finished")
+            }
+            RunStatus::Interrupted => {
+                tracing::warn!(status, exit_code, duration_ms, counts, error, "run finished")
+            }
+            RunStatus::Failed | RunStatus::TimedOut => {
+                tracing::error!(status, exit_code, duration_ms, counts, error, "run finished")
+            }
+        }
+        exit_code
+    }
+}
+
+/// Runs the batch's work until it ends, its time limit passes, or a signal arrives. On a stop,
+/// the batch gets `grace` to release what it holds; then its work is dropped.
+async fn drive(
+    work: RunFuture,
+    time_limit: Duration,
+    grace: Duration,
+    stop: &Stop,
+    signals: &mut Signals,
+) -> (RunStatus, Option<String>) {
+    let mut work = work;
+    let reason = tokio::select! {
+        result = &mut work => {
+            return match result {
+                Ok(()) => (RunStatus::Succeeded, None),
+                Err(e) => {
+                    let error = format!("{e:#}");
+                    tracing::error!(error, "batch failed");
+                    (RunStatus::Failed, Some(error))
+                }
+            };
+        }
+        _ = tokio::time::sleep(time_limit) => StopReason::TimedOut,
+        signal = signals.next() => StopReason::Interrupted(signal),
+    };
+    let (status, why) = match reason {
+        StopReason::TimedOut => (
+            RunStatus::TimedOut,
+            format!("time limit of {} reached", humantime::format_duration(time_limit)),
+        ),
+        StopReason::Interrupted(signal) => (RunStatus::Interrupted, format!("stopped by {signal}")),
+    };
+    tracing::warn!(
+        reason = why,
+        grace_secs = grace.as_secs(),
+        "asking the batch to stop: it stops taking new work and releases what it holds"
+    );
+    stop.request(reason);
+    let error = tokio::select! {
+        result = &mut work => match result {
+            Ok(()) => why,
+            Err(e) => format!("{why}; the batch then reported: {e:#}"),
+        },
+        _ = tokio::time::sleep(grace) => {
+            tracing::warn!("the batch did not stop within its grace period; abandoning its work");
+            format!("{why}; the batch did not stop within {}s", grace.as_secs())
+        }
+        signal = signals.next() => {
+            tracing::warn!(signal, "second signal: not waiting for the batch any longer");
+            format!("{why}; abandoned on a second {signal}")
+        }
+    };
+    (status, Some(error))
+}

@@ -1,0 +1,78 @@
+//! How a run ended, and the process exit code that tells ECS (and the failure notification).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Exit codes of `batch`, documented in `docs/operations.md`.
+pub mod exit_code {
+    /// The run succeeded, or was skipped because another run of an exclusive batch holds its lock.
+    pub const SUCCESS: u8 = 0;
+    /// The batch failed (its error is in `run finished` and in history).
+    pub const FAILURE: u8 = 1;
+    /// Usage or configuration error: unknown batch, bad option, bad environment variable.
+    pub const USAGE: u8 = 2;
+    /// The time limit passed (the code GNU `timeout` uses).
+    pub const TIMED_OUT: u8 = 124;
+    /// Stopped by SIGTERM or SIGINT (128 + SIGTERM, what a shell shows for a terminated process).
+    pub const INTERRUPTED: u8 = 143;
+}
+
+/// The status column of `batch_runs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Interrupted,
+    Skipped,
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 6] = [
+        RunStatus::Running,
+        RunStatus::Succeeded,
+        RunStatus::Failed,
+        RunStatus::TimedOut,
+        RunStatus::Interrupted,
+        RunStatus::Skipped,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::TimedOut => "timed_out",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Skipped => "skipped",
+        }
+    }
+
+    /// The exit code of a run that ended with this status (a configuration error is `failed`
+    /// with `USAGE` instead).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            RunStatus::Running | RunStatus::Succeeded | RunStatus::Skipped => exit_code::SUCCESS,
+            RunStatus::Failed => exit_code::FAILURE,
+            RunStatus::TimedOut => exit_code::TIMED_OUT,
+            RunStatus::Interrupted => exit_code::INTERRUPTED,
+        }
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RunStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        RunStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| format!("unknown run status `{s}`"))
+    }
+}

@@ -325,21 +325,32 @@ impl Config {
         if stop_grace > MAX_STOP_GRACE {
             p.add(
                 "BATCH_STOP_GRACE",
-                format!("must be at most {}s so the run ends before ECS kills it", MAX_STOP_GRACE.as_secs()),
+                format!(
+                    "must be at most {}s so the run ends before ECS kills it",
+                    MAX_STOP_GRACE.as_secs()
+                ),
             );
         }
         let config = Config {
             database: DatabaseConfig {
                 url: p.optional("DATABASE_URL", database.url),
                 max_connections: p
-                    .or_default("DATABASE_MAX_CONNECTIONS", database.max_connections, PoolSize(4))
+                    .or_default(
+                        "DATABASE_MAX_CONNECTIONS",
+                        database.max_connections,
+                        PoolSize(4),
+                    )
                     .0,
                 acquire_timeout: p.or_default(
                     "DATABASE_ACQUIRE_TIMEOUT",
                     database.acquire_timeout,
                     Duration::from_secs(30),
                 ),
-                data_dir: p.or_default("BATCH_DATA_DIR", batch.data_dir, PathBuf::from("batchbox-data")),
+                data_dir: p.or_default(
+                    "BATCH_DATA_DIR",
+                    batch.data_dir,
+                    PathBuf::from("batchbox-data"),
+                ),
             },
             run: RunConfig {
                 max_runtime: p.optional("BATCH_MAX_RUNTIME", batch.max_runtime),
@@ -351,6 +362,15 @@ impl Config {
                 ),
             },
         };
+        // On ECS the embedded SQLite file would live and die with the task: a forgotten secret
+        // must fail loudly, not succeed against an empty throwaway database.
+        if config.run.ecs_metadata_uri.is_some() && config.database.url.is_none() {
+            p.add(
+                "DATABASE_URL",
+                "is missing; it is required on ECS (the embedded database is for local runs only)"
+                    .into(),
+            );
+        }
         if p.is_empty() { Ok(config) } else { Err(p) }
     }
 }
@@ -360,7 +380,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -394,7 +417,20 @@ mod tests {
         );
         let text = problems.to_string();
         assert!(!text.contains("hunter2"), "secret leaked: {text}");
-        assert!(text.contains("`lots`"), "non-secret values help the reader: {text}");
+        assert!(
+            text.contains("`lots`"),
+            "non-secret values help the reader: {text}"
+        );
+    }
+
+    #[test]
+    fn on_ecs_a_missing_database_url_is_an_error() {
+        let problems = Config::from_vars(&vars(&[(
+            "ECS_CONTAINER_METADATA_URI_V4",
+            "http://169.254.170.2/v4/x",
+        )]))
+        .unwrap_err();
+        assert_eq!(problems.variables(), ["DATABASE_URL"]);
     }
 
     #[test]

@@ -37,7 +37,11 @@ pub fn init(config: &LogConfig, target: LogTarget, context: &[(&str, String)]) {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
                 .collect();
-            let layer = JsonLayer { context: fields, target }.with_filter(filter);
+            let layer = JsonLayer {
+                context: fields,
+                target,
+            }
+            .with_filter(filter);
             tracing_subscriber::registry().with(layer).try_init().ok();
         }
         LogFormat::Pretty => {
@@ -46,7 +50,10 @@ pub fn init(config: &LogConfig, target: LogTarget, context: &[(&str, String)]) {
                 LogTarget::Stdout => layer.with_writer(std::io::stdout as fn() -> _).boxed(),
                 LogTarget::Stderr => layer.with_writer(std::io::stderr as fn() -> _).boxed(),
             };
-            tracing_subscriber::registry().with(layer.with_filter(filter)).try_init().ok();
+            tracing_subscriber::registry()
+                .with(layer.with_filter(filter))
+                .try_init()
+                .ok();
         }
     }
 }
@@ -63,7 +70,12 @@ impl<S> Layer<S> for JsonLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    fn on_new_span(&self, attrs: &tracing::span::Attributes<'_>, id: &tracing::span::Id, ctx: Context<'_, S>) {
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: Context<'_, S>,
+    ) {
         let mut fields = FieldMap::default();
         attrs.record(&mut fields);
         if let Some(span) = ctx.span(id) {
@@ -71,7 +83,12 @@ where
         }
     }
 
-    fn on_record(&self, id: &tracing::span::Id, values: &tracing::span::Record<'_>, ctx: Context<'_, S>) {
+    fn on_record(
+        &self,
+        id: &tracing::span::Id,
+        values: &tracing::span::Record<'_>,
+        ctx: Context<'_, S>,
+    ) {
         if let Some(span) = ctx.span(id) {
             let mut extensions = span.extensions_mut();
             if let Some(SpanFields(map)) = extensions.get_mut::<SpanFields>() {

@@ -38,7 +38,11 @@ with --fail to check that a failure reaches the people on call.",
 };
 
 async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
-    let answer: i64 = on_pool!(&ctx.db, |pool| sqlx::query_scalar("SELECT 1").fetch_one(pool).await)?;
+    let answer: i64 = on_pool!(&ctx.db, |pool| sqlx::query_scalar(
+        "SELECT CAST(1 AS BIGINT)"
+    )
+    .fetch_one(pool)
+    .await)?;
     ctx.counts.add("database_checks", answer);
     if !options.hold.is_zero() {
         tracing::info!(hold = %humantime::format_duration(options.hold), "holding the lock");

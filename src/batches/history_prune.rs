@@ -32,7 +32,8 @@ runs is the `deleted` count of `run finished`.",
 async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
     let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(options.older_than_days));
     let deleted = history::prune(&ctx.db, cutoff).await?;
-    ctx.counts.add("deleted", i64::try_from(deleted).unwrap_or(i64::MAX));
+    ctx.counts
+        .add("deleted", i64::try_from(deleted).unwrap_or(i64::MAX));
     tracing::info!(deleted, cutoff = %cutoff.to_rfc3339(), "pruned run history");
     Ok(())
 }

@@ -28,7 +28,8 @@ wait for each other. The number applied is the `applied` count of `run finished`
 
 async fn run(ctx: RunContext, _options: Options) -> anyhow::Result<()> {
     let applied = ctx.db.migrate().await?;
-    ctx.counts.add("applied", i64::try_from(applied).unwrap_or(i64::MAX));
+    ctx.counts
+        .add("applied", i64::try_from(applied).unwrap_or(i64::MAX));
     tracing::info!(applied, "migrations applied");
     Ok(())
 }

@@ -48,10 +48,14 @@ fn parse_since(raw: &str) -> Result<DateTime<Utc>, String> {
         return Ok(time.with_timezone(&Utc));
     }
     if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        return Ok(date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+        return Ok(date
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc());
     }
-    let age = config::parse_duration(raw)
-        .map_err(|_| "expected a date (2026-11-20), an RFC 3339 time, or an age such as 24h".to_string())?;
+    let age = config::parse_duration(raw).map_err(|_| {
+        "expected a date (2026-11-20), an RFC 3339 time, or an age such as 24h".to_string()
+    })?;
     Ok(Utc::now() - chrono::Duration::from_std(age).map_err(|e| e.to_string())?)
 }
 
@@ -90,7 +94,10 @@ pub fn print(matches: &ArgMatches) -> u8 {
     match result {
         Ok(runs) if json => {
             let views: Vec<_> = runs.iter().map(|run| run.to_view(now)).collect();
-            println!("{}", serde_json::to_string_pretty(&views).expect("plain data serializes"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&views).expect("plain data serializes")
+            );
             exit_code::SUCCESS
         }
         Ok(runs) => {
@@ -114,7 +121,10 @@ fn print_table(runs: &[RunRecord], now: DateTime<Utc>) {
         "STARTED (UTC)", "BATCH", "STATUS", "EXIT", "DURATION", "RUN ID"
     );
     for run in runs {
-        let exit = run.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+        let exit = run
+            .exit_code
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "-".into());
         let duration = run
             .duration_ms()
             .map(|ms| format!("{:.1}s", ms as f64 / 1000.0))

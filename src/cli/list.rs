@@ -39,7 +39,10 @@ pub fn print(json: bool) -> u8 {
                 options: options_of(batch),
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&listed).expect("plain data serializes"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&listed).expect("plain data serializes")
+        );
     } else {
         for batch in REGISTRY {
             println!("{:<18} {}", batch.name, batch.about);

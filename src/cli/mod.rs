@@ -27,7 +27,9 @@ pub fn main(args: Vec<OsString>) -> u8 {
         Err(e) => return usage_error(e),
     };
     let Some((name, sub)) = matches.subcommand() else {
-        return usage_error(command().error(ErrorKind::MissingSubcommand, "name a batch or command"));
+        return usage_error(
+            command().error(ErrorKind::MissingSubcommand, "name a batch or command"),
+        );
     };
     match name {
         "list" => list::print(sub.get_flag("json")),
@@ -51,7 +53,11 @@ fn command() -> Command {
             .long_about(batch.long_about)
             .after_help(format!(
                 "Exclusive: {} · default time limit: {}",
-                if batch.exclusive { "yes (one run at a time; a second run is skipped)" } else { "no (many runs may work at once)" },
+                if batch.exclusive {
+                    "yes (one run at a time; a second run is skipped)"
+                } else {
+                    "no (many runs may work at once)"
+                },
                 humantime::format_duration(batch.time_limit),
             ))
             .arg(max_runtime_arg());
@@ -65,7 +71,9 @@ fn max_runtime_arg() -> Arg {
     Arg::new("max-runtime")
         .long("max-runtime")
         .value_name("DURATION")
-        .help("Stop the run after this long (e.g. 30m); overrides BATCH_MAX_RUNTIME and the default")
+        .help(
+            "Stop the run after this long (e.g. 30m); overrides BATCH_MAX_RUNTIME and the default",
+        )
         .value_parser(config::parse_duration)
 }
 

@@ -75,7 +75,10 @@ impl Db {
             None => {
                 let dir = &config.data_dir;
                 std::fs::create_dir_all(dir).with_context(|| {
-                    format!("could not create the data directory {} (BATCH_DATA_DIR)", dir.display())
+                    format!(
+                        "could not create the data directory {} (BATCH_DATA_DIR)",
+                        dir.display()
+                    )
                 })?;
                 let options = SqliteConnectOptions::new()
                     .filename(dir.join(EMBEDDED_FILE))
@@ -92,7 +95,10 @@ impl Db {
         }
     }
 
-    async fn open_sqlite(options: SqliteConnectOptions, config: &DatabaseConfig) -> anyhow::Result<Db> {
+    async fn open_sqlite(
+        options: SqliteConnectOptions,
+        config: &DatabaseConfig,
+    ) -> anyhow::Result<Db> {
         // WAL and a busy timeout let several local processes (workers, a second run of an
         // exclusive batch) share the file the way tasks share a server.
         let options = options

@@ -18,6 +18,8 @@ impl Counts {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, i64>> {
         // A panic while holding this lock cannot leave a half-updated map.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

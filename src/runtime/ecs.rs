@@ -19,11 +19,16 @@ pub async fn task_arn(metadata_uri: Option<&str>) -> Option<String> {
     match tokio::time::timeout(TIMEOUT, fetch_task_arn(uri)).await {
         Ok(Ok(arn)) => Some(arn),
         Ok(Err(e)) => {
-            tracing::warn!(error = format!("{e:#}"), "could not read the ECS task ARN; continuing without it");
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "could not read the ECS task ARN; continuing without it"
+            );
             None
         }
         Err(_) => {
-            tracing::warn!("the ECS task metadata endpoint did not answer in time; continuing without the task ARN");
+            tracing::warn!(
+                "the ECS task metadata endpoint did not answer in time; continuing without the task ARN"
+            );
             None
         }
     }
@@ -38,18 +43,22 @@ async fn fetch_task_arn(uri: &str) -> anyhow::Result<String> {
     let path = path.replace("//", "/");
 
     let mut stream = TcpStream::connect(authority).await?;
-    let request = format!("GET {path} HTTP/1.0\r\nHost: {authority}\r\nAccept: application/json\r\n\r\n");
+    let request =
+        format!("GET {path} HTTP/1.0\r\nHost: {authority}\r\nAccept: application/json\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await?;
 
     let text = String::from_utf8_lossy(&response);
-    let (head, body) = text.split_once("\r\n\r\n").context("malformed HTTP response")?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .context("malformed HTTP response")?;
     let status_line = head.lines().next().unwrap_or_default();
     if status_line.split_whitespace().nth(1) != Some("200") {
         bail!("task metadata endpoint answered `{status_line}`");
     }
-    let task: serde_json::Value = serde_json::from_str(body).context("task metadata is not JSON")?;
+    let task: serde_json::Value =
+        serde_json::from_str(body).context("task metadata is not JSON")?;
     task.get("TaskARN")
         .and_then(|arn| arn.as_str())
         .map(str::to_owned)

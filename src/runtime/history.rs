@@ -36,7 +36,8 @@ pub struct Ending {
 /// Inserts the run as `running`.
 pub async fn record_start(db: &Db, run: &NewRun) -> anyhow::Result<()> {
     let arguments = serde_json::to_string(&run.arguments)?;
-    on_pool!(db, |pool| sqlx::query(
+    on_pool!(db, |pool| {
+        sqlx::query(
         "INSERT INTO batch_runs (run_id, batch, status, arguments, started_at, deadline_at, ecs_task_arn, scheduled_time)
          VALUES ($1, $2, 'running', $3, $4, $5, $6, $7)"
     )
@@ -49,13 +50,15 @@ pub async fn record_start(db: &Db, run: &NewRun) -> anyhow::Result<()> {
     .bind(run.scheduled_time)
     .execute(pool)
     .await
-    .map(|done| done.rows_affected()))?;
+    .map(|done| done.rows_affected())
+    })?;
     Ok(())
 }
 
 /// Records the end of a run started with `record_start`.
 pub async fn record_end(db: &Db, run_id: &str, ending: &Ending) -> anyhow::Result<()> {
-    on_pool!(db, |pool| sqlx::query(
+    on_pool!(db, |pool| {
+        sqlx::query(
         "UPDATE batch_runs SET status = $2, finished_at = $3, exit_code = $4, counts = $5, error = $6
          WHERE run_id = $1"
     )
@@ -67,7 +70,8 @@ pub async fn record_end(db: &Db, run_id: &str, ending: &Ending) -> anyhow::Resul
     .bind(&ending.error)
     .execute(pool)
     .await
-    .map(|done| done.rows_affected()))?;
+    .map(|done| done.rows_affected())
+    })?;
     Ok(())
 }
 
@@ -79,11 +83,13 @@ pub async fn record_whole(db: &Db, run: &NewRun, ending: &Ending) -> anyhow::Res
 
 /// Deletes runs that started before `cutoff`; returns how many.
 pub async fn prune(db: &Db, cutoff: DateTime<Utc>) -> anyhow::Result<u64> {
-    let result = on_pool!(db, |pool| sqlx::query("DELETE FROM batch_runs WHERE started_at < $1")
-        .bind(cutoff)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let result = on_pool!(db, |pool| sqlx::query(
+        "DELETE FROM batch_runs WHERE started_at < $1"
+    )
+    .bind(cutoff)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(result)
 }
 
@@ -129,7 +135,10 @@ impl std::str::FromStr for ShownStatus {
         }
         s.parse().map(ShownStatus::Recorded).map_err(|_| {
             let names: Vec<&str> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
-            format!("unknown status `{s}`; expected one of {}, stale", names.join(", "))
+            format!(
+                "unknown status `{s}`; expected one of {}, stale",
+                names.join(", ")
+            )
         })
     }
 }
@@ -145,7 +154,8 @@ impl RunRecord {
     }
 
     pub fn duration_ms(&self) -> Option<i64> {
-        self.finished_at.map(|end| (end - self.started_at).num_milliseconds())
+        self.finished_at
+            .map(|end| (end - self.started_at).num_milliseconds())
     }
 
     /// The JSON shape of `batch history --json`.
@@ -159,7 +169,11 @@ impl RunRecord {
             finished_at: self.finished_at,
             duration_ms: self.duration_ms(),
             exit_code: self.exit_code,
-            counts: self.counts.as_ref().map(|c| c.0.clone()).unwrap_or_default(),
+            counts: self
+                .counts
+                .as_ref()
+                .map(|c| c.0.clone())
+                .unwrap_or_default(),
             error: self.error.clone(),
             ecs_task_arn: self.ecs_task_arn.clone(),
             scheduled_time: self.scheduled_time,
@@ -193,7 +207,11 @@ pub struct HistoryQuery {
 }
 
 /// Runs newest first, filtered. `now` decides staleness, so one instant is used throughout.
-pub async fn list(db: &Db, query: &HistoryQuery, now: DateTime<Utc>) -> anyhow::Result<Vec<RunRecord>> {
+pub async fn list(
+    db: &Db,
+    query: &HistoryQuery,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<RunRecord>> {
     // `stale` and `running` are both stored as `running`; they differ by the deadline.
     let (stored, stale) = match query.status {
         None => (None, None),
@@ -201,7 +219,8 @@ pub async fn list(db: &Db, query: &HistoryQuery, now: DateTime<Utc>) -> anyhow::
         Some(ShownStatus::Recorded(RunStatus::Running)) => (Some(RunStatus::Running), Some(false)),
         Some(ShownStatus::Recorded(status)) => (Some(status), None),
     };
-    let rows = on_pool!(db, |pool| sqlx::query_as::<_, RunRecord>(
+    let rows = on_pool!(db, |pool| {
+        sqlx::query_as::<_, RunRecord>(
         "SELECT run_id, batch, status, arguments, started_at, finished_at, deadline_at, exit_code,
                 counts, error, ecs_task_arn, scheduled_time
          FROM batch_runs
@@ -219,6 +238,7 @@ pub async fn list(db: &Db, query: &HistoryQuery, now: DateTime<Utc>) -> anyhow::
     .bind(now)
     .bind(i64::from(query.limit))
     .fetch_all(pool)
-    .await)?;
+    .await
+    })?;
     Ok(rows)
 }

@@ -28,7 +28,9 @@ pub enum RunLock {
 pub enum LockAttempt {
     Acquired(RunLock),
     /// Another run holds the lock; its run id when it could be read.
-    Held { holder_run_id: Option<String> },
+    Held {
+        holder_run_id: Option<String>,
+    },
 }
 
 /// Tries once, without waiting: an exclusive batch that finds its lock taken is skipped.
@@ -40,10 +42,11 @@ pub async fn try_acquire(db: &Db, batch: &str, run_id: &str) -> anyhow::Result<L
             let mut conn = PgConnection::connect_with(&pool.connect_options())
                 .await
                 .context("could not open the lock connection")?;
-            let acquired: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
-                .bind(lock_key(batch))
-                .fetch_one(&mut conn)
-                .await?;
+            let acquired: bool =
+                sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
+                    .bind(lock_key(batch))
+                    .fetch_one(&mut conn)
+                    .await?;
             acquired.then_some(RunLock::Postgres(conn))
         }
         Db::Sqlite(_) => {
@@ -105,7 +108,8 @@ fn lock_file(db: &Db, batch: &str) -> anyhow::Result<PathBuf> {
 }
 
 async fn record_holder(db: &Db, batch: &str, run_id: &str) -> anyhow::Result<()> {
-    on_pool!(db, |pool| sqlx::query(
+    on_pool!(db, |pool| {
+        sqlx::query(
         "INSERT INTO batch_locks (batch, run_id, acquired_at) VALUES ($1, $2, $3)
          ON CONFLICT (batch) DO UPDATE SET run_id = excluded.run_id, acquired_at = excluded.acquired_at"
     )
@@ -114,14 +118,17 @@ async fn record_holder(db: &Db, batch: &str, run_id: &str) -> anyhow::Result<()>
     .bind(Utc::now())
     .execute(pool)
     .await
-    .map(|done| done.rows_affected()))?;
+    .map(|done| done.rows_affected())
+    })?;
     Ok(())
 }
 
 async fn holder(db: &Db, batch: &str) -> anyhow::Result<Option<String>> {
-    let run_id = on_pool!(db, |pool| sqlx::query_scalar("SELECT run_id FROM batch_locks WHERE batch = $1")
-        .bind(batch)
-        .fetch_optional(pool)
-        .await)?;
+    let run_id = on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT run_id FROM batch_locks WHERE batch = $1"
+    )
+    .bind(batch)
+    .fetch_optional(pool)
+    .await)?;
     Ok(run_id)
 }

@@ -66,7 +66,10 @@ pub fn launch(
         LogTarget::Stdout,
         &[("batch", spec.batch.to_owned()), ("run_id", run_id.clone())],
     );
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             tracing::error!(error = %e, "could not start the async runtime");
@@ -129,7 +132,14 @@ impl Run {
         );
         let mut signals = match signals {
             Ok(signals) => signals,
-            Err(e) => return self.end_unrecorded(exit_code::FAILURE, format!("could not install signal handlers: {e}")).await,
+            Err(e) => {
+                return self
+                    .end_unrecorded(
+                        exit_code::FAILURE,
+                        format!("could not install signal handlers: {e}"),
+                    )
+                    .await;
+            }
         };
 
         let config = match (Config::from_vars(&vars), log_problems) {
@@ -154,10 +164,21 @@ impl Run {
 
         let db = match Db::open(&config.database, &format!("batchbox/{}", self.spec.batch)).await {
             Ok(db) => db,
-            Err(e) => return self.end_unrecorded(exit_code::FAILURE, format!("{e:#}")).await,
+            Err(e) => {
+                return self
+                    .end_unrecorded(exit_code::FAILURE, format!("{e:#}"))
+                    .await;
+            }
         };
         if let Err(e) = db.ensure(self.spec.schema).await {
-            return self.end(&db, Recording::AtEnd, RunStatus::Failed, Some(format!("{e:#}"))).await;
+            return self
+                .end(
+                    &db,
+                    Recording::AtEnd,
+                    RunStatus::Failed,
+                    Some(format!("{e:#}")),
+                )
+                .await;
         }
 
         self.new_run.ecs_task_arn = ecs::task_arn(config.run.ecs_metadata_uri.as_deref()).await;
@@ -178,7 +199,9 @@ impl Run {
                 Ok(()) => Recording::Started,
                 Err(e) => {
                     let error = format!("could not record the run in batch_runs: {e:#}");
-                    return self.end(&db, Recording::AtEnd, RunStatus::Failed, Some(error)).await;
+                    return self
+                        .end(&db, Recording::AtEnd, RunStatus::Failed, Some(error))
+                        .await;
                 }
             },
         };
@@ -198,7 +221,9 @@ impl Run {
                 }
                 Err(e) => {
                     let error = format!("could not take the batch lock: {e:#}");
-                    return self.end(&db, recording, RunStatus::Failed, Some(error)).await;
+                    return self
+                        .end(&db, recording, RunStatus::Failed, Some(error))
+                        .await;
                 }
             }
         } else {
@@ -243,7 +268,10 @@ impl Run {
         };
         match tokio::time::timeout(RECORD_TIMEOUT, recorded).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = format!("{e:#}"), "could not record the end of the run in batch_runs"),
+            Ok(Err(e)) => tracing::error!(
+                error = format!("{e:#}"),
+                "could not record the end of the run in batch_runs"
+            ),
             Err(_) => tracing::error!("recording the end of the run in batch_runs timed out"),
         }
         let _ = tokio::time::timeout(RECORD_TIMEOUT, db.close()).await;
@@ -274,10 +302,24 @@ impl Run {
                 tracing::info!(status, exit_code, duration_ms, counts, "run finished")
             }
             RunStatus::Interrupted => {
-                tracing::warn!(status, exit_code, duration_ms, counts, error, "run finished")
+                tracing::warn!(
+                    status,
+                    exit_code,
+                    duration_ms,
+                    counts,
+                    error,
+                    "run finished"
+                )
             }
             RunStatus::Failed | RunStatus::TimedOut => {
-                tracing::error!(status, exit_code, duration_ms, counts, error, "run finished")
+                tracing::error!(
+                    status,
+                    exit_code,
+                    duration_ms,
+                    counts,
+                    error,
+                    "run finished"
+                )
             }
         }
         exit_code
@@ -311,7 +353,10 @@ async fn drive(
     let (status, why) = match reason {
         StopReason::TimedOut => (
             RunStatus::TimedOut,
-            format!("time limit of {} reached", humantime::format_duration(time_limit)),
+            format!(
+                "time limit of {} reached",
+                humantime::format_duration(time_limit)
+            ),
         ),
         StopReason::Interrupted(signal) => (RunStatus::Interrupted, format!("stopped by {signal}")),
     };

@@ -74,8 +74,10 @@ impl FromStr for LogFormat {
 
 /// The largest pool a task may ask for; more would defeat the point of bounding it.
 const MAX_POOL: u32 = 64;
-/// ECS waits 30 s after SIGTERM before SIGKILL; the grace plus recording the run must fit in 25 s.
+/// ECS waits 30 s after SIGTERM before SIGKILL; the grace plus recording the run (at most 4 s,
+/// see `runtime`) must fit in 25 s.
 const MAX_STOP_GRACE: Duration = Duration::from_secs(20);
+const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(15);
 
 /// Every problem found in the environment, by variable name.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -321,7 +323,7 @@ impl Config {
             return Err(p);
         };
 
-        let stop_grace = p.or_default("BATCH_STOP_GRACE", batch.stop_grace, MAX_STOP_GRACE);
+        let stop_grace = p.or_default("BATCH_STOP_GRACE", batch.stop_grace, DEFAULT_STOP_GRACE);
         if stop_grace > MAX_STOP_GRACE {
             p.add(
                 "BATCH_STOP_GRACE",
@@ -391,7 +393,7 @@ mod tests {
         let config = Config::from_vars(&[]).expect("defaults are valid");
         assert!(config.database.url.is_none());
         assert_eq!(config.database.max_connections, 4);
-        assert_eq!(config.run.stop_grace, Duration::from_secs(20));
+        assert_eq!(config.run.stop_grace, Duration::from_secs(15));
         assert_eq!(config.run.max_runtime, None);
     }
 

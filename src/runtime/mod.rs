@@ -48,8 +48,10 @@ pub struct RunContext {
 /// A batch's work, started with its context.
 pub type RunFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
 
-/// How long the final history write may take, so the process still ends within ECS's stop timeout.
+/// How long the final history write and closing the pool may take, so that after a SIGTERM the
+/// process ends within ECS's stop timeout: grace (at most 20 s) + 3 s + 1 s < 25 s.
 const RECORD_TIMEOUT: Duration = Duration::from_secs(3);
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Runs one batch in this process and returns the process exit code.
 pub fn launch(
@@ -274,7 +276,7 @@ impl Run {
             ),
             Err(_) => tracing::error!("recording the end of the run in batch_runs timed out"),
         }
-        let _ = tokio::time::timeout(RECORD_TIMEOUT, db.close()).await;
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, db.close()).await;
         self.log_finished(&ending)
     }
 
@@ -381,4 +383,57 @@ async fn drive(
         }
     };
     (status, Some(error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn never_stops() -> RunFuture {
+        Box::pin(std::future::pending())
+    }
+
+    #[tokio::test]
+    async fn a_batch_that_ignores_the_stop_request_is_abandoned_after_its_grace() {
+        let mut signals = Signals::install().unwrap();
+        let stop = Stop::default();
+        let started = std::time::Instant::now();
+        let (status, error) = drive(
+            never_stops(),
+            Duration::from_millis(50),
+            Duration::from_millis(200),
+            &stop,
+            &mut signals,
+        )
+        .await;
+        assert_eq!(status, RunStatus::TimedOut);
+        assert!(stop.is_requested());
+        assert!(error.unwrap().contains("did not stop within"));
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn a_batch_error_after_a_stop_keeps_the_stop_status_and_both_reasons() {
+        let mut signals = Signals::install().unwrap();
+        let stop = Stop::default();
+        let watcher = stop.clone();
+        let work: RunFuture = Box::pin(async move {
+            watcher.requested().await;
+            anyhow::bail!("could not release the job")
+        });
+        let (status, error) = drive(
+            work,
+            Duration::from_millis(10),
+            Duration::from_secs(5),
+            &stop,
+            &mut signals,
+        )
+        .await;
+        assert_eq!(status, RunStatus::TimedOut);
+        let error = error.unwrap();
+        assert!(
+            error.contains("time limit") && error.contains("could not release the job"),
+            "{error}"
+        );
+    }
 }

@@ -12,6 +12,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer};
 
 /// Everything a run reads from its environment.
@@ -19,6 +20,7 @@ use serde::{Deserialize, Deserializer};
 pub struct Config {
     pub database: DatabaseConfig,
     pub run: RunConfig,
+    pub export: ExportConfig,
 }
 
 /// `DATABASE_*`: where run history and batch data live.
@@ -45,6 +47,47 @@ pub struct RunConfig {
     pub scheduled_time: Option<DateTime<Utc>>,
     /// `ECS_CONTAINER_METADATA_URI_V4`: set by ECS; used to record the task ARN.
     pub ecs_metadata_uri: Option<String>,
+}
+
+/// `EXPORT_*`: the records-to-xlsx export.
+#[derive(Debug, Clone)]
+pub struct ExportConfig {
+    /// `EXPORT_TIME_ZONE`: periods are calendar days and months in this zone; datetimes in the
+    /// workbooks are shown in it.
+    pub time_zone: Tz,
+    /// `EXPORT_TENANT_ALLOWLIST`: tenants (slugs) and `group:NAME` rollout groups that
+    /// `export-enqueue` considers; empty means every tenant.
+    pub tenant_allowlist: Vec<AllowEntry>,
+    /// `EXPORT_CONCURRENCY`: jobs one worker task exports at once.
+    pub concurrency: usize,
+    /// `EXPORT_LEASE`: how long a claimed job stays a worker's without a heartbeat.
+    pub lease: Duration,
+    /// `EXPORT_MAX_ATTEMPTS`: attempts of a job before it is marked failed.
+    pub max_attempts: u32,
+    /// `EXPORT_RETRY_BASE`: first retry delay; doubled per attempt, with jitter.
+    pub retry_base: Duration,
+    /// `EXPORT_ZIP_LEVEL`: deflate level of the workbook (0-9).
+    pub zip_level: u8,
+    /// `EXPORT_TEMP_DIR`: where workbooks are assembled (needs about 700 MB per million rows).
+    pub temp_dir: Option<PathBuf>,
+    /// `EXPORT_BUCKET`: the S3 bucket; unset means the local directory `local_dir`.
+    pub bucket: Option<String>,
+    /// `EXPORT_PREFIX`: key prefix inside the bucket (or the directory), ending in `/`.
+    pub prefix: String,
+    /// `EXPORT_KMS_KEY_ID`: server-side encryption with this KMS key, if set.
+    pub kms_key_id: Option<String>,
+    /// `EXPORT_S3_FORCE_PATH_STYLE`: path-style addressing, for local S3 servers.
+    pub s3_force_path_style: bool,
+    /// `EXPORT_LOCAL_DIR`: the embedded default's "bucket" (keys start with the prefix);
+    /// `$BATCH_DATA_DIR` if unset.
+    pub local_dir: PathBuf,
+}
+
+/// One entry of `EXPORT_TENANT_ALLOWLIST`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowEntry {
+    Tenant(String),
+    Group(String),
 }
 
 /// `LOG_FORMAT` and `RUST_LOG`, read before anything else so that even configuration errors are
@@ -185,16 +228,81 @@ impl Setting for Secret {
     }
 }
 
-/// A pool size between 1 and `MAX_POOL`.
+/// A whole number from `MIN` to `MAX`.
 #[derive(Debug, Clone, Copy)]
-struct PoolSize(u32);
+struct Bounded<const MIN: u32, const MAX: u32>(u32);
 
-impl Setting for PoolSize {
+impl<const MIN: u32, const MAX: u32> Setting for Bounded<MIN, MAX> {
     fn parse(raw: &str) -> Result<Self, String> {
         match raw.parse::<u32>() {
-            Ok(n) if (1..=MAX_POOL).contains(&n) => Ok(PoolSize(n)),
-            _ => Err(format!("expected a whole number from 1 to {MAX_POOL}")),
+            Ok(n) if (MIN..=MAX).contains(&n) => Ok(Bounded(n)),
+            _ => Err(format!("expected a whole number from {MIN} to {MAX}")),
         }
+    }
+}
+
+impl Setting for bool {
+    fn parse(raw: &str) -> Result<Self, String> {
+        match raw.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" => Ok(false),
+            _ => Err("expected true or false".into()),
+        }
+    }
+}
+
+impl Setting for Tz {
+    fn parse(raw: &str) -> Result<Self, String> {
+        raw.parse()
+            .map_err(|_| "expected an IANA time zone such as Asia/Tokyo or UTC".into())
+    }
+}
+
+/// An S3 bucket name, checked against S3's naming rules so a typo fails before any export.
+#[derive(Debug, Clone)]
+struct BucketName(String);
+
+impl Setting for BucketName {
+    fn parse(raw: &str) -> Result<Self, String> {
+        let valid_chars = raw
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+        let valid_ends = raw.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && raw.ends_with(|c: char| c.is_ascii_alphanumeric());
+        if (3..=63).contains(&raw.len()) && valid_chars && valid_ends {
+            Ok(BucketName(raw.to_owned()))
+        } else {
+            Err("expected an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens".into())
+        }
+    }
+}
+
+/// A key prefix: relative, normalized to end with `/` (or empty).
+#[derive(Debug, Clone)]
+struct KeyPrefix(String);
+
+impl Setting for KeyPrefix {
+    fn parse(raw: &str) -> Result<Self, String> {
+        if raw.starts_with('/') || raw.split('/').any(|part| part == "..") {
+            return Err("expected a relative key prefix such as exports/ (no leading /, no ..)".into());
+        }
+        let trimmed = raw.trim_end_matches('/');
+        Ok(KeyPrefix(if trimmed.is_empty() { String::new() } else { format!("{trimmed}/") }))
+    }
+}
+
+/// Comma-separated tenant slugs and `group:NAME` entries.
+impl Setting for Vec<AllowEntry> {
+    fn parse(raw: &str) -> Result<Self, String> {
+        raw.split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| match entry.strip_prefix("group:") {
+                Some("") => Err("`group:` needs a group name, e.g. group:beta".to_string()),
+                Some(group) => Ok(AllowEntry::Group(group.to_owned())),
+                None => Ok(AllowEntry::Tenant(entry.to_owned())),
+            })
+            .collect()
     }
 }
 
@@ -243,7 +351,7 @@ struct DatabaseVars {
     #[serde(default)]
     url: Var<Secret>,
     #[serde(default)]
-    max_connections: Var<PoolSize>,
+    max_connections: Var<Bounded<1, MAX_POOL>>,
     #[serde(default)]
     acquire_timeout: Var<Duration>,
 }
@@ -258,6 +366,44 @@ struct BatchVars {
     scheduled_time: Var<DateTime<Utc>>,
     #[serde(default)]
     data_dir: Var<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct ExportVars {
+    #[serde(default)]
+    time_zone: Var<Tz>,
+    #[serde(default)]
+    tenant_allowlist: Var<Vec<AllowEntry>>,
+    #[serde(default)]
+    concurrency: Var<Bounded<1, 16>>,
+    #[serde(default)]
+    lease: Var<Duration>,
+    #[serde(default)]
+    max_attempts: Var<Bounded<1, 20>>,
+    #[serde(default)]
+    retry_base: Var<Duration>,
+    #[serde(default)]
+    zip_level: Var<Bounded<0, 9>>,
+    #[serde(default)]
+    temp_dir: Var<PathBuf>,
+    #[serde(default)]
+    bucket: Var<BucketName>,
+    #[serde(default)]
+    prefix: Var<KeyPrefix>,
+    #[serde(default)]
+    kms_key_id: Var<String>,
+    #[serde(default)]
+    s3_force_path_style: Var<bool>,
+    #[serde(default)]
+    local_dir: Var<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct AwsVars {
+    #[serde(default)]
+    region: Var<String>,
+    #[serde(default)]
+    default_region: Var<String>,
 }
 
 #[derive(Deserialize)]
@@ -319,7 +465,11 @@ impl Config {
         let database: Option<DatabaseVars> = read("DATABASE_", vars, &mut p);
         let batch: Option<BatchVars> = read("BATCH_", vars, &mut p);
         let ecs: Option<EcsVars> = read("ECS_", vars, &mut p);
-        let (Some(database), Some(batch), Some(ecs)) = (database, batch, ecs) else {
+        let export: Option<ExportVars> = read("EXPORT_", vars, &mut p);
+        let aws: Option<AwsVars> = read("AWS_", vars, &mut p);
+        let (Some(database), Some(batch), Some(ecs), Some(export), Some(aws)) =
+            (database, batch, ecs, export, aws)
+        else {
             return Err(p);
         };
 
@@ -333,14 +483,37 @@ impl Config {
                 ),
             );
         }
+        let data_dir = p.or_default("BATCH_DATA_DIR", batch.data_dir, PathBuf::from("batchbox-data"));
+        let bucket = p.optional("EXPORT_BUCKET", export.bucket).map(|b| b.0);
+        let region = p.optional("AWS_REGION", aws.region);
+        let default_region = p.optional("AWS_DEFAULT_REGION", aws.default_region);
+        if bucket.is_some() && region.is_none() && default_region.is_none() {
+            p.add("AWS_REGION", "is missing; it is required with EXPORT_BUCKET (ECS sets it)".into());
+        }
+        let lease = p.or_default("EXPORT_LEASE", export.lease, Duration::from_secs(300));
         let config = Config {
+            export: ExportConfig {
+                time_zone: p.or_default("EXPORT_TIME_ZONE", export.time_zone, chrono_tz::Asia::Tokyo),
+                tenant_allowlist: p.or_default("EXPORT_TENANT_ALLOWLIST", export.tenant_allowlist, Vec::new()),
+                concurrency: p.or_default("EXPORT_CONCURRENCY", export.concurrency, Bounded(2)).0 as usize,
+                lease,
+                max_attempts: p.or_default("EXPORT_MAX_ATTEMPTS", export.max_attempts, Bounded(3)).0,
+                retry_base: p.or_default("EXPORT_RETRY_BASE", export.retry_base, Duration::from_secs(30)),
+                zip_level: p.or_default("EXPORT_ZIP_LEVEL", export.zip_level, Bounded(6)).0 as u8,
+                temp_dir: p.optional("EXPORT_TEMP_DIR", export.temp_dir),
+                bucket,
+                prefix: p.or_default("EXPORT_PREFIX", export.prefix, KeyPrefix("exports/".into())).0,
+                kms_key_id: p.optional("EXPORT_KMS_KEY_ID", export.kms_key_id),
+                s3_force_path_style: p.or_default("EXPORT_S3_FORCE_PATH_STYLE", export.s3_force_path_style, false),
+                local_dir: p.or_default("EXPORT_LOCAL_DIR", export.local_dir, data_dir.clone()),
+            },
             database: DatabaseConfig {
                 url: p.optional("DATABASE_URL", database.url),
                 max_connections: p
                     .or_default(
                         "DATABASE_MAX_CONNECTIONS",
                         database.max_connections,
-                        PoolSize(4),
+                        Bounded(4),
                     )
                     .0,
                 acquire_timeout: p.or_default(
@@ -348,11 +521,7 @@ impl Config {
                     database.acquire_timeout,
                     Duration::from_secs(30),
                 ),
-                data_dir: p.or_default(
-                    "BATCH_DATA_DIR",
-                    batch.data_dir,
-                    PathBuf::from("batchbox-data"),
-                ),
+                data_dir: data_dir.clone(),
             },
             run: RunConfig {
                 max_runtime: p.optional("BATCH_MAX_RUNTIME", batch.max_runtime),
@@ -374,6 +543,19 @@ impl Config {
             );
         }
         if p.is_empty() { Ok(config) } else { Err(p) }
+    }
+
+    /// Problems that matter only to batches that write exports: on ECS, a missing bucket
+    /// would otherwise write workbooks into the task's throwaway disk.
+    pub fn storage_problems(&self) -> Problems {
+        let mut p = Problems::default();
+        if self.run.ecs_metadata_uri.is_some() && self.export.bucket.is_none() {
+            p.add(
+                "EXPORT_BUCKET",
+                "is missing; it is required on ECS (the local export directory is for local runs only)".into(),
+            );
+        }
+        p
     }
 }
 

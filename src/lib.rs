@@ -1,12 +1,14 @@
 //! batchbox: every scheduled batch of the company in one binary, `batch`.
 //!
 //! Layers (dependencies only point down):
-//! `cli` -> `batches` (the registry) -> `runtime` (one run: history, lock, time limit, signals)
-//! -> `db` -> `config`, `telemetry`.
+//! `cli` -> `batches` (the registry) -> `export` (queue, records, workbook, worker) and `runtime`
+//! (one run: history, lock, time limit, signals) -> `db`, `storage` -> `config`, `telemetry`.
 
 pub mod batches;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod export;
 pub mod runtime;
+pub mod storage;
 pub mod telemetry;

@@ -25,6 +25,7 @@ runs is the `deleted` count of `run finished`.",
     exclusive: true,
     time_limit: Duration::from_secs(15 * 60),
     schema: SchemaNeed::Current,
+    storage: false,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

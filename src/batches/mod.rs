@@ -3,6 +3,11 @@
 //! Adding a batch = one module here + one line in `REGISTRY` + one block in the Terraform catalog.
 
 pub mod canary;
+pub mod demo;
+pub mod demo_seed;
+pub mod export_enqueue;
+pub mod export_requeue;
+pub mod export_worker;
 pub mod history_prune;
 pub mod migrate;
 
@@ -30,6 +35,8 @@ pub struct Batch {
     /// Default time limit; `--max-runtime` or `BATCH_MAX_RUNTIME` override it.
     pub time_limit: Duration,
     pub schema: SchemaNeed,
+    /// Writes exports: on ECS it then needs `EXPORT_BUCKET`, checked before the run starts.
+    pub storage: bool,
     /// Adds the batch's own options (a `clap::Args` type's `augment_args`).
     pub options: fn(clap::Command) -> clap::Command,
     /// Parses the options and binds them to the batch's `run`.
@@ -37,7 +44,16 @@ pub struct Batch {
 }
 
 /// Every batch, in the order `batch list` shows them.
-pub const REGISTRY: &[Batch] = &[canary::BATCH, history_prune::BATCH, migrate::BATCH];
+pub const REGISTRY: &[Batch] = &[
+    export_enqueue::BATCH,
+    export_worker::BATCH,
+    export_requeue::BATCH,
+    history_prune::BATCH,
+    canary::BATCH,
+    migrate::BATCH,
+    demo::BATCH,
+    demo_seed::BATCH,
+];
 
 pub fn find(name: &str) -> Option<&'static Batch> {
     REGISTRY.iter().find(|batch| batch.name == name)
@@ -50,6 +66,7 @@ impl Batch {
             exclusive: self.exclusive,
             time_limit: self.time_limit,
             schema: self.schema,
+            storage: self.storage,
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct RunSpec {
     pub exclusive: bool,
     pub time_limit: Duration,
     pub schema: SchemaNeed,
+    /// Writes exports (needs `EXPORT_BUCKET` on ECS).
+    pub storage: bool,
 }
 
 /// What a batch gets for its run.
@@ -144,7 +146,12 @@ impl Run {
             }
         };
 
-        let config = match (Config::from_vars(&vars), log_problems) {
+        let storage = self.spec.storage;
+        let config = Config::from_vars(&vars).and_then(|config| {
+            let problems = if storage { config.storage_problems() } else { Problems::default() };
+            if problems.is_empty() { Ok(config) } else { Err(problems) }
+        });
+        let config = match (config, log_problems) {
             (Ok(config), log_problems) if log_problems.is_empty() => config,
             (result, mut problems) => {
                 if let Err(more) = result {

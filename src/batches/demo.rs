@@ -1,0 +1,85 @@
+//! `demo`: the whole export on one machine for a new user - sample data, enqueue, worker - on the
+//! embedded default (SQLite and a local directory instead of S3), then where the workbooks are.
+
+use std::time::Duration;
+
+use anyhow::bail;
+use chrono::Utc;
+use clap::Args;
+
+use super::{Batch, bind};
+use crate::db::SchemaNeed;
+use crate::export::enqueue::{EnqueuePlan, enqueue};
+use crate::export::period::ExportPeriod;
+use crate::export::queue;
+use crate::export::sample_data::{SeedPlan, seed};
+use crate::export::worker::Worker;
+use crate::on_pool;
+use crate::runtime::RunContext;
+use crate::storage::Storage;
+
+#[derive(Debug, Args)]
+pub struct Options {
+    /// Sample records to create on the first run (later runs reuse them).
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    records: u64,
+}
+
+pub const BATCH: Batch = Batch {
+    name: "demo",
+    about: "Runs the whole xlsx export locally on sample data and shows where the workbooks are",
+    long_about: "For a first look: on an empty database, adds sample records for yesterday \
+(as demo-seed does), queues yesterday's exports (as export-enqueue does), exports them (as \
+export-worker does) and prints where each workbook is. With no DATABASE_URL and no EXPORT_BUCKET \
+everything stays on this machine: ./batchbox-data/batchbox.sqlite3 and ./batchbox-data/exports/. \
+Refuses to run on ECS.",
+    exclusive: true,
+    time_limit: Duration::from_secs(30 * 60),
+    schema: SchemaNeed::Current,
+    storage: true,
+    options: <Options as Args>::augment_args,
+    prepare: |matches| bind(matches, run),
+};
+
+async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
+    if ctx.config.run.ecs_metadata_uri.is_some() {
+        bail!("demo writes sample data and refuses to run on ECS");
+    }
+    let export = &ctx.config.export;
+    let now = Utc::now();
+    let existing: i64 =
+        on_pool!(&ctx.db, |pool| sqlx::query_scalar("SELECT count(*) FROM records").fetch_one(pool).await)?;
+    if existing == 0 {
+        let plan = SeedPlan { records: options.records, days: 1, time_zone: export.time_zone, seed: 42, now };
+        seed(&ctx.db, &plan, &ctx.counts).await?;
+    }
+    let period = ExportPeriod::previous_day(now, export.time_zone);
+    let plan = EnqueuePlan {
+        periods: vec![period],
+        time_zone: export.time_zone,
+        allowlist: export.tenant_allowlist.clone(),
+        max_attempts: export.max_attempts,
+        requeue_failed: true,
+    };
+    enqueue(&ctx.db, &plan, &ctx.counts).await?;
+    let storage = Storage::from_config(export).await;
+    let worker = Worker::new(
+        ctx.db.clone(),
+        storage.clone(),
+        export.clone(),
+        ctx.run_id.clone(),
+        ctx.stop.clone(),
+        ctx.counts.clone(),
+    );
+    worker.run().await?;
+
+    eprintln!("\nWorkbooks for {}:", period.label());
+    for job in queue::list(&ctx.db).await? {
+        if let (Some(key), true) = (&job.object_key, job.period_start == period.start) {
+            let location = storage.locate(key);
+            tracing::info!(job_id = job.id, workbook = location, rows = job.row_count, "workbook ready");
+            eprintln!("  {location}  ({} rows)", job.row_count.unwrap_or_default());
+        }
+    }
+    Ok(())
+}

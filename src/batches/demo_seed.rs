@@ -1,0 +1,58 @@
+//! `demo-seed`: fills the database with realistic sample records (manual; never in production).
+
+use std::time::Duration;
+
+use chrono::Utc;
+use clap::Args;
+
+use super::{Batch, bind};
+use crate::db::SchemaNeed;
+use crate::export::sample_data::{SeedPlan, seed};
+use crate::runtime::RunContext;
+
+#[derive(Debug, Args)]
+pub struct Options {
+    /// How many records to add.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub records: u64,
+    /// Spread them over this many days, ending yesterday in EXPORT_TIME_ZONE.
+    #[arg(long, value_name = "DAYS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=366))]
+    pub days: u32,
+    /// Random seed, for reproducible data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+pub const BATCH: Batch = Batch {
+    name: "demo-seed",
+    about: "Adds realistic sample records (tenants, forms, Japanese text, NULLs) for demos",
+    long_about: "Creates three sample tenants and their forms (if missing) and adds --records \
+records spread over the --days days before today in EXPORT_TIME_ZONE: Japanese and other \
+non-ASCII text, NULLs, formula-like and control-character text, the odd very long note. For \
+demos, local development and benchmarks; never schedule it. Counts: tenants, forms, records.",
+    exclusive: false,
+    time_limit: Duration::from_secs(60 * 60),
+    schema: SchemaNeed::Current,
+    storage: false,
+    options: <Options as Args>::augment_args,
+    prepare: |matches| bind(matches, run),
+};
+
+impl Options {
+    fn plan(&self, ctx: &RunContext) -> SeedPlan {
+        SeedPlan {
+            records: self.records,
+            days: self.days,
+            time_zone: ctx.config.export.time_zone,
+            seed: self.seed,
+            now: Utc::now(),
+        }
+    }
+}
+
+async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
+    if ctx.config.run.ecs_metadata_uri.is_some() {
+        anyhow::bail!("demo-seed writes sample data and refuses to run on ECS");
+    }
+    seed(&ctx.db, &options.plan(&ctx), &ctx.counts).await
+}

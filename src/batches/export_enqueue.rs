@@ -1,0 +1,78 @@
+//! `export-enqueue`: finds what to export for a period and queues one job per tenant and form.
+
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use clap::Args;
+
+use super::{Batch, bind};
+use crate::db::SchemaNeed;
+use crate::export::enqueue::{EnqueuePlan, enqueue};
+use crate::export::period::ExportPeriod;
+use crate::runtime::RunContext;
+
+#[derive(Debug, Args)]
+pub struct Options {
+    /// Export this day (YYYY-MM-DD, in EXPORT_TIME_ZONE) instead of yesterday.
+    #[arg(long, value_name = "DATE", conflicts_with_all = ["from", "monthly"])]
+    date: Option<NaiveDate>,
+    /// Backfill: the first day of a range, one job per day (with --to).
+    #[arg(long, value_name = "DATE", requires = "to", conflicts_with = "monthly")]
+    from: Option<NaiveDate>,
+    /// Backfill: the last day of the range, inclusive (with --from).
+    #[arg(long, value_name = "DATE", requires = "from")]
+    to: Option<NaiveDate>,
+    /// Export a calendar month instead of a day: the previous month, or --month.
+    #[arg(long)]
+    monthly: bool,
+    /// With --monthly: the month to export (YYYY-MM).
+    #[arg(long, value_name = "YYYY-MM", requires = "monthly", value_parser = parse_month)]
+    month: Option<(i32, u32)>,
+    /// Put back jobs of these periods that ended failed (without it, existing jobs are left alone).
+    #[arg(long)]
+    requeue_failed: bool,
+}
+
+fn parse_month(raw: &str) -> Result<(i32, u32), String> {
+    let date = NaiveDate::parse_from_str(&format!("{raw}-01"), "%Y-%m-%d")
+        .map_err(|_| format!("expected a month such as 2026-11, got `{raw}`"))?;
+    Ok((chrono::Datelike::year(&date), chrono::Datelike::month(&date)))
+}
+
+pub const BATCH: Batch = Batch {
+    name: "export-enqueue",
+    about: "Queues one xlsx export job per tenant and form with records in a period",
+    long_about: "Finds every (tenant, form) with records in a period and inserts one export job \
+for each into export_jobs, for export-worker tasks to carry out. The period is yesterday in \
+EXPORT_TIME_ZONE (default Asia/Tokyo) unless --date, --from/--to (a backfill, one job per day) \
+or --monthly [--month] says otherwise. Idempotent: a job that exists for the same tenant, form \
+and period is left alone (use --requeue-failed to put back the failed ones). Only tenants in \
+EXPORT_TENANT_ALLOWLIST are considered when it is set. Counts: found, inserted, \
+already_present, requeued, outside_allowlist.",
+    exclusive: true,
+    time_limit: Duration::from_secs(30 * 60),
+    schema: SchemaNeed::Current,
+    storage: false,
+    options: <Options as Args>::augment_args,
+    prepare: |matches| bind(matches, run),
+};
+
+async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
+    let tz = ctx.config.export.time_zone;
+    let now = Utc::now();
+    let periods = match (&options, options.month) {
+        (Options { date: Some(date), .. }, _) => vec![ExportPeriod::day(*date)],
+        (Options { from: Some(from), to: Some(to), .. }, _) => ExportPeriod::each_day(*from, *to)?,
+        (Options { monthly: true, .. }, Some((year, month))) => vec![ExportPeriod::month(year, month)?],
+        (Options { monthly: true, .. }, None) => vec![ExportPeriod::previous_month(now, tz)],
+        _ => vec![ExportPeriod::previous_day(now, tz)],
+    };
+    let plan = EnqueuePlan {
+        periods,
+        time_zone: tz,
+        allowlist: ctx.config.export.tenant_allowlist.clone(),
+        max_attempts: ctx.config.export.max_attempts,
+        requeue_failed: options.requeue_failed,
+    };
+    enqueue(&ctx.db, &plan, &ctx.counts).await
+}

@@ -1,0 +1,94 @@
+//! Finding what to export: one job per (tenant, form) with records in a period.
+
+use chrono::Utc;
+use chrono_tz::Tz;
+
+use super::period::ExportPeriod;
+use super::queue::{self, NewJob};
+use crate::config::AllowEntry;
+use crate::db::Db;
+use crate::on_pool;
+use crate::runtime::counts::Counts;
+
+/// How to enqueue.
+#[derive(Debug, Clone)]
+pub struct EnqueuePlan {
+    pub periods: Vec<ExportPeriod>,
+    pub time_zone: Tz,
+    pub allowlist: Vec<AllowEntry>,
+    pub max_attempts: u32,
+    pub requeue_failed: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct Target {
+    tenant_id: i64,
+    form_id: i64,
+    slug: String,
+    rollout_group: String,
+}
+
+/// Inserts the missing jobs of every period. Counts: `found` (targets inside the allow-list),
+/// `inserted`, `already_present`, `requeued`, `outside_allowlist`.
+pub async fn enqueue(db: &Db, plan: &EnqueuePlan, counts: &Counts) -> anyhow::Result<()> {
+    for period in &plan.periods {
+        let (from, to) = period.utc_bounds(plan.time_zone);
+        let targets: Vec<Target> = on_pool!(db, |pool| sqlx::query_as(
+            "SELECT DISTINCT r.tenant_id, r.form_id, t.slug, t.rollout_group
+             FROM records r JOIN tenants t ON t.id = r.tenant_id
+             WHERE r.recorded_at >= $1 AND r.recorded_at < $2
+             ORDER BY r.tenant_id, r.form_id"
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await)?;
+        let (mut inserted, mut present, mut requeued, mut outside) = (0, 0, 0, 0);
+        for target in &targets {
+            if !allowed(&plan.allowlist, target) {
+                outside += 1;
+                continue;
+            }
+            let job = NewJob {
+                tenant_id: target.tenant_id,
+                form_id: target.form_id,
+                period: *period,
+                time_zone: plan.time_zone.name().to_owned(),
+                max_attempts: plan.max_attempts as i32,
+            };
+            let now = Utc::now();
+            if queue::insert(db, &job, now).await? {
+                inserted += 1;
+            } else {
+                present += 1;
+                if plan.requeue_failed && queue::requeue_failed_job_for(db, &job, now).await? {
+                    requeued += 1;
+                }
+            }
+        }
+        counts.add("found", (targets.len() - outside) as i64);
+        counts.add("inserted", inserted);
+        counts.add("already_present", present);
+        counts.add("requeued", requeued);
+        counts.add("outside_allowlist", outside as i64);
+        tracing::info!(
+            period = period.label(),
+            found = targets.len() - outside,
+            inserted,
+            already_present = present,
+            requeued,
+            outside_allowlist = outside,
+            "period enqueued"
+        );
+    }
+    Ok(())
+}
+
+/// An empty allow-list admits every tenant.
+fn allowed(allowlist: &[AllowEntry], target: &Target) -> bool {
+    allowlist.is_empty()
+        || allowlist.iter().any(|entry| match entry {
+            AllowEntry::Tenant(slug) => *slug == target.slug,
+            AllowEntry::Group(group) => *group == target.rollout_group,
+        })
+}

@@ -1,0 +1,296 @@
+//! The export queue, `export_jobs`: one job per (tenant, form, period).
+//!
+//! Workers claim one job at a time with a lease: `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite
+//! serializes writers, so the same single-statement claim is atomic there). A claim takes
+//! pending jobs whose next attempt time has come, and running jobs whose lease expired because
+//! their worker died. Every state change checks the lease owner, so a worker that lost its
+//! lease can never overwrite the result of the worker that took the job over.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::period::ExportPeriod;
+use crate::db::Db;
+use crate::on_pool;
+
+/// A claimed job.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Job {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub form_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub time_zone: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+}
+
+/// One (tenant, form, period) to export.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub tenant_id: i64,
+    pub form_id: i64,
+    pub period: ExportPeriod,
+    pub time_zone: String,
+    pub max_attempts: i32,
+}
+
+const CLAIM_POSTGRES: &str = "
+UPDATE export_jobs
+SET status = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2, updated_at = $3
+WHERE id = (
+    SELECT id FROM export_jobs
+    WHERE (status = 'pending' AND next_attempt_at <= $3)
+       OR (status = 'running' AND lease_expires_at < $3 AND attempts < max_attempts)
+    ORDER BY next_attempt_at, id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED)
+RETURNING id, tenant_id, form_id, period_start, period_end, time_zone, attempts, max_attempts";
+
+const CLAIM_SQLITE: &str = "
+UPDATE export_jobs
+SET status = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2, updated_at = $3
+WHERE id = (
+    SELECT id FROM export_jobs
+    WHERE (status = 'pending' AND next_attempt_at <= $3)
+       OR (status = 'running' AND lease_expires_at < $3 AND attempts < max_attempts)
+    ORDER BY next_attempt_at, id
+    LIMIT 1)
+RETURNING id, tenant_id, form_id, period_start, period_end, time_zone, attempts, max_attempts";
+
+/// Inserts the job unless one exists for the same tenant, form and period; true if inserted.
+pub async fn insert(db: &Db, job: &NewJob, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    let inserted = on_pool!(db, |pool| sqlx::query(
+        "INSERT INTO export_jobs
+            (tenant_id, form_id, period_start, period_end, time_zone, status, attempts, max_attempts,
+             next_attempt_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $7, $7)
+         ON CONFLICT (tenant_id, form_id, period_start, period_end) DO NOTHING"
+    )
+    .bind(job.tenant_id)
+    .bind(job.form_id)
+    .bind(job.period.start)
+    .bind(job.period.end)
+    .bind(&job.time_zone)
+    .bind(job.max_attempts)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(inserted == 1)
+}
+
+/// Puts the failed job for this tenant, form and period back in the queue; true if it was failed.
+pub async fn requeue_failed_job_for(db: &Db, job: &NewJob, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    let requeued = on_pool!(db, |pool| sqlx::query(
+        "UPDATE export_jobs
+         SET status = 'pending', attempts = 0, next_attempt_at = $5, lease_owner = NULL,
+             lease_expires_at = NULL, updated_at = $5, finished_at = NULL
+         WHERE tenant_id = $1 AND form_id = $2 AND period_start = $3 AND period_end = $4 AND status = 'failed'"
+    )
+    .bind(job.tenant_id)
+    .bind(job.form_id)
+    .bind(job.period.start)
+    .bind(job.period.end)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(requeued == 1)
+}
+
+/// Which failed jobs `export-requeue` puts back.
+#[derive(Debug, Clone, Copy)]
+pub enum Requeue {
+    Job(i64),
+    AllFailed,
+}
+
+/// Puts failed jobs back as pending with a fresh set of attempts; returns how many.
+pub async fn requeue(db: &Db, which: Requeue, now: DateTime<Utc>) -> anyhow::Result<u64> {
+    let job_id = match which {
+        Requeue::Job(id) => Some(id),
+        Requeue::AllFailed => None,
+    };
+    let requeued = on_pool!(db, |pool| sqlx::query(
+        "UPDATE export_jobs
+         SET status = 'pending', attempts = 0, next_attempt_at = $2, lease_owner = NULL,
+             lease_expires_at = NULL, updated_at = $2, finished_at = NULL
+         WHERE status = 'failed' AND ($1 IS NULL OR id = $1)"
+    )
+    .bind(job_id)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(requeued)
+}
+
+/// Claims the next job for `owner` (a worker's run id) until `lease_until`.
+pub async fn claim(db: &Db, owner: &str, lease_until: DateTime<Utc>, now: DateTime<Utc>) -> anyhow::Result<Option<Job>> {
+    let job = match db {
+        Db::Postgres(pool) => {
+            sqlx::query_as::<_, Job>(CLAIM_POSTGRES)
+                .bind(owner)
+                .bind(lease_until)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?
+        }
+        Db::Sqlite(pool) => {
+            sqlx::query_as::<_, Job>(CLAIM_SQLITE)
+                .bind(owner)
+                .bind(lease_until)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?
+        }
+    };
+    Ok(job)
+}
+
+/// Extends the lease; false means the lease was lost (another worker took the job over).
+pub async fn renew(db: &Db, job_id: i64, owner: &str, lease_until: DateTime<Utc>, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    let renewed = on_pool!(db, |pool| sqlx::query(
+        "UPDATE export_jobs SET lease_expires_at = $3, updated_at = $4
+         WHERE id = $1 AND lease_owner = $2 AND status = 'running'"
+    )
+    .bind(job_id)
+    .bind(owner)
+    .bind(lease_until)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(renewed == 1)
+}
+
+/// Where a finished export went.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    pub object_key: String,
+    pub rows: i64,
+    pub bytes: i64,
+}
+
+/// Marks the job succeeded; false if the lease was lost first.
+pub async fn complete(db: &Db, job_id: i64, owner: &str, exported: &Exported, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    let done = on_pool!(db, |pool| sqlx::query(
+        "UPDATE export_jobs
+         SET status = 'succeeded', object_key = $3, row_count = $4, byte_size = $5, last_error = NULL,
+             lease_owner = NULL, lease_expires_at = NULL, updated_at = $6, finished_at = $6
+         WHERE id = $1 AND lease_owner = $2 AND status = 'running'"
+    )
+    .bind(job_id)
+    .bind(owner)
+    .bind(&exported.object_key)
+    .bind(exported.rows)
+    .bind(exported.bytes)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// Records a failed attempt: back to pending until `retry_at`, or failed for good when `None`.
+pub async fn record_failure(
+    db: &Db,
+    job_id: i64,
+    owner: &str,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let status = if retry_at.is_some() { "pending" } else { "failed" };
+    let finished_at = retry_at.is_none().then_some(now);
+    let updated = on_pool!(db, |pool| sqlx::query(
+        "UPDATE export_jobs
+         SET status = $3, last_error = $4, next_attempt_at = COALESCE($5, next_attempt_at),
+             lease_owner = NULL, lease_expires_at = NULL, updated_at = $6, finished_at = $7
+         WHERE id = $1 AND lease_owner = $2 AND status = 'running'"
+    )
+    .bind(job_id)
+    .bind(owner)
+    .bind(status)
+    .bind(error)
+    .bind(retry_at)
+    .bind(now)
+    .bind(finished_at)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(updated == 1)
+}
+
+/// Gives a job back untouched (the worker is stopping): pending at once, and the interrupted
+/// attempt does not count.
+pub async fn release(db: &Db, job_id: i64, owner: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    let released = on_pool!(db, |pool| sqlx::query(
+        "UPDATE export_jobs
+         SET status = 'pending', attempts = attempts - 1, next_attempt_at = $3, lease_owner = NULL,
+             lease_expires_at = NULL, updated_at = $3
+         WHERE id = $1 AND lease_owner = $2 AND status = 'running'"
+    )
+    .bind(job_id)
+    .bind(owner)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(released == 1)
+}
+
+/// Jobs whose worker died during their last attempt cannot be claimed again: mark them failed.
+pub async fn fail_abandoned(db: &Db, now: DateTime<Utc>) -> anyhow::Result<u64> {
+    let failed = on_pool!(db, |pool| sqlx::query(
+        "UPDATE export_jobs
+         SET status = 'failed', lease_owner = NULL, lease_expires_at = NULL, updated_at = $1, finished_at = $1,
+             last_error = 'the worker running its last attempt stopped without finishing (lease expired)'
+                          || COALESCE('; before that: ' || last_error, '')
+         WHERE status = 'running' AND lease_expires_at < $1 AND attempts >= max_attempts"
+    )
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(failed)
+}
+
+/// When the next pending job becomes claimable (now or later), if there is one. A worker waits
+/// for retries in backoff rather than leaving them to the next scheduled run.
+pub async fn next_pending_at(db: &Db) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let next = on_pool!(db, |pool| sqlx::query_scalar::<_, DateTime<Utc>>(
+        "SELECT next_attempt_at FROM export_jobs WHERE status = 'pending' ORDER BY next_attempt_at LIMIT 1"
+    )
+    .fetch_optional(pool)
+    .await)?;
+    Ok(next)
+}
+
+/// A job as `demo` and the tests read it back.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub form_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub object_key: Option<String>,
+    pub row_count: Option<i64>,
+    pub byte_size: Option<i64>,
+}
+
+pub async fn list(db: &Db) -> anyhow::Result<Vec<JobRow>> {
+    let jobs = on_pool!(db, |pool| sqlx::query_as::<_, JobRow>(
+        "SELECT id, tenant_id, form_id, period_start, period_end, status, attempts, last_error,
+                object_key, row_count, byte_size
+         FROM export_jobs ORDER BY id"
+    )
+    .fetch_all(pool)
+    .await)?;
+    Ok(jobs)
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: starts a throwaway PostgreSQL server (unless
-# DATABASE_URL points to one), then runs rustfmt, clippy and every test on PostgreSQL and
-# SQLite. Whatever it started is stopped by PID on the way out, even when tests fail.
+# DATABASE_URL points to one) and installs the S3 API server the tests start, then runs rustfmt,
+# clippy and every test on PostgreSQL and SQLite. Whatever it started is stopped by PID on the
+# way out, even when tests fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,6 +56,16 @@ start_postgres() {
     pg_pid=$(head -n 1 "$pg_dir/data/postmaster.pid")
     export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
+
+# s3s-fs: a real S3 API server over a directory that checks SigV4 signatures. The tests start
+# one per test (so stopping it is a real outage); this installs the pinned version once.
+S3S_FS_VERSION=0.14.1
+tools="${XDG_CACHE_HOME:-$HOME/.cache}/batchbox/tools"
+export S3S_FS_BIN="$tools/bin/s3s-fs"
+if ! "$S3S_FS_BIN" --version 2>/dev/null | grep -q "$S3S_FS_VERSION"; then
+    log "installing s3s-fs $S3S_FS_VERSION into $tools (once per machine, a few minutes)"
+    cargo install "s3s-fs@$S3S_FS_VERSION" --features binary --locked --root "$tools"
+fi
 
 if [[ -n "${DATABASE_URL:-}" ]]; then
     log "using the PostgreSQL server in DATABASE_URL"

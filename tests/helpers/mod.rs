@@ -6,6 +6,9 @@
 
 #![allow(dead_code)] // each test file uses its own part of the helpers
 
+pub mod export;
+pub mod s3;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -52,6 +55,8 @@ pub struct TestDb {
     pub backend: Backend,
     pub url: String,
     pub dir: tempfile::TempDir,
+    /// Variables every `batch` of this test gets (e.g. an S3 server's).
+    env: std::cell::RefCell<Vec<(String, String)>>,
 }
 
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
@@ -72,7 +77,7 @@ impl TestDb {
                 dir.path().join("test.sqlite3").display()
             ),
         };
-        TestDb { backend, url, dir }
+        TestDb { backend, url, dir, env: Default::default() }
     }
 
     /// A fresh database with the schema applied through `batch migrate`, as an operator would.
@@ -92,8 +97,14 @@ impl TestDb {
             .env("DATABASE_URL", &self.url)
             .env("BATCH_DATA_DIR", self.dir.path().join("data"))
             .env("BATCH_STOP_GRACE", "5s")
-            .current_dir(self.dir.path());
+            .current_dir(self.dir.path())
+            .envs(self.env.borrow().iter().map(|(k, v)| (k.as_str(), v.as_str())));
         command
+    }
+
+    /// Every later `batch` of this test gets these variables.
+    pub fn set_env<V: ToString>(&self, vars: impl IntoIterator<Item = (&'static str, V)>) {
+        self.env.borrow_mut().extend(vars.into_iter().map(|(k, v)| (k.to_owned(), v.to_string())));
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
@@ -108,6 +119,12 @@ impl TestDb {
 
     pub fn spawn(&self, args: &[&str]) -> Running {
         Running::spawn(self.command(args))
+    }
+
+    pub fn spawn_with(&self, args: &[&str], env: &[(&str, &str)]) -> Running {
+        let mut command = self.command(args);
+        command.envs(env.iter().copied());
+        Running::spawn(command)
     }
 
     /// `batch history --json ARGS`, parsed.

@@ -272,7 +272,10 @@ impl Setting for BucketName {
         if (3..=63).contains(&raw.len()) && valid_chars && valid_ends {
             Ok(BucketName(raw.to_owned()))
         } else {
-            Err("expected an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens".into())
+            Err(
+                "expected an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens"
+                    .into(),
+            )
         }
     }
 }
@@ -284,10 +287,16 @@ struct KeyPrefix(String);
 impl Setting for KeyPrefix {
     fn parse(raw: &str) -> Result<Self, String> {
         if raw.starts_with('/') || raw.split('/').any(|part| part == "..") {
-            return Err("expected a relative key prefix such as exports/ (no leading /, no ..)".into());
+            return Err(
+                "expected a relative key prefix such as exports/ (no leading /, no ..)".into(),
+            );
         }
         let trimmed = raw.trim_end_matches('/');
-        Ok(KeyPrefix(if trimmed.is_empty() { String::new() } else { format!("{trimmed}/") }))
+        Ok(KeyPrefix(if trimmed.is_empty() {
+            String::new()
+        } else {
+            format!("{trimmed}/")
+        }))
     }
 }
 
@@ -483,28 +492,59 @@ impl Config {
                 ),
             );
         }
-        let data_dir = p.or_default("BATCH_DATA_DIR", batch.data_dir, PathBuf::from("batchbox-data"));
+        let data_dir = p.or_default(
+            "BATCH_DATA_DIR",
+            batch.data_dir,
+            PathBuf::from("batchbox-data"),
+        );
         let bucket = p.optional("EXPORT_BUCKET", export.bucket).map(|b| b.0);
         let region = p.optional("AWS_REGION", aws.region);
         let default_region = p.optional("AWS_DEFAULT_REGION", aws.default_region);
         if bucket.is_some() && region.is_none() && default_region.is_none() {
-            p.add("AWS_REGION", "is missing; it is required with EXPORT_BUCKET (ECS sets it)".into());
+            p.add(
+                "AWS_REGION",
+                "is missing; it is required with EXPORT_BUCKET (ECS sets it)".into(),
+            );
         }
         let lease = p.or_default("EXPORT_LEASE", export.lease, Duration::from_secs(300));
         let config = Config {
             export: ExportConfig {
-                time_zone: p.or_default("EXPORT_TIME_ZONE", export.time_zone, chrono_tz::Asia::Tokyo),
-                tenant_allowlist: p.or_default("EXPORT_TENANT_ALLOWLIST", export.tenant_allowlist, Vec::new()),
-                concurrency: p.or_default("EXPORT_CONCURRENCY", export.concurrency, Bounded(2)).0 as usize,
+                time_zone: p.or_default(
+                    "EXPORT_TIME_ZONE",
+                    export.time_zone,
+                    chrono_tz::Asia::Tokyo,
+                ),
+                tenant_allowlist: p.or_default(
+                    "EXPORT_TENANT_ALLOWLIST",
+                    export.tenant_allowlist,
+                    Vec::new(),
+                ),
+                concurrency: p
+                    .or_default("EXPORT_CONCURRENCY", export.concurrency, Bounded(2))
+                    .0 as usize,
                 lease,
-                max_attempts: p.or_default("EXPORT_MAX_ATTEMPTS", export.max_attempts, Bounded(3)).0,
-                retry_base: p.or_default("EXPORT_RETRY_BASE", export.retry_base, Duration::from_secs(30)),
-                zip_level: p.or_default("EXPORT_ZIP_LEVEL", export.zip_level, Bounded(6)).0 as u8,
+                max_attempts: p
+                    .or_default("EXPORT_MAX_ATTEMPTS", export.max_attempts, Bounded(3))
+                    .0,
+                retry_base: p.or_default(
+                    "EXPORT_RETRY_BASE",
+                    export.retry_base,
+                    Duration::from_secs(30),
+                ),
+                zip_level: p
+                    .or_default("EXPORT_ZIP_LEVEL", export.zip_level, Bounded(6))
+                    .0 as u8,
                 temp_dir: p.optional("EXPORT_TEMP_DIR", export.temp_dir),
                 bucket,
-                prefix: p.or_default("EXPORT_PREFIX", export.prefix, KeyPrefix("exports/".into())).0,
+                prefix: p
+                    .or_default("EXPORT_PREFIX", export.prefix, KeyPrefix("exports/".into()))
+                    .0,
                 kms_key_id: p.optional("EXPORT_KMS_KEY_ID", export.kms_key_id),
-                s3_force_path_style: p.or_default("EXPORT_S3_FORCE_PATH_STYLE", export.s3_force_path_style, false),
+                s3_force_path_style: p.or_default(
+                    "EXPORT_S3_FORCE_PATH_STYLE",
+                    export.s3_force_path_style,
+                    false,
+                ),
                 local_dir: p.or_default("EXPORT_LOCAL_DIR", export.local_dir, data_dir.clone()),
             },
             database: DatabaseConfig {

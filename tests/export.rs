@@ -20,55 +20,72 @@ fn with_s3(db: &helpers::TestDb) -> S3Server {
 
 fn workbook(s3: &S3Server, key: &str) -> Book {
     let (bytes, content_type) = s3.get(key);
-    assert_eq!(content_type.as_deref(), Some(batchbox::storage::XLSX_CONTENT_TYPE));
+    assert_eq!(
+        content_type.as_deref(),
+        Some(batchbox::storage::XLSX_CONTENT_TYPE)
+    );
     ex::read_workbook(bytes)
 }
 
-both_backends!(round_trip_every_cell_type_and_sheet_matches_the_database, |db| {
-    let s3 = with_s3(db);
-    db.run(&["demo-seed", "--records", "400"]).assert_code(0);
-    assert_eq!(db.run(&["export-enqueue"]).finished()["counts"]["inserted"], 4);
-    let worker = db.run(&["export-worker"]);
-    worker.assert_code(0);
-    assert_eq!(worker.finished()["counts"]["succeeded"], 4);
-    assert_eq!(worker.finished()["counts"]["rows"], 400);
+both_backends!(
+    round_trip_every_cell_type_and_sheet_matches_the_database,
+    |db| {
+        let s3 = with_s3(db);
+        db.run(&["demo-seed", "--records", "400"]).assert_code(0);
+        assert_eq!(
+            db.run(&["export-enqueue"]).finished()["counts"]["inserted"],
+            4
+        );
+        let worker = db.run(&["export-worker"]);
+        worker.assert_code(0);
+        assert_eq!(worker.finished()["counts"]["succeeded"], 4);
+        assert_eq!(worker.finished()["counts"]["rows"], 400);
 
-    let jobs = ex::jobs(db);
-    assert_eq!(jobs.len(), 4);
-    let mut keys: Vec<String> = jobs.iter().map(|j| j.object_key.clone().expect("succeeded jobs have keys")).collect();
-    keys.sort();
-    assert_eq!(s3.keys(), keys, "one object per job, nothing else");
-    for job in &jobs {
-        assert_eq!(job.status, "succeeded");
-        let form = ex::form(db, job.form_id);
-        let records = ex::records_of(db, job);
-        assert_eq!(job.row_count, Some(records.len() as i64));
-        let book = workbook(&s3, job.object_key.as_ref().unwrap());
-        assert_eq!(book.formulas, 0, "no cell is a formula");
-        assert_eq!(book.sheets.len(), 1);
-        let (name, rows) = &book.sheets[0];
-        assert_eq!(name, &batchbox::export::workbook::sheet_name(&form.name, 1));
-        assert_eq!(rows.len(), records.len() + 1, "header + one row per record");
-        let header: Vec<Data> = ["Record ID", "Recorded at", "Recorded by"]
+        let jobs = ex::jobs(db);
+        assert_eq!(jobs.len(), 4);
+        let mut keys: Vec<String> = jobs
             .iter()
-            .map(|h| Data::String(h.to_string()))
-            .chain(form.columns.iter().map(|c| Data::String(c.label.clone())))
+            .map(|j| j.object_key.clone().expect("succeeded jobs have keys"))
             .collect();
-        assert_eq!(rows[0], header);
-        for (record, row) in records.iter().zip(&rows[1..]) {
-            let values: Vec<Value> = serde_json::from_str(&record.field_values).unwrap();
-            let mut expected = vec![
-                Data::Float(record.id as f64),
-                Data::String(ex::recorded_at_text(record.recorded_at)),
-                Data::String(record.recorded_by.clone()),
-            ];
-            expected.extend(form.columns.iter().zip(&values).map(|(c, v)| ex::expected_cell(c.kind, v)));
-            let mut actual: Vec<Data> = row.iter().map(ex::normalize).collect();
-            actual.resize(expected.len(), Data::Empty);
-            assert_eq!(actual, expected, "record {} of job {}", record.id, job.id);
+        keys.sort();
+        assert_eq!(s3.keys(), keys, "one object per job, nothing else");
+        for job in &jobs {
+            assert_eq!(job.status, "succeeded");
+            let form = ex::form(db, job.form_id);
+            let records = ex::records_of(db, job);
+            assert_eq!(job.row_count, Some(records.len() as i64));
+            let book = workbook(&s3, job.object_key.as_ref().unwrap());
+            assert_eq!(book.formulas, 0, "no cell is a formula");
+            assert_eq!(book.sheets.len(), 1);
+            let (name, rows) = &book.sheets[0];
+            assert_eq!(name, &batchbox::export::workbook::sheet_name(&form.name, 1));
+            assert_eq!(rows.len(), records.len() + 1, "header + one row per record");
+            let header: Vec<Data> = ["Record ID", "Recorded at", "Recorded by"]
+                .iter()
+                .map(|h| Data::String(h.to_string()))
+                .chain(form.columns.iter().map(|c| Data::String(c.label.clone())))
+                .collect();
+            assert_eq!(rows[0], header);
+            for (record, row) in records.iter().zip(&rows[1..]) {
+                let values: Vec<Value> = serde_json::from_str(&record.field_values).unwrap();
+                let mut expected = vec![
+                    Data::Float(record.id as f64),
+                    Data::String(ex::recorded_at_text(record.recorded_at)),
+                    Data::String(record.recorded_by.clone()),
+                ];
+                expected.extend(
+                    form.columns
+                        .iter()
+                        .zip(&values)
+                        .map(|(c, v)| ex::expected_cell(c.kind, v)),
+                );
+                let mut actual: Vec<Data> = row.iter().map(ex::normalize).collect();
+                actual.resize(expected.len(), Data::Empty);
+                assert_eq!(actual, expected, "record {} of job {}", record.id, job.id);
+            }
         }
     }
-});
+);
 
 both_backends!(edge_values_survive_as_readable_cells, |db| {
     let s3 = with_s3(db);
@@ -90,15 +107,66 @@ both_backends!(edge_values_survive_as_readable_cells, |db| {
         tenant,
         form,
         vec![
-            (at(1), vec![json!("東京都千代田区 ☃ naïve"), json!(42), json!("12.50"), json!(true), json!("2026-01-31"), json!("2026-01-31T23:30:00Z")]),
-            (at(2), vec![Value::Null, Value::Null, Value::Null, Value::Null, Value::Null, Value::Null]),
-            (at(3), vec![json!("=HYPERLINK(\"http://x\")"), json!(-1), json!("0.001"), json!(false), Value::Null, Value::Null]),
-            (at(4), vec![json!("+1 @user -2"), json!("not a number"), json!("abc"), json!("yes"), json!("someday"), json!(7)]),
-            (at(5), vec![json!("bell\u{7} esc\u{1b} ok\ttab"), Value::Null, Value::Null, Value::Null, Value::Null, Value::Null]),
+            (
+                at(1),
+                vec![
+                    json!("東京都千代田区 ☃ naïve"),
+                    json!(42),
+                    json!("12.50"),
+                    json!(true),
+                    json!("2026-01-31"),
+                    json!("2026-01-31T23:30:00Z"),
+                ],
+            ),
+            (
+                at(2),
+                vec![
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                ],
+            ),
+            (
+                at(3),
+                vec![
+                    json!("=HYPERLINK(\"http://x\")"),
+                    json!(-1),
+                    json!("0.001"),
+                    json!(false),
+                    Value::Null,
+                    Value::Null,
+                ],
+            ),
+            (
+                at(4),
+                vec![
+                    json!("+1 @user -2"),
+                    json!("not a number"),
+                    json!("abc"),
+                    json!("yes"),
+                    json!("someday"),
+                    json!(7),
+                ],
+            ),
+            (
+                at(5),
+                vec![
+                    json!("bell\u{7} esc\u{1b} ok\ttab"),
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                ],
+            ),
             (at(6), vec![json!(long)]),
         ],
     );
-    db.run(&["export-enqueue", "--date", &day.to_string()]).assert_code(0);
+    db.run(&["export-enqueue", "--date", &day.to_string()])
+        .assert_code(0);
     let worker = db.run(&["export-worker"]);
     worker.assert_code(0);
     let job = &ex::jobs(db)[0];
@@ -112,9 +180,20 @@ both_backends!(edge_values_survive_as_readable_cells, |db| {
     assert_eq!(cell(1, 1), Data::Float(42.0));
     assert_eq!(cell(1, 2), Data::Float(12.5));
     assert_eq!(cell(1, 3), Data::Bool(true));
-    assert_eq!(ex::normalize(&cell(1, 4)), Data::String("2026-01-31T00:00:00.000".into()));
-    assert_eq!(ex::normalize(&cell(1, 5)), Data::String("2026-02-01T08:30:00.000".into()), "shown in Tokyo time");
-    assert!((0..6).all(|c| cell(2, c) == Data::Empty), "NULLs are empty cells: {:?}", rows[2]);
+    assert_eq!(
+        ex::normalize(&cell(1, 4)),
+        Data::String("2026-01-31T00:00:00.000".into())
+    );
+    assert_eq!(
+        ex::normalize(&cell(1, 5)),
+        Data::String("2026-02-01T08:30:00.000".into()),
+        "shown in Tokyo time"
+    );
+    assert!(
+        (0..6).all(|c| cell(2, c) == Data::Empty),
+        "NULLs are empty cells: {:?}",
+        rows[2]
+    );
     assert_eq!(cell(3, 0), Data::String("=HYPERLINK(\"http://x\")".into()));
     assert_eq!(cell(4, 0), Data::String("+1 @user -2".into()));
     // Values that do not fit their column are kept as text.
@@ -122,26 +201,50 @@ both_backends!(edge_values_survive_as_readable_cells, |db| {
     assert_eq!(cell(4, 2), Data::String("abc".into()));
     assert_eq!(cell(4, 3), Data::String("yes".into()));
     assert_eq!(cell(4, 5), Data::String("7".into()));
-    assert_eq!(cell(5, 0), Data::String("bell\u{FFFD} esc\u{FFFD} ok\ttab".into()));
-    let Data::String(cut) = cell(6, 0) else { panic!("long text is text") };
+    assert_eq!(
+        cell(5, 0),
+        Data::String("bell\u{FFFD} esc\u{FFFD} ok\ttab".into())
+    );
+    let Data::String(cut) = cell(6, 0) else {
+        panic!("long text is text")
+    };
     assert_eq!(cut.chars().count(), 32_767);
-    assert!(cut.starts_with("長長長") && cut.ends_with(batchbox::export::workbook::TRUNCATION_MARKER));
+    assert!(
+        cut.starts_with("長長長") && cut.ends_with(batchbox::export::workbook::TRUNCATION_MARKER)
+    );
 
-    let warnings: Vec<Value> = worker.json_lines().into_iter().filter(|l| l["level"] == "WARN").collect();
-    let truncation = warnings.iter().find(|l| l["message"].as_str().unwrap().contains("32,767")).expect("a truncation warning");
+    let warnings: Vec<Value> = worker
+        .json_lines()
+        .into_iter()
+        .filter(|l| l["level"] == "WARN")
+        .collect();
+    let truncation = warnings
+        .iter()
+        .find(|l| l["message"].as_str().unwrap().contains("32,767"))
+        .expect("a truncation warning");
     assert_eq!(truncation["column"], "備考 / Notes");
     assert!(truncation["record_id"].is_i64());
-    assert!(warnings.iter().any(|l| l["message"].as_str().unwrap().contains("written as text")));
+    assert!(
+        warnings
+            .iter()
+            .any(|l| l["message"].as_str().unwrap().contains("written as text"))
+    );
 });
 
 #[test]
 fn more_than_1048576_rows_continue_on_a_second_sheet_with_the_header() {
     let db = helpers::TestDb::migrated(helpers::Backend::Postgres);
     let s3 = with_s3(&db);
-    let (tenant, form) = ex::make_form(&db, "big", "Big form", &[("Label", ColumnKind::Text), ("N", ColumnKind::Integer)]);
+    let (tenant, form) = ex::make_form(
+        &db,
+        "big",
+        "Big form",
+        &[("Label", ColumnKind::Text), ("N", ColumnKind::Integer)],
+    );
     let day = ex::yesterday();
     ex::bulk(&db, tenant, form, day, 1_048_577);
-    db.run(&["export-enqueue", "--date", &day.to_string()]).assert_code(0);
+    db.run(&["export-enqueue", "--date", &day.to_string()])
+        .assert_code(0);
     let worker = db.run(&["export-worker"]);
     worker.assert_code(0);
     assert_eq!(worker.finished()["counts"]["rows"], 1_048_577);
@@ -150,7 +253,11 @@ fn more_than_1048576_rows_continue_on_a_second_sheet_with_the_header() {
     let names: Vec<&str> = book.sheets.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["Big form", "Big form (2)"]);
     let (first, second) = (&book.sheets[0].1, &book.sheets[1].1);
-    assert_eq!(first.len(), 1_048_576, "a full sheet: header + 1,048,575 rows");
+    assert_eq!(
+        first.len(),
+        1_048_576,
+        "a full sheet: header + 1,048,575 rows"
+    );
     assert_eq!(second.len(), 3, "header + the last two rows");
     assert_eq!(first[0], second[0], "the header is repeated");
     assert_eq!(first[1][3], Data::String("row 1".into()));
@@ -168,93 +275,154 @@ fn last_days(n: u64) -> (String, String) {
 
 both_backends!(four_workers_export_200_jobs_each_exactly_once, |db| {
     let s3 = with_s3(db);
-    db.run(&["demo-seed", "--records", "8000", "--days", "50"]).assert_code(0);
+    db.run(&["demo-seed", "--records", "8000", "--days", "50"])
+        .assert_code(0);
     let (from, to) = last_days(50);
     let enqueue = db.run(&["export-enqueue", "--from", &from, "--to", &to]);
     assert_eq!(enqueue.finished()["counts"]["inserted"], 200);
 
-    let workers: Vec<_> = (0..4).map(|_| db.spawn_with(&["export-worker"], &[("EXPORT_CONCURRENCY", "2")])).collect();
+    let workers: Vec<_> = (0..4)
+        .map(|_| db.spawn_with(&["export-worker"], &[("EXPORT_CONCURRENCY", "2")]))
+        .collect();
     let mut succeeded_per_job = std::collections::BTreeMap::<i64, usize>::new();
     for worker in workers {
         let (code, lines, _) = worker.wait(Duration::from_secs(300));
         assert_eq!(code, Some(0), "{lines:?}");
         for line in helpers::json_lines(&lines.join("\n")) {
             if line["message"] == "export job succeeded" {
-                *succeeded_per_job.entry(line["job_id"].as_i64().unwrap()).or_default() += 1;
+                *succeeded_per_job
+                    .entry(line["job_id"].as_i64().unwrap())
+                    .or_default() += 1;
             }
         }
     }
     let jobs = ex::jobs(db);
     assert_eq!(jobs.len(), 200);
-    assert!(jobs.iter().all(|j| j.status == "succeeded" && j.attempts == 1), "every job succeeded on its one attempt");
+    assert!(
+        jobs.iter()
+            .all(|j| j.status == "succeeded" && j.attempts == 1),
+        "every job succeeded on its one attempt"
+    );
     assert_eq!(succeeded_per_job.len(), 200);
-    assert!(succeeded_per_job.values().all(|n| *n == 1), "no job exported twice: {succeeded_per_job:?}");
+    assert!(
+        succeeded_per_job.values().all(|n| *n == 1),
+        "no job exported twice: {succeeded_per_job:?}"
+    );
     assert_eq!(s3.keys().len(), 200, "one object per job");
 });
 
-both_backends!(a_killed_worker_job_is_finished_by_another_after_its_lease, |db| {
-    let s3 = with_s3(db);
-    db.set_env([("EXPORT_LEASE", "2s")]);
-    let (tenant, form) = ex::make_form(db, "crash", "Crash", &[("Label", ColumnKind::Text), ("N", ColumnKind::Integer)]);
-    let day = ex::yesterday();
-    ex::bulk(db, tenant, form, day, 300_000);
-    db.run(&["export-enqueue", "--date", &day.to_string()]).assert_code(0);
+both_backends!(
+    a_killed_worker_job_is_finished_by_another_after_its_lease,
+    |db| {
+        let s3 = with_s3(db);
+        db.set_env([("EXPORT_LEASE", "2s")]);
+        let (tenant, form) = ex::make_form(
+            db,
+            "crash",
+            "Crash",
+            &[("Label", ColumnKind::Text), ("N", ColumnKind::Integer)],
+        );
+        let day = ex::yesterday();
+        ex::bulk(db, tenant, form, day, 300_000);
+        db.run(&["export-enqueue", "--date", &day.to_string()])
+            .assert_code(0);
 
-    let doomed = db.spawn(&["export-worker"]);
-    doomed.wait_for_message("export job claimed", Duration::from_secs(30));
-    std::thread::sleep(Duration::from_millis(700));
-    doomed.signal("KILL");
-    let (code, lines, _) = doomed.wait(Duration::from_secs(10));
-    assert_eq!(code, None, "killed");
-    assert!(!lines.iter().any(|l| l.contains("export job succeeded")), "killed in the middle of the job");
-    assert_eq!(ex::jobs(db)[0].status, "running", "left running by the dead worker");
-    assert!(s3.keys().is_empty(), "no partial object is visible");
+        let doomed = db.spawn(&["export-worker"]);
+        doomed.wait_for_message("export job claimed", Duration::from_secs(30));
+        std::thread::sleep(Duration::from_millis(700));
+        doomed.signal("KILL");
+        let (code, lines, _) = doomed.wait(Duration::from_secs(10));
+        assert_eq!(code, None, "killed");
+        assert!(
+            !lines.iter().any(|l| l.contains("export job succeeded")),
+            "killed in the middle of the job"
+        );
+        assert_eq!(
+            ex::jobs(db)[0].status,
+            "running",
+            "left running by the dead worker"
+        );
+        assert!(s3.keys().is_empty(), "no partial object is visible");
 
-    let rescuer = helpers::eventually("another worker takes the job over", Duration::from_secs(30), || {
-        let output = db.run(&["export-worker"]);
-        (output.finished()["counts"]["claimed"] == 1).then_some(output)
-    });
-    rescuer.assert_code(0);
-    let job = &ex::jobs(db)[0];
-    assert_eq!((job.status.as_str(), job.attempts), ("succeeded", 2));
-    assert_eq!(s3.keys(), [job.object_key.clone().unwrap()], "exactly one object");
-    let book = workbook(&s3, job.object_key.as_ref().unwrap());
-    assert_eq!(book.sheets[0].1.len(), 300_001, "complete: header + every record");
-});
-
-both_backends!(an_s3_outage_fails_jobs_after_retries_and_requeue_recovers_them, |db| {
-    let mut s3 = with_s3(db);
-    db.set_env([("EXPORT_RETRY_BASE", "200ms"), ("EXPORT_MAX_ATTEMPTS", "3")]);
-    db.run(&["demo-seed", "--records", "40"]).assert_code(0);
-    db.run(&["export-enqueue"]).assert_code(0);
-
-    s3.stop();
-    let failing = db.run(&["export-worker"]);
-    failing.assert_code(1);
-    let counts = &failing.finished()["counts"];
-    assert_eq!((counts["retried"].as_i64(), counts["failed"].as_i64()), (Some(8), Some(4)), "{counts}");
-    let retry_lines = failing.json_lines().into_iter().filter(|l| l["message"] == "export job failed; it will be retried").count();
-    assert_eq!(retry_lines, 8);
-    for job in ex::jobs(db) {
-        assert_eq!((job.status.as_str(), job.attempts), ("failed", 3));
-        assert!(job.last_error.as_deref().unwrap().contains("S3"), "{:?}", job.last_error);
+        let rescuer = helpers::eventually(
+            "another worker takes the job over",
+            Duration::from_secs(30),
+            || {
+                let output = db.run(&["export-worker"]);
+                (output.finished()["counts"]["claimed"] == 1).then_some(output)
+            },
+        );
+        rescuer.assert_code(0);
+        let job = &ex::jobs(db)[0];
+        assert_eq!((job.status.as_str(), job.attempts), ("succeeded", 2));
+        assert_eq!(
+            s3.keys(),
+            [job.object_key.clone().unwrap()],
+            "exactly one object"
+        );
+        let book = workbook(&s3, job.object_key.as_ref().unwrap());
+        assert_eq!(
+            book.sheets[0].1.len(),
+            300_001,
+            "complete: header + every record"
+        );
     }
+);
 
-    s3.restart();
-    let requeue = db.run(&["export-requeue", "--failed"]);
-    assert_eq!(requeue.finished()["counts"]["requeued"], 4);
-    db.run(&["export-worker"]).assert_code(0);
-    assert!(ex::jobs(db).iter().all(|j| j.status == "succeeded"));
-    assert_eq!(s3.keys().len(), 4);
-    assert_eq!(s3.open_uploads(), 0);
-});
+both_backends!(
+    an_s3_outage_fails_jobs_after_retries_and_requeue_recovers_them,
+    |db| {
+        let mut s3 = with_s3(db);
+        db.set_env([("EXPORT_RETRY_BASE", "200ms"), ("EXPORT_MAX_ATTEMPTS", "3")]);
+        db.run(&["demo-seed", "--records", "40"]).assert_code(0);
+        db.run(&["export-enqueue"]).assert_code(0);
+
+        s3.stop();
+        let failing = db.run(&["export-worker"]);
+        failing.assert_code(1);
+        let counts = &failing.finished()["counts"];
+        assert_eq!(
+            (counts["retried"].as_i64(), counts["failed"].as_i64()),
+            (Some(8), Some(4)),
+            "{counts}"
+        );
+        let retry_lines = failing
+            .json_lines()
+            .into_iter()
+            .filter(|l| l["message"] == "export job failed; it will be retried")
+            .count();
+        assert_eq!(retry_lines, 8);
+        for job in ex::jobs(db) {
+            assert_eq!((job.status.as_str(), job.attempts), ("failed", 3));
+            assert!(
+                job.last_error.as_deref().unwrap().contains("S3"),
+                "{:?}",
+                job.last_error
+            );
+        }
+
+        s3.restart();
+        let requeue = db.run(&["export-requeue", "--failed"]);
+        assert_eq!(requeue.finished()["counts"]["requeued"], 4);
+        db.run(&["export-worker"]).assert_code(0);
+        assert!(ex::jobs(db).iter().all(|j| j.status == "succeeded"));
+        assert_eq!(s3.keys().len(), 4);
+        assert_eq!(s3.open_uploads(), 0);
+    }
+);
 
 both_backends!(sigterm_releases_the_job_in_hand, |db| {
     let s3 = with_s3(db);
-    let (tenant, form) = ex::make_form(db, "stop", "Stop", &[("Label", ColumnKind::Text), ("N", ColumnKind::Integer)]);
+    let (tenant, form) = ex::make_form(
+        db,
+        "stop",
+        "Stop",
+        &[("Label", ColumnKind::Text), ("N", ColumnKind::Integer)],
+    );
     let day = ex::yesterday();
     ex::bulk(db, tenant, form, day, 300_000);
-    db.run(&["export-enqueue", "--date", &day.to_string()]).assert_code(0);
+    db.run(&["export-enqueue", "--date", &day.to_string()])
+        .assert_code(0);
     let worker = db.spawn(&["export-worker"]);
     worker.wait_for_message("export job claimed", Duration::from_secs(30));
     worker.signal("TERM");
@@ -264,12 +432,17 @@ both_backends!(sigterm_releases_the_job_in_hand, |db| {
     let finished = helpers::finished_line(&helpers::json_lines(&lines.join("\n")));
     assert_eq!(finished["counts"]["released"], 1);
     let job = &ex::jobs(db)[0];
-    assert_eq!((job.status.as_str(), job.attempts), ("pending", 0), "released, the attempt not counted");
+    assert_eq!(
+        (job.status.as_str(), job.attempts),
+        ("pending", 0),
+        "released, the attempt not counted"
+    );
     assert!(s3.keys().is_empty());
 });
 
 both_backends!(enqueue_is_idempotent_and_backfills_one_job_per_day, |db| {
-    db.run(&["demo-seed", "--records", "400", "--days", "3"]).assert_code(0);
+    db.run(&["demo-seed", "--records", "400", "--days", "3"])
+        .assert_code(0);
     let first = db.run(&["export-enqueue"]);
     assert_eq!(first.finished()["counts"]["inserted"], 4);
     let again = db.run(&["export-enqueue"]);
@@ -278,27 +451,52 @@ both_backends!(enqueue_is_idempotent_and_backfills_one_job_per_day, |db| {
 
     let (from, to) = last_days(3);
     let backfill = db.run(&["export-enqueue", "--from", &from, "--to", &to]);
-    assert_eq!(backfill.finished()["counts"]["inserted"], 8, "two more days of four forms");
+    assert_eq!(
+        backfill.finished()["counts"]["inserted"],
+        8,
+        "two more days of four forms"
+    );
     let jobs = ex::jobs(db);
     assert_eq!(jobs.len(), 12);
-    let mut keys: Vec<_> = jobs.iter().map(|j| (j.tenant_id, j.form_id, j.period_start)).collect();
+    let mut keys: Vec<_> = jobs
+        .iter()
+        .map(|j| (j.tenant_id, j.form_id, j.period_start))
+        .collect();
     keys.dedup();
     assert_eq!(keys.len(), 12, "no duplicate job");
-    assert!(jobs.iter().all(|j| (j.period_end - j.period_start).num_days() == 1));
+    assert!(
+        jobs.iter()
+            .all(|j| (j.period_end - j.period_start).num_days() == 1)
+    );
 
     let empty = db.run(&["export-enqueue", "--date", "2001-01-01"]);
-    assert_eq!(empty.finished()["counts"]["found"], 0, "an empty period produces no job");
-    db.run(&["export-enqueue", "--monthly", "--month", "2001-01"]).assert_code(0);
+    assert_eq!(
+        empty.finished()["counts"]["found"],
+        0,
+        "an empty period produces no job"
+    );
+    db.run(&["export-enqueue", "--monthly", "--month", "2001-01"])
+        .assert_code(0);
     assert_eq!(ex::jobs(db).len(), 12);
-    db.run(&["export-enqueue", "--from", &to, "--to", &from]).assert_code(1);
+    db.run(&["export-enqueue", "--from", &to, "--to", &from])
+        .assert_code(1);
 });
 
 both_backends!(the_tenant_allowlist_limits_what_is_enqueued, |db| {
     db.run(&["demo-seed", "--records", "100"]).assert_code(0);
     let only_acme = db.run_with(&["export-enqueue"], &[("EXPORT_TENANT_ALLOWLIST", "acme")]);
     let counts = &only_acme.finished()["counts"];
-    assert_eq!((counts["inserted"].as_i64(), counts["outside_allowlist"].as_i64()), (Some(2), Some(2)));
-    let beta = db.run_with(&["export-enqueue"], &[("EXPORT_TENANT_ALLOWLIST", "group:beta")]);
+    assert_eq!(
+        (
+            counts["inserted"].as_i64(),
+            counts["outside_allowlist"].as_i64()
+        ),
+        (Some(2), Some(2))
+    );
+    let beta = db.run_with(
+        &["export-enqueue"],
+        &[("EXPORT_TENANT_ALLOWLIST", "group:beta")],
+    );
     assert_eq!(beta.finished()["counts"]["inserted"], 2);
     assert_eq!(ex::jobs(db).len(), 4);
 });
@@ -308,7 +506,12 @@ both_backends!(requeue_failed_puts_back_only_failed_jobs, |db| {
     db.run(&["export-enqueue"]).assert_code(0);
     let output = db.run(&["export-requeue", "--job", "1"]);
     output.assert_code(1);
-    assert!(output.finished()["error"].as_str().unwrap().contains("not a failed export job"));
+    assert!(
+        output.finished()["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a failed export job")
+    );
     let rerun = db.run(&["export-enqueue", "--requeue-failed"]);
     assert_eq!(rerun.finished()["counts"]["requeued"], 0);
     db.run(&["export-requeue"]).assert_code(2);

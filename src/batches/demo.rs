@@ -47,10 +47,19 @@ async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
     }
     let export = &ctx.config.export;
     let now = Utc::now();
-    let existing: i64 =
-        on_pool!(&ctx.db, |pool| sqlx::query_scalar("SELECT count(*) FROM records").fetch_one(pool).await)?;
+    let existing: i64 = on_pool!(&ctx.db, |pool| sqlx::query_scalar(
+        "SELECT count(*) FROM records"
+    )
+    .fetch_one(pool)
+    .await)?;
     if existing == 0 {
-        let plan = SeedPlan { records: options.records, days: 1, time_zone: export.time_zone, seed: 42, now };
+        let plan = SeedPlan {
+            records: options.records,
+            days: 1,
+            time_zone: export.time_zone,
+            seed: 42,
+            now,
+        };
         seed(&ctx.db, &plan, &ctx.counts).await?;
     }
     let period = ExportPeriod::previous_day(now, export.time_zone);
@@ -77,7 +86,12 @@ async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
     for job in queue::list(&ctx.db).await? {
         if let (Some(key), true) = (&job.object_key, job.period_start == period.start) {
             let location = storage.locate(key);
-            tracing::info!(job_id = job.id, workbook = location, rows = job.row_count, "workbook ready");
+            tracing::info!(
+                job_id = job.id,
+                workbook = location,
+                rows = job.row_count,
+                "workbook ready"
+            );
             eprintln!("  {location}  ({} rows)", job.row_count.unwrap_or_default());
         }
     }

@@ -36,7 +36,10 @@ pub struct Options {
 fn parse_month(raw: &str) -> Result<(i32, u32), String> {
     let date = NaiveDate::parse_from_str(&format!("{raw}-01"), "%Y-%m-%d")
         .map_err(|_| format!("expected a month such as 2026-11, got `{raw}`"))?;
-    Ok((chrono::Datelike::year(&date), chrono::Datelike::month(&date)))
+    Ok((
+        chrono::Datelike::year(&date),
+        chrono::Datelike::month(&date),
+    ))
 }
 
 pub const BATCH: Batch = Batch {
@@ -61,9 +64,23 @@ async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
     let tz = ctx.config.export.time_zone;
     let now = Utc::now();
     let periods = match (&options, options.month) {
-        (Options { date: Some(date), .. }, _) => vec![ExportPeriod::day(*date)],
-        (Options { from: Some(from), to: Some(to), .. }, _) => ExportPeriod::each_day(*from, *to)?,
-        (Options { monthly: true, .. }, Some((year, month))) => vec![ExportPeriod::month(year, month)?],
+        (
+            Options {
+                date: Some(date), ..
+            },
+            _,
+        ) => vec![ExportPeriod::day(*date)],
+        (
+            Options {
+                from: Some(from),
+                to: Some(to),
+                ..
+            },
+            _,
+        ) => ExportPeriod::each_day(*from, *to)?,
+        (Options { monthly: true, .. }, Some((year, month))) => {
+            vec![ExportPeriod::month(year, month)?]
+        }
         (Options { monthly: true, .. }, None) => vec![ExportPeriod::previous_month(now, tz)],
         _ => vec![ExportPeriod::previous_day(now, tz)],
     };

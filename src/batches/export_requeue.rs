@@ -14,7 +14,12 @@ use crate::runtime::RunContext;
 #[derive(Debug, Args)]
 pub struct Options {
     /// The failed job to put back.
-    #[arg(long, value_name = "ID", required_unless_present = "failed", conflicts_with = "failed")]
+    #[arg(
+        long,
+        value_name = "ID",
+        required_unless_present = "failed",
+        conflicts_with = "failed"
+    )]
     job: Option<i64>,
     /// Put back every failed job.
     #[arg(long)]
@@ -45,7 +50,9 @@ async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
     if let Requeue::Job(id) = which
         && requeued == 0
     {
-        bail!("job {id} is not a failed export job (it does not exist, or it is pending, running or succeeded)");
+        bail!(
+            "job {id} is not a failed export job (it does not exist, or it is pending, running or succeeded)"
+        );
     }
     tracing::info!(requeued, "failed export jobs put back in the queue");
     Ok(())

@@ -60,6 +60,36 @@ pub fn find(name: &str) -> Option<&'static Batch> {
 }
 
 impl Batch {
+    /// The batch's whole command line: its own options, `--max-runtime` and its help.
+    pub fn command(&self) -> clap::Command {
+        let sub = clap::Command::new(self.name)
+            .about(self.about)
+            .long_about(self.long_about)
+            .after_help(format!(
+                "Exclusive: {} · default time limit: {}",
+                if self.exclusive {
+                    "yes (one run at a time; a second run is skipped)"
+                } else {
+                    "no (many runs may work at once)"
+                },
+                humantime::format_duration(self.time_limit),
+            ))
+            .arg(
+                clap::Arg::new("max-runtime")
+                    .long("max-runtime")
+                    .value_name("DURATION")
+                    .help("Stop the run after this long (e.g. 30m); overrides BATCH_MAX_RUNTIME and the default")
+                    .value_parser(crate::config::parse_duration),
+            );
+        (self.options)(sub)
+    }
+
+    /// Checks arguments the way `batch <name> ARGS` would, without running anything.
+    pub fn check_arguments(&self, args: &[String]) -> Result<(), clap::Error> {
+        let argv = std::iter::once(self.name.to_owned()).chain(args.iter().cloned());
+        self.command().try_get_matches_from(argv).map(|_| ())
+    }
+
     pub fn spec(&self) -> RunSpec {
         RunSpec {
             batch: self.name,

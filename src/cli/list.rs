@@ -53,8 +53,8 @@ pub fn print(json: bool) -> u8 {
 
 /// The long options a batch accepts, as written on a command line (`--older-than-days`).
 pub fn options_of(batch: &crate::batches::Batch) -> Vec<String> {
-    let command = (batch.options)(clap::Command::new(batch.name).arg(super::max_runtime_arg()));
-    command
+    batch
+        .command()
         .get_arguments()
         .filter_map(|arg| arg.get_long().map(|long| format!("--{long}")))
         .collect()

@@ -2,15 +2,15 @@
 
 mod history;
 mod list;
+mod schedule;
 
 use std::ffi::OsString;
 use std::time::Duration;
 
 use clap::error::ErrorKind;
-use clap::{Arg, ArgMatches, Command};
+use clap::{ArgMatches, Command};
 
 use crate::batches::{self, REGISTRY};
-use crate::config;
 use crate::runtime::{self, status::exit_code};
 
 const ABOUT: &str = "Runs one scheduled batch of the company, or tells about them";
@@ -34,6 +34,7 @@ pub fn main(args: Vec<OsString>) -> u8 {
     match name {
         "list" => list::print(sub.get_flag("json")),
         "history" => history::print(sub),
+        "schedule" => schedule::print(sub),
         _ => run_batch(name, sub),
     }
 }
@@ -46,35 +47,12 @@ fn command() -> Command {
         .subcommand_required(true)
         .arg_required_else_help(true)
         .subcommand(list::command())
-        .subcommand(history::command());
+        .subcommand(history::command())
+        .subcommand(schedule::command());
     for batch in REGISTRY {
-        let sub = Command::new(batch.name)
-            .about(batch.about)
-            .long_about(batch.long_about)
-            .after_help(format!(
-                "Exclusive: {} · default time limit: {}",
-                if batch.exclusive {
-                    "yes (one run at a time; a second run is skipped)"
-                } else {
-                    "no (many runs may work at once)"
-                },
-                humantime::format_duration(batch.time_limit),
-            ))
-            .arg(max_runtime_arg());
-        command = command.subcommand((batch.options)(sub));
+        command = command.subcommand(batch.command());
     }
     command
-}
-
-/// Every batch accepts `--max-runtime`, which overrides its default time limit.
-fn max_runtime_arg() -> Arg {
-    Arg::new("max-runtime")
-        .long("max-runtime")
-        .value_name("DURATION")
-        .help(
-            "Stop the run after this long (e.g. 30m); overrides BATCH_MAX_RUNTIME and the default",
-        )
-        .value_parser(config::parse_duration)
 }
 
 fn run_batch(name: &str, matches: &ArgMatches) -> u8 {
@@ -110,6 +88,6 @@ fn unknown_batch(name: &str) -> u8 {
     for batch in REGISTRY {
         eprintln!("  {:<18} {}", batch.name, batch.about);
     }
-    eprintln!("\nOther commands: list, history. Run `batch --help` for more.");
+    eprintln!("\nOther commands: list, history, schedule. Run `batch --help` for more.");
     exit_code::USAGE
 }

@@ -87,9 +87,22 @@ pub async fn load(db: &Db, form_id: i64) -> anyhow::Result<Form> {
     let mut columns = Vec::with_capacity(rows.len());
     for row in rows {
         let Some(kind) = ColumnKind::parse(&row.kind) else {
-            bail!("form {form_id}, column `{}`: unknown kind `{}`", row.label, row.kind);
+            bail!(
+                "form {form_id}, column `{}`: unknown kind `{}`",
+                row.label,
+                row.kind
+            );
         };
-        columns.push(FormColumn { label: row.label, kind });
+        columns.push(FormColumn {
+            label: row.label,
+            kind,
+        });
     }
-    Ok(Form { id: form.id, name: form.name, tenant_id: form.tenant_id, tenant_slug: form.tenant_slug, columns })
+    Ok(Form {
+        id: form.id,
+        name: form.name,
+        tenant_id: form.tenant_id,
+        tenant_slug: form.tenant_slug,
+        columns,
+    })
 }

@@ -30,7 +30,13 @@ pub enum JobError {
 pub fn object_key(prefix: &str, tenant_slug: &str, form_id: i64, period: &ExportPeriod) -> String {
     let tenant: String = tenant_slug
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{prefix}{tenant}/form-{form_id}/{}.xlsx", period.label())
 }
@@ -42,8 +48,14 @@ mod tests {
     #[test]
     fn object_keys_are_deterministic_and_safe() {
         let day = ExportPeriod::day("2026-11-20".parse().unwrap());
-        assert_eq!(object_key("exports/", "acme", 12, &day), "exports/acme/form-12/2026-11-20.xlsx");
+        assert_eq!(
+            object_key("exports/", "acme", 12, &day),
+            "exports/acme/form-12/2026-11-20.xlsx"
+        );
         let month = ExportPeriod::month(2026, 11).unwrap();
-        assert_eq!(object_key("", "a/../b", 3, &month), "a_.._b/form-3/2026-11.xlsx");
+        assert_eq!(
+            object_key("", "a/../b", 3, &month),
+            "a_.._b/form-3/2026-11.xlsx"
+        );
     }
 }

@@ -60,7 +60,8 @@ RETURNING id, tenant_id, form_id, period_start, period_end, time_zone, attempts,
 
 /// Inserts the job unless one exists for the same tenant, form and period; true if inserted.
 pub async fn insert(db: &Db, job: &NewJob, now: DateTime<Utc>) -> anyhow::Result<bool> {
-    let inserted = on_pool!(db, |pool| sqlx::query(
+    let inserted = on_pool!(db, |pool| {
+        sqlx::query(
         "INSERT INTO export_jobs
             (tenant_id, form_id, period_start, period_end, time_zone, status, attempts, max_attempts,
              next_attempt_at, created_at, updated_at)
@@ -76,13 +77,19 @@ pub async fn insert(db: &Db, job: &NewJob, now: DateTime<Utc>) -> anyhow::Result
     .bind(now)
     .execute(pool)
     .await
-    .map(|done| done.rows_affected()))?;
+    .map(|done| done.rows_affected())
+    })?;
     Ok(inserted == 1)
 }
 
 /// Puts the failed job for this tenant, form and period back in the queue; true if it was failed.
-pub async fn requeue_failed_job_for(db: &Db, job: &NewJob, now: DateTime<Utc>) -> anyhow::Result<bool> {
-    let requeued = on_pool!(db, |pool| sqlx::query(
+pub async fn requeue_failed_job_for(
+    db: &Db,
+    job: &NewJob,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let requeued = on_pool!(db, |pool| {
+        sqlx::query(
         "UPDATE export_jobs
          SET status = 'pending', attempts = 0, next_attempt_at = $5, lease_owner = NULL,
              lease_expires_at = NULL, updated_at = $5, finished_at = NULL
@@ -95,7 +102,8 @@ pub async fn requeue_failed_job_for(db: &Db, job: &NewJob, now: DateTime<Utc>) -
     .bind(now)
     .execute(pool)
     .await
-    .map(|done| done.rows_affected()))?;
+    .map(|done| done.rows_affected())
+    })?;
     Ok(requeued == 1)
 }
 
@@ -127,7 +135,12 @@ pub async fn requeue(db: &Db, which: Requeue, now: DateTime<Utc>) -> anyhow::Res
 }
 
 /// Claims the next job for `owner` (a worker's run id) until `lease_until`.
-pub async fn claim(db: &Db, owner: &str, lease_until: DateTime<Utc>, now: DateTime<Utc>) -> anyhow::Result<Option<Job>> {
+pub async fn claim(
+    db: &Db,
+    owner: &str,
+    lease_until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Job>> {
     let job = match db {
         Db::Postgres(pool) => {
             sqlx::query_as::<_, Job>(CLAIM_POSTGRES)
@@ -150,7 +163,13 @@ pub async fn claim(db: &Db, owner: &str, lease_until: DateTime<Utc>, now: DateTi
 }
 
 /// Extends the lease; false means the lease was lost (another worker took the job over).
-pub async fn renew(db: &Db, job_id: i64, owner: &str, lease_until: DateTime<Utc>, now: DateTime<Utc>) -> anyhow::Result<bool> {
+pub async fn renew(
+    db: &Db,
+    job_id: i64,
+    owner: &str,
+    lease_until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
     let renewed = on_pool!(db, |pool| sqlx::query(
         "UPDATE export_jobs SET lease_expires_at = $3, updated_at = $4
          WHERE id = $1 AND lease_owner = $2 AND status = 'running'"
@@ -174,8 +193,15 @@ pub struct Exported {
 }
 
 /// Marks the job succeeded; false if the lease was lost first.
-pub async fn complete(db: &Db, job_id: i64, owner: &str, exported: &Exported, now: DateTime<Utc>) -> anyhow::Result<bool> {
-    let done = on_pool!(db, |pool| sqlx::query(
+pub async fn complete(
+    db: &Db,
+    job_id: i64,
+    owner: &str,
+    exported: &Exported,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let done = on_pool!(db, |pool| {
+        sqlx::query(
         "UPDATE export_jobs
          SET status = 'succeeded', object_key = $3, row_count = $4, byte_size = $5, last_error = NULL,
              lease_owner = NULL, lease_expires_at = NULL, updated_at = $6, finished_at = $6
@@ -189,7 +215,8 @@ pub async fn complete(db: &Db, job_id: i64, owner: &str, exported: &Exported, no
     .bind(now)
     .execute(pool)
     .await
-    .map(|done| done.rows_affected()))?;
+    .map(|done| done.rows_affected())
+    })?;
     Ok(done == 1)
 }
 
@@ -202,7 +229,11 @@ pub async fn record_failure(
     retry_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let status = if retry_at.is_some() { "pending" } else { "failed" };
+    let status = if retry_at.is_some() {
+        "pending"
+    } else {
+        "failed"
+    };
     let finished_at = retry_at.is_none().then_some(now);
     let updated = on_pool!(db, |pool| sqlx::query(
         "UPDATE export_jobs
@@ -225,7 +256,12 @@ pub async fn record_failure(
 
 /// Gives a job back untouched (the worker is stopping): pending at once, and the interrupted
 /// attempt does not count.
-pub async fn release(db: &Db, job_id: i64, owner: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
+pub async fn release(
+    db: &Db,
+    job_id: i64,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
     let released = on_pool!(db, |pool| sqlx::query(
         "UPDATE export_jobs
          SET status = 'pending', attempts = attempts - 1, next_attempt_at = $3, lease_owner = NULL,
@@ -243,7 +279,8 @@ pub async fn release(db: &Db, job_id: i64, owner: &str, now: DateTime<Utc>) -> a
 
 /// Jobs whose worker died during their last attempt cannot be claimed again: mark them failed.
 pub async fn fail_abandoned(db: &Db, now: DateTime<Utc>) -> anyhow::Result<u64> {
-    let failed = on_pool!(db, |pool| sqlx::query(
+    let failed = on_pool!(db, |pool| {
+        sqlx::query(
         "UPDATE export_jobs
          SET status = 'failed', lease_owner = NULL, lease_expires_at = NULL, updated_at = $1, finished_at = $1,
              last_error = 'the worker running its last attempt stopped without finishing (lease expired)'
@@ -253,18 +290,21 @@ pub async fn fail_abandoned(db: &Db, now: DateTime<Utc>) -> anyhow::Result<u64> 
     .bind(now)
     .execute(pool)
     .await
-    .map(|done| done.rows_affected()))?;
+    .map(|done| done.rows_affected())
+    })?;
     Ok(failed)
 }
 
 /// When the next pending job becomes claimable (now or later), if there is one. A worker waits
 /// for retries in backoff rather than leaving them to the next scheduled run.
 pub async fn next_pending_at(db: &Db) -> anyhow::Result<Option<DateTime<Utc>>> {
-    let next = on_pool!(db, |pool| sqlx::query_scalar::<_, DateTime<Utc>>(
+    let next = on_pool!(db, |pool| {
+        sqlx::query_scalar::<_, DateTime<Utc>>(
         "SELECT next_attempt_at FROM export_jobs WHERE status = 'pending' ORDER BY next_attempt_at LIMIT 1"
     )
     .fetch_optional(pool)
-    .await)?;
+    .await
+    })?;
     Ok(next)
 }
 

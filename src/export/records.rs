@@ -63,7 +63,11 @@ pub async fn stream(
                     return Err(JobError::Stopped);
                 }
                 sent += chunk.len() as u64;
-                if sink.send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK))).await.is_err() {
+                if sink
+                    .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                    .await
+                    .is_err()
+                {
                     return Ok(sent);
                 }
             }

@@ -37,9 +37,21 @@ struct TenantSpec {
 }
 
 const TENANTS: [TenantSpec; 3] = [
-    TenantSpec { slug: "acme", name: "Acme Corporation", group: "default" },
-    TenantSpec { slug: "tokyo-shoji", name: "東京商事株式会社", group: "beta" },
-    TenantSpec { slug: "globex", name: "Globex GmbH", group: "beta" },
+    TenantSpec {
+        slug: "acme",
+        name: "Acme Corporation",
+        group: "default",
+    },
+    TenantSpec {
+        slug: "tokyo-shoji",
+        name: "東京商事株式会社",
+        group: "beta",
+    },
+    TenantSpec {
+        slug: "globex",
+        name: "Globex GmbH",
+        group: "beta",
+    },
 ];
 
 const INSPECTION: (&str, &[(&str, ColumnKind)]) = (
@@ -67,12 +79,39 @@ const DELIVERY: (&str, &[(&str, ColumnKind)]) = (
 );
 
 const WORDS: [&str; 16] = [
-    "ポンプ", "コンプレッサー", "冷却塔", "配電盤", "ボイラー", "エレベーター", "Förderband", "Kühlturm",
-    "boiler", "conveyor", "異常なし", "要交換", "軽微な漏れ", "清掃済み", "café", "naïve résumé",
+    "ポンプ",
+    "コンプレッサー",
+    "冷却塔",
+    "配電盤",
+    "ボイラー",
+    "エレベーター",
+    "Förderband",
+    "Kühlturm",
+    "boiler",
+    "conveyor",
+    "異常なし",
+    "要交換",
+    "軽微な漏れ",
+    "清掃済み",
+    "café",
+    "naïve résumé",
 ];
-const PEOPLE: [&str; 6] = ["山田 太郎", "佐藤 花子", "Jürgen Müller", "María García", "鈴木 一郎", "Olivia Smith"];
+const PEOPLE: [&str; 6] = [
+    "山田 太郎",
+    "佐藤 花子",
+    "Jürgen Müller",
+    "María García",
+    "鈴木 一郎",
+    "Olivia Smith",
+];
 /// Text that a careless writer would turn into a formula or a corrupt file.
-const AWKWARD: [&str; 5] = ["=SUM(A1:A9)", "+81-3-1234-5678", "-5 (adjusted)", "@mention", "bell\u{7}and\u{1}controls"];
+const AWKWARD: [&str; 5] = [
+    "=SUM(A1:A9)",
+    "+81-3-1234-5678",
+    "-5 (adjusted)",
+    "@mention",
+    "bell\u{7}and\u{1}controls",
+];
 
 /// Creates the tenants and forms if missing and appends `plan.records` records. Counts:
 /// `tenants`, `forms`, `records`.
@@ -99,8 +138,18 @@ pub async fn seed(db: &Db, plan: &SeedPlan, counts: &Counts) -> anyhow::Result<(
     for n in 0..plan.records {
         let form = &forms[(n as usize) % forms.len()];
         let recorded_at = from + chrono::Duration::milliseconds(rng.random_range(0..span_ms));
-        let values: Vec<Value> = form.columns.iter().map(|kind| sample_value(&mut rng, *kind, recorded_at)).collect();
-        batch.push((form.tenant_id, form.id, recorded_at, PEOPLE[rng.random_range(0..PEOPLE.len())], values));
+        let values: Vec<Value> = form
+            .columns
+            .iter()
+            .map(|kind| sample_value(&mut rng, *kind, recorded_at))
+            .collect();
+        batch.push((
+            form.tenant_id,
+            form.id,
+            recorded_at,
+            PEOPLE[rng.random_range(0..PEOPLE.len())],
+            values,
+        ));
         if batch.len() == INSERT_ROWS {
             insert_records(db, &batch).await?;
             counts.add("records", batch.len() as i64);
@@ -122,7 +171,8 @@ pub struct SeededForm {
 }
 
 async fn ensure_tenant(db: &Db, tenant: &TenantSpec) -> anyhow::Result<i64> {
-    on_pool!(db, |pool| sqlx::query(
+    on_pool!(db, |pool| {
+        sqlx::query(
         "INSERT INTO tenants (slug, name, rollout_group) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING"
     )
     .bind(tenant.slug)
@@ -130,16 +180,23 @@ async fn ensure_tenant(db: &Db, tenant: &TenantSpec) -> anyhow::Result<i64> {
     .bind(tenant.group)
     .execute(pool)
     .await
-    .map(|done| done.rows_affected()))?;
-    let id = on_pool!(db, |pool| sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1")
-        .bind(tenant.slug)
-        .fetch_one(pool)
-        .await)?;
+    .map(|done| done.rows_affected())
+    })?;
+    let id = on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT id FROM tenants WHERE slug = $1"
+    )
+    .bind(tenant.slug)
+    .fetch_one(pool)
+    .await)?;
     Ok(id)
 }
 
 /// Finds the tenant's form by name or creates it with its columns.
-pub async fn ensure_form(db: &Db, tenant_id: i64, (name, columns): (&str, &[(&str, ColumnKind)])) -> anyhow::Result<SeededForm> {
+pub async fn ensure_form(
+    db: &Db,
+    tenant_id: i64,
+    (name, columns): (&str, &[(&str, ColumnKind)]),
+) -> anyhow::Result<SeededForm> {
     let existing: Option<i64> = on_pool!(db, |pool| sqlx::query_scalar(
         "SELECT id FROM forms WHERE tenant_id = $1 AND name = $2"
     )
@@ -149,7 +206,11 @@ pub async fn ensure_form(db: &Db, tenant_id: i64, (name, columns): (&str, &[(&st
     .await)?;
     let kinds = columns.iter().map(|(_, kind)| *kind).collect();
     if let Some(id) = existing {
-        return Ok(SeededForm { id, tenant_id, columns: kinds });
+        return Ok(SeededForm {
+            id,
+            tenant_id,
+            columns: kinds,
+        });
     }
     let id: i64 = on_pool!(db, |pool| sqlx::query_scalar(
         "INSERT INTO forms (tenant_id, name) VALUES ($1, $2) RETURNING id"
@@ -170,7 +231,11 @@ pub async fn ensure_form(db: &Db, tenant_id: i64, (name, columns): (&str, &[(&st
         .await
         .map(|done| done.rows_affected()))?;
     }
-    Ok(SeededForm { id, tenant_id, columns: kinds })
+    Ok(SeededForm {
+        id,
+        tenant_id,
+        columns: kinds,
+    })
 }
 
 pub type NewRecord = (i64, i64, DateTime<Utc>, &'static str, Vec<Value>);
@@ -182,9 +247,17 @@ pub async fn insert_records(db: &Db, records: &[NewRecord]) -> anyhow::Result<()
             "INSERT INTO records (tenant_id, form_id, recorded_at, recorded_by, field_values) ",
         );
         insert.push_values(records, |mut row, (tenant, form, at, by, values)| {
-            row.push_bind(*tenant).push_bind(*form).push_bind(*at).push_bind(*by).push_bind(Json(values));
+            row.push_bind(*tenant)
+                .push_bind(*form)
+                .push_bind(*at)
+                .push_bind(*by)
+                .push_bind(Json(values));
         });
-        insert.build().execute(pool).await.map(|done| done.rows_affected())
+        insert
+            .build()
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
     })
     .context("could not insert sample records")?;
     Ok(())
@@ -203,14 +276,22 @@ fn sample_value(rng: &mut SmallRng, kind: ColumnKind, recorded_at: DateTime<Utc>
             } else if roll < 20 {
                 Value::String(AWKWARD[rng.random_range(0..AWKWARD.len())].to_owned())
             } else {
-                let words: Vec<&str> = (0..rng.random_range(1..4)).map(|_| WORDS[rng.random_range(0..WORDS.len())]).collect();
+                let words: Vec<&str> = (0..rng.random_range(1..4))
+                    .map(|_| WORDS[rng.random_range(0..WORDS.len())])
+                    .collect();
                 Value::String(words.join(" "))
             }
         }
         ColumnKind::Integer => json!(rng.random_range(-5..5000)),
-        ColumnKind::Decimal => Value::String(format!("{}.{:02}", rng.random_range(0..100_000), rng.random_range(0..100))),
+        ColumnKind::Decimal => Value::String(format!(
+            "{}.{:02}",
+            rng.random_range(0..100_000),
+            rng.random_range(0..100)
+        )),
         ColumnKind::Boolean => Value::Bool(rng.random_bool(0.8)),
-        ColumnKind::Date => Value::String((recorded_at.date_naive() - Days::new(rng.random_range(0..3))).to_string()),
+        ColumnKind::Date => Value::String(
+            (recorded_at.date_naive() - Days::new(rng.random_range(0..3))).to_string(),
+        ),
         ColumnKind::DateTime => {
             let at = recorded_at - chrono::Duration::minutes(rng.random_range(0..600));
             Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))

@@ -60,7 +60,11 @@ pub struct WorkbookStats {
 
 /// Receives record chunks until the sender is done and saves the workbook at `out`. Blocking:
 /// run it on a blocking thread.
-pub fn write(plan: &WorkbookPlan, mut chunks: mpsc::Receiver<Vec<Record>>, out: &Path) -> anyhow::Result<WorkbookStats> {
+pub fn write(
+    plan: &WorkbookPlan,
+    mut chunks: mpsc::Receiver<Vec<Record>>,
+    out: &Path,
+) -> anyhow::Result<WorkbookStats> {
     let mut writer = Writer::new(plan)?;
     while let Some(chunk) = chunks.blocking_recv() {
         if writer.sheets == 0 {
@@ -74,7 +78,10 @@ pub fn write(plan: &WorkbookPlan, mut chunks: mpsc::Receiver<Vec<Record>>, out: 
         writer.widths = column_widths(plan, &[]);
         writer.add_sheet()?;
     }
-    writer.workbook.save(out).with_context(|| format!("could not save the workbook to {}", out.display()))?;
+    writer
+        .workbook
+        .save(out)
+        .with_context(|| format!("could not save the workbook to {}", out.display()))?;
     Ok(writer.stats())
 }
 
@@ -94,7 +101,9 @@ struct Writer<'a> {
 impl<'a> Writer<'a> {
     fn new(plan: &'a WorkbookPlan) -> anyhow::Result<Writer<'a>> {
         let mut workbook = Workbook::new();
-        workbook.set_tempdir(&plan.temp_dir).context("could not use EXPORT_TEMP_DIR")?;
+        workbook
+            .set_tempdir(&plan.temp_dir)
+            .context("could not use EXPORT_TEMP_DIR")?;
         workbook.set_zip_compression_level(plan.zip_level);
         Ok(Writer {
             plan,
@@ -110,14 +119,19 @@ impl<'a> Writer<'a> {
     }
 
     fn stats(&self) -> WorkbookStats {
-        WorkbookStats { sheets: self.sheets, ..self.stats.clone() }
+        WorkbookStats {
+            sheets: self.sheets,
+            ..self.stats.clone()
+        }
     }
 
     fn add_sheet(&mut self) -> anyhow::Result<()> {
         self.sheets += 1;
         let name = sheet_name(&self.plan.form_name, self.sheets);
-        let headers: Vec<&str> =
-            FIXED_HEADERS.into_iter().chain(self.plan.columns.iter().map(|c| c.label.as_str())).collect();
+        let headers: Vec<&str> = FIXED_HEADERS
+            .into_iter()
+            .chain(self.plan.columns.iter().map(|c| c.label.as_str()))
+            .collect();
         let sheet = self.workbook.add_worksheet_with_constant_memory()?;
         sheet.set_name(&name)?;
         for (col, width) in self.widths.iter().enumerate() {
@@ -144,11 +158,25 @@ impl<'a> Writer<'a> {
         let sheet = self.workbook.worksheet_from_index(index)?;
         sheet.write_number(row, 0, record.id as f64)?;
         sheet.write_datetime_with_format(row, 1, local(record.recorded_at, tz), &self.datetime)?;
-        write_text(sheet, row, 2, &record.recorded_by, record.id, "Recorded by", &mut self.stats)?;
+        write_text(
+            sheet,
+            row,
+            2,
+            &record.recorded_by,
+            record.id,
+            "Recorded by",
+            &mut self.stats,
+        )?;
         for (i, column) in self.plan.columns.iter().enumerate() {
             let col = (FIXED_HEADERS.len() + i) as u16;
             let value = values.get(i).unwrap_or(&Value::Null);
-            let cell = Cell { sheet: &mut *sheet, row, col, record: record.id, column };
+            let cell = Cell {
+                sheet: &mut *sheet,
+                row,
+                col,
+                record: record.id,
+                column,
+            };
             cell.write(value, tz, &self.date, &self.datetime, &mut self.stats)?;
         }
         self.row += 1;
@@ -178,26 +206,42 @@ impl Cell<'_> {
         match (self.column.kind, value) {
             (_, Value::Null) => {}
             (ColumnKind::Text, Value::String(text)) => {
-                write_text(sheet, row, col, text, self.record, &self.column.label, stats)?;
+                write_text(
+                    sheet,
+                    row,
+                    col,
+                    text,
+                    self.record,
+                    &self.column.label,
+                    stats,
+                )?;
             }
-            (ColumnKind::Integer, Value::Number(n)) if n.as_i64().is_some_and(|i| i.unsigned_abs() < 1 << 53) => {
+            (ColumnKind::Integer, Value::Number(n))
+                if n.as_i64().is_some_and(|i| i.unsigned_abs() < 1 << 53) =>
+            {
                 sheet.write_number(row, col, n.as_i64().unwrap_or_default() as f64)?;
             }
             (ColumnKind::Decimal, Value::Number(n)) if n.as_f64().is_some() => {
                 sheet.write_number(row, col, n.as_f64().unwrap_or_default())?;
             }
-            (ColumnKind::Decimal, Value::String(s)) if s.parse::<f64>().is_ok_and(f64::is_finite) => {
+            (ColumnKind::Decimal, Value::String(s))
+                if s.parse::<f64>().is_ok_and(f64::is_finite) =>
+            {
                 sheet.write_number(row, col, s.parse::<f64>().unwrap_or_default())?;
             }
             (ColumnKind::Boolean, Value::Bool(b)) => {
                 sheet.write_boolean(row, col, *b)?;
             }
-            (ColumnKind::Date, Value::String(s)) if NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => {
+            (ColumnKind::Date, Value::String(s))
+                if NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() =>
+            {
                 let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default();
                 sheet.write_datetime_with_format(row, col, day, date)?;
             }
             (ColumnKind::DateTime, Value::String(s)) if DateTime::parse_from_rfc3339(s).is_ok() => {
-                let at = DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap_or_default();
+                let at = DateTime::parse_from_rfc3339(s)
+                    .map(|t| t.with_timezone(&Utc))
+                    .unwrap_or_default();
                 sheet.write_datetime_with_format(row, col, local(at, tz), datetime)?;
             }
             // A value that does not fit its column's type is kept, as text, never dropped.
@@ -215,7 +259,15 @@ impl Cell<'_> {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                write_text(sheet, row, col, &text, self.record, &self.column.label, stats)?;
+                write_text(
+                    sheet,
+                    row,
+                    col,
+                    &text,
+                    self.record,
+                    &self.column.label,
+                    stats,
+                )?;
             }
         }
         Ok(())
@@ -284,13 +336,27 @@ pub fn truncate_for_cell(text: &str) -> (Cow<'_, str>, bool) {
 /// A valid Excel sheet name from the form name: at most 31 characters, none of `[]:*?/\`, not
 /// blank, no apostrophe at either end; continuation sheets get ` (2)`, ` (3)`, ...
 pub fn sheet_name(form_name: &str, number: u32) -> String {
-    let suffix = if number > 1 { format!(" ({number})") } else { String::new() };
+    let suffix = if number > 1 {
+        format!(" ({number})")
+    } else {
+        String::new()
+    };
     let cleaned: String = form_name
         .chars()
-        .map(|c| if "[]:*?/\\".contains(c) || c.is_control() { '_' } else { c })
+        .map(|c| {
+            if "[]:*?/\\".contains(c) || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     let cleaned = cleaned.trim().trim_matches('\'').trim();
-    let base = if cleaned.is_empty() { "Records" } else { cleaned };
+    let base = if cleaned.is_empty() {
+        "Records"
+    } else {
+        cleaned
+    };
     let room = 31 - suffix.chars().count();
     let base: String = base.chars().take(room).collect();
     format!("{}{suffix}", base.trim_end().trim_end_matches('\''))
@@ -312,7 +378,9 @@ fn column_widths(plan: &WorkbookPlan, sample: &[Record]) -> Vec<f64> {
     widths[1] = widths[1].max(DATETIME_FORMAT.len());
     for record in sample {
         widths[2] = widths[2].max(display_width(&record.recorded_by));
-        let Ok(values) = serde_json::from_str::<Vec<Value>>(&record.field_values) else { continue };
+        let Ok(values) = serde_json::from_str::<Vec<Value>>(&record.field_values) else {
+            continue;
+        };
         for (i, (column, value)) in plan.columns.iter().zip(values.iter()).enumerate() {
             let width = match (column.kind, value) {
                 (ColumnKind::Date, _) => DATE_FORMAT.len(),
@@ -324,12 +392,18 @@ fn column_widths(plan: &WorkbookPlan, sample: &[Record]) -> Vec<f64> {
             widths[FIXED_HEADERS.len() + i] = widths[FIXED_HEADERS.len() + i].max(width);
         }
     }
-    widths.into_iter().map(|w| (w + 2).clamp(8, 60) as f64).collect()
+    widths
+        .into_iter()
+        .map(|w| (w + 2).clamp(8, 60) as f64)
+        .collect()
 }
 
 /// Characters as wide as they show: CJK and other wide characters take two columns.
 fn display_width(text: &str) -> usize {
-    text.chars().take(200).map(|c| if c as u32 >= 0x1100 { 2 } else { 1 }).sum()
+    text.chars()
+        .take(200)
+        .map(|c| if c as u32 >= 0x1100 { 2 } else { 1 })
+        .sum()
 }
 
 #[cfg(test)]
@@ -357,7 +431,10 @@ mod tests {
 
     #[test]
     fn sheet_names_are_valid_for_excel() {
-        assert_eq!(sheet_name("Daily [inspection]: A/B", 1), "Daily _inspection__ A_B");
+        assert_eq!(
+            sheet_name("Daily [inspection]: A/B", 1),
+            "Daily _inspection__ A_B"
+        );
         assert_eq!(sheet_name("'quoted'", 1), "quoted");
         assert_eq!(sheet_name("  ", 1), "Records");
         let long = sheet_name(&"設備点検記録".repeat(10), 2);

@@ -46,7 +46,14 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(db: Db, storage: Storage, settings: ExportConfig, owner: String, stop: Stop, counts: Counts) -> Worker {
+    pub fn new(
+        db: Db,
+        storage: Storage,
+        settings: ExportConfig,
+        owner: String,
+        stop: Stop,
+        counts: Counts,
+    ) -> Worker {
         Worker {
             db,
             storage,
@@ -66,7 +73,9 @@ impl Worker {
         let mut lanes = tokio::task::JoinSet::new();
         for lane in 0..worker.settings.concurrency {
             let worker = Arc::clone(&worker);
-            lanes.spawn(async move { worker.lane().await }.instrument(tracing::info_span!("lane", lane)));
+            lanes.spawn(
+                async move { worker.lane().await }.instrument(tracing::info_span!("lane", lane)),
+            );
         }
         let mut lane_error = None;
         while let Some(result) = lanes.join_next().await {
@@ -75,7 +84,11 @@ impl Worker {
                 lane_error.get_or_insert(e);
             }
         }
-        let failed = worker.failed.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let failed = worker
+            .failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         if !failed.is_empty() {
             bail!(
                 "{} export job(s) ended failed in this run (ids {failed:?}); their last_error is in export_jobs; \
@@ -98,7 +111,10 @@ impl Worker {
             let abandoned = queue::fail_abandoned(&self.db, now).await?;
             if abandoned > 0 {
                 self.counts.add("failed", abandoned as i64);
-                tracing::error!(jobs = abandoned, "jobs whose worker died during their last attempt marked failed");
+                tracing::error!(
+                    jobs = abandoned,
+                    "jobs whose worker died during their last attempt marked failed"
+                );
             }
             let lease_until = now + chrono::Duration::from_std(self.settings.lease)?;
             match queue::claim(&self.db, &self.owner, lease_until, now).await? {
@@ -115,7 +131,10 @@ impl Worker {
                 }
                 None => match queue::next_pending_at(&self.db).await? {
                     Some(at) => {
-                        let wait = (at - Utc::now()).to_std().unwrap_or_default().clamp(Duration::from_millis(100), IDLE_POLL);
+                        let wait = (at - Utc::now())
+                            .to_std()
+                            .unwrap_or_default()
+                            .clamp(Duration::from_millis(100), IDLE_POLL);
                         tokio::select! {
                             _ = tokio::time::sleep(wait) => {}
                             _ = self.stop.requested() => return Ok(()),
@@ -134,7 +153,13 @@ impl Worker {
         tracing::info!(max_attempts = job.max_attempts, "export job claimed");
         let started = std::time::Instant::now();
         let lost = CancellationToken::new();
-        let heartbeat = tokio::spawn(heartbeat(self.db.clone(), job.id, self.owner.clone(), self.settings.lease, lost.clone()));
+        let heartbeat = tokio::spawn(heartbeat(
+            self.db.clone(),
+            job.id,
+            self.owner.clone(),
+            self.settings.lease,
+            lost.clone(),
+        ));
         let outcome = tokio::select! {
             result = self.export(&job) => result,
             _ = lost.cancelled() => Err(JobError::LeaseLost),
@@ -161,7 +186,9 @@ impl Worker {
                     );
                 } else {
                     self.counts.add("lease_lost", 1);
-                    tracing::warn!("the lease expired before completion; the worker that took the job over records it");
+                    tracing::warn!(
+                        "the lease expired before completion; the worker that took the job over records it"
+                    );
                 }
             }
             Err(JobError::Stopped) => {
@@ -178,13 +205,28 @@ impl Worker {
                 if job.attempts < job.max_attempts {
                     let delay = backoff(self.settings.retry_base, job.attempts);
                     let retry_at = now + chrono::Duration::from_std(delay)?;
-                    queue::record_failure(&self.db, job.id, &self.owner, &error, Some(retry_at), now).await?;
+                    queue::record_failure(
+                        &self.db,
+                        job.id,
+                        &self.owner,
+                        &error,
+                        Some(retry_at),
+                        now,
+                    )
+                    .await?;
                     self.counts.add("retried", 1);
-                    tracing::warn!(error, retry_in_ms = delay.as_millis() as u64, "export job failed; it will be retried");
+                    tracing::warn!(
+                        error,
+                        retry_in_ms = delay.as_millis() as u64,
+                        "export job failed; it will be retried"
+                    );
                 } else {
                     queue::record_failure(&self.db, job.id, &self.owner, &error, None, now).await?;
                     self.counts.add("failed", 1);
-                    self.failed.lock().unwrap_or_else(|p| p.into_inner()).push(job.id);
+                    self.failed
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(job.id);
                     tracing::error!(error, "export job failed on its last attempt");
                 }
             }
@@ -195,19 +237,27 @@ impl Worker {
     /// Database -> workbook (on a blocking thread, fed through a small channel) -> storage.
     async fn export(&self, job: &Job) -> Result<Exported, JobError> {
         let form = form::load(&self.db, job.form_id).await?;
-        let tz: Tz = job
-            .time_zone
-            .parse()
-            .map_err(|_| anyhow::anyhow!("job {}: unknown time zone `{}`", job.id, job.time_zone))?;
+        let tz: Tz = job.time_zone.parse().map_err(|_| {
+            anyhow::anyhow!("job {}: unknown time zone `{}`", job.id, job.time_zone)
+        })?;
         let period = ExportPeriod::from_bounds(job.period_start, job.period_end)?;
         let (from, to) = period.utc_bounds(tz);
         let key = object_key(&self.settings.prefix, &form.tenant_slug, form.id, &period);
-        let temp_dir = self.settings.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let temp_dir = self
+            .settings
+            .temp_dir
+            .clone()
+            .unwrap_or_else(std::env::temp_dir);
         let file = tempfile::Builder::new()
             .prefix("batchbox-export-")
             .suffix(".xlsx")
             .tempfile_in(&temp_dir)
-            .with_context(|| format!("could not create a file in {} (EXPORT_TEMP_DIR)", temp_dir.display()))?;
+            .with_context(|| {
+                format!(
+                    "could not create a file in {} (EXPORT_TEMP_DIR)",
+                    temp_dir.display()
+                )
+            })?;
 
         let plan = WorkbookPlan {
             job_id: job.id,
@@ -221,14 +271,23 @@ impl Worker {
         let (sender, receiver) = mpsc::channel(4);
         let out: PathBuf = file.path().to_path_buf();
         let span = tracing::Span::current();
-        let writer = tokio::task::spawn_blocking(move || span.in_scope(|| workbook::write(&plan, receiver, &out)));
-        let query = RecordQuery { tenant_id: job.tenant_id, form_id: job.form_id, from, to };
+        let writer = tokio::task::spawn_blocking(move || {
+            span.in_scope(|| workbook::write(&plan, receiver, &out))
+        });
+        let query = RecordQuery {
+            tenant_id: job.tenant_id,
+            form_id: job.form_id,
+            from,
+            to,
+        };
         let read = records::stream(&self.db, query, sender, &self.stop).await;
         let written = writer.await.context("the workbook writer panicked")?;
         let rows = read?;
         let stats = written?;
         if stats.rows != rows {
-            return Err(anyhow::anyhow!("read {rows} records but wrote {} rows", stats.rows).into());
+            return Err(
+                anyhow::anyhow!("read {rows} records but wrote {} rows", stats.rows).into(),
+            );
         }
         if stats.truncated_cells + stats.replaced_chars + stats.cells_as_text > 0 {
             tracing::warn!(
@@ -242,7 +301,11 @@ impl Worker {
             return Err(JobError::Stopped);
         }
         let bytes = self.storage.put_file(&key, file.path(), &self.stop).await?;
-        Ok(Exported { object_key: key, rows: rows as i64, bytes: bytes as i64 })
+        Ok(Exported {
+            object_key: key,
+            rows: rows as i64,
+            bytes: bytes as i64,
+        })
     }
 }
 
@@ -281,7 +344,10 @@ mod tests {
         for attempt in 1..=4 {
             let nominal = 10.0 * 2f64.powi(attempt - 1);
             let delay = backoff(base, attempt).as_secs_f64();
-            assert!(delay >= nominal * 0.5 && delay < nominal * 1.5, "attempt {attempt}: {delay}");
+            assert!(
+                delay >= nominal * 0.5 && delay < nominal * 1.5,
+                "attempt {attempt}: {delay}"
+            );
         }
     }
 }

@@ -148,8 +148,16 @@ impl Run {
 
         let storage = self.spec.storage;
         let config = Config::from_vars(&vars).and_then(|config| {
-            let problems = if storage { config.storage_problems() } else { Problems::default() };
-            if problems.is_empty() { Ok(config) } else { Err(problems) }
+            let problems = if storage {
+                config.storage_problems()
+            } else {
+                Problems::default()
+            };
+            if problems.is_empty() {
+                Ok(config)
+            } else {
+                Err(problems)
+            }
         });
         let config = match (config, log_problems) {
             (Ok(config), log_problems) if log_problems.is_empty() => config,

@@ -12,7 +12,9 @@ pub struct LocalStorage {
 
 impl LocalStorage {
     pub fn new(root: &Path) -> LocalStorage {
-        LocalStorage { root: root.to_path_buf() }
+        LocalStorage {
+            root: root.to_path_buf(),
+        }
     }
 
     pub fn path_of(&self, key: &str) -> PathBuf {
@@ -21,10 +23,14 @@ impl LocalStorage {
 
     pub async fn put_file(&self, key: &str, file: &Path) -> anyhow::Result<u64> {
         let target = self.path_of(key);
-        let dir = target.parent().context("object key has no directory")?.to_path_buf();
+        let dir = target
+            .parent()
+            .context("object key has no directory")?
+            .to_path_buf();
         let source = file.to_path_buf();
         tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
-            std::fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("could not create {}", dir.display()))?;
             let partial = tempfile::NamedTempFile::new_in(&dir)?;
             std::fs::copy(&source, partial.path())
                 .with_context(|| format!("could not write into {}", dir.display()))?;

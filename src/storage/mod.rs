@@ -12,7 +12,8 @@ use crate::runtime::stop::Stop;
 pub use local::LocalStorage;
 pub use s3::S3Storage;
 
-pub const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const XLSX_CONTENT_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 #[derive(Debug, Clone)]
 pub enum Storage {

@@ -66,7 +66,9 @@ impl S3Storage {
 
     async fn put_whole(&self, key: &str, file: &Path) -> anyhow::Result<()> {
         let (sse, kms) = self.encryption();
-        let body = ByteStream::from_path(file).await.context("could not read the workbook")?;
+        let body = ByteStream::from_path(file)
+            .await
+            .context("could not read the workbook")?;
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -77,7 +79,13 @@ impl S3Storage {
             .body(body)
             .send()
             .await
-            .map_err(|e| anyhow::anyhow!("S3 PutObject s3://{}/{key} failed: {}", self.bucket, DisplayErrorContext(e)))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "S3 PutObject s3://{}/{key} failed: {}",
+                    self.bucket,
+                    DisplayErrorContext(e)
+                )
+            })?;
         Ok(())
     }
 
@@ -93,8 +101,17 @@ impl S3Storage {
             .set_ssekms_key_id(kms)
             .send()
             .await
-            .map_err(|e| anyhow::anyhow!("S3 CreateMultipartUpload s3://{}/{key} failed: {}", self.bucket, DisplayErrorContext(e)))?;
-        let upload_id = created.upload_id().context("S3 returned no upload id")?.to_owned();
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "S3 CreateMultipartUpload s3://{}/{key} failed: {}",
+                    self.bucket,
+                    DisplayErrorContext(e)
+                )
+            })?;
+        let upload_id = created
+            .upload_id()
+            .context("S3 returned no upload id")?
+            .to_owned();
         let result = self.upload_parts(key, &upload_id, file, stop).await;
         if result.is_err() {
             let aborted = self
@@ -118,7 +135,13 @@ impl S3Storage {
         result
     }
 
-    async fn upload_parts(&self, key: &str, upload_id: &str, file: &Path, stop: &Stop) -> anyhow::Result<()> {
+    async fn upload_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+        file: &Path,
+        stop: &Stop,
+    ) -> anyhow::Result<()> {
         let mut reader = tokio::fs::File::open(file).await?;
         let mut parts = Vec::new();
         for number in 1.. {
@@ -126,7 +149,10 @@ impl S3Storage {
                 bail!("stopped during the upload");
             }
             let mut part = Vec::with_capacity(PART_SIZE);
-            (&mut reader).take(PART_SIZE as u64).read_to_end(&mut part).await?;
+            (&mut reader)
+                .take(PART_SIZE as u64)
+                .read_to_end(&mut part)
+                .await?;
             if part.is_empty() {
                 break;
             }
@@ -140,7 +166,13 @@ impl S3Storage {
                 .body(ByteStream::from(part))
                 .send()
                 .await
-                .map_err(|e| anyhow::anyhow!("S3 UploadPart {number} of s3://{}/{key} failed: {}", self.bucket, DisplayErrorContext(e)))?;
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "S3 UploadPart {number} of s3://{}/{key} failed: {}",
+                        self.bucket,
+                        DisplayErrorContext(e)
+                    )
+                })?;
             parts.push(
                 CompletedPart::builder()
                     .part_number(number)
@@ -153,10 +185,20 @@ impl S3Storage {
             .bucket(&self.bucket)
             .key(key)
             .upload_id(upload_id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
             .send()
             .await
-            .map_err(|e| anyhow::anyhow!("S3 CompleteMultipartUpload s3://{}/{key} failed: {}", self.bucket, DisplayErrorContext(e)))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "S3 CompleteMultipartUpload s3://{}/{key} failed: {}",
+                    self.bucket,
+                    DisplayErrorContext(e)
+                )
+            })?;
         Ok(())
     }
 }

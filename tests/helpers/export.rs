@@ -31,7 +31,9 @@ pub fn yesterday() -> NaiveDate {
 pub fn form(db: &TestDb, form_id: i64) -> Form {
     block_on(async {
         let handle = db.open().await;
-        let form = batchbox::export::form::load(&handle, form_id).await.unwrap();
+        let form = batchbox::export::form::load(&handle, form_id)
+            .await
+            .unwrap();
         handle.close().await;
         form
     })
@@ -61,7 +63,12 @@ pub fn records_of(db: &TestDb, job: &JobRow) -> Vec<Record> {
 }
 
 /// A tenant with one form of the given columns; returns (tenant id, form id).
-pub fn make_form(db: &TestDb, slug: &str, name: &str, columns: &[(&str, ColumnKind)]) -> (i64, i64) {
+pub fn make_form(
+    db: &TestDb,
+    slug: &str,
+    name: &str,
+    columns: &[(&str, ColumnKind)],
+) -> (i64, i64) {
     block_on(async {
         let handle = db.open().await;
         let tenant: i64 = on_pool!(&handle, |pool| sqlx::query_scalar(
@@ -71,19 +78,31 @@ pub fn make_form(db: &TestDb, slug: &str, name: &str, columns: &[(&str, ColumnKi
         .fetch_one(pool)
         .await)
         .unwrap();
-        let form = batchbox::export::sample_data::ensure_form(&handle, tenant, (name, columns)).await.unwrap();
+        let form = batchbox::export::sample_data::ensure_form(&handle, tenant, (name, columns))
+            .await
+            .unwrap();
         handle.close().await;
         (tenant, form.id)
     })
 }
 
 /// Inserts records, each `(recorded_at, values)`.
-pub fn insert(db: &TestDb, tenant: i64, form: i64, rows: Vec<(DateTime<Utc>, Vec<serde_json::Value>)>) {
+pub fn insert(
+    db: &TestDb,
+    tenant: i64,
+    form: i64,
+    rows: Vec<(DateTime<Utc>, Vec<serde_json::Value>)>,
+) {
     block_on(async {
         let handle = db.open().await;
-        let rows: Vec<_> = rows.into_iter().map(|(at, values)| (tenant, form, at, "tester", values)).collect();
+        let rows: Vec<_> = rows
+            .into_iter()
+            .map(|(at, values)| (tenant, form, at, "tester", values))
+            .collect();
         for chunk in rows.chunks(500) {
-            batchbox::export::sample_data::insert_records(&handle, chunk).await.unwrap();
+            batchbox::export::sample_data::insert_records(&handle, chunk)
+                .await
+                .unwrap();
         }
         handle.close().await;
     })
@@ -96,7 +115,9 @@ pub fn bulk(db: &TestDb, tenant: i64, form: i64, day: NaiveDate, n: i64) {
     match db.backend {
         super::Backend::Postgres => block_on(async {
             let handle = db.open().await;
-            let batchbox::db::Db::Postgres(pool) = &handle else { unreachable!() };
+            let batchbox::db::Db::Postgres(pool) = &handle else {
+                unreachable!()
+            };
             sqlx::query(
                 "INSERT INTO records (tenant_id, form_id, recorded_at, recorded_by, field_values)
                  SELECT $1, $2, $3 + g * interval '1 millisecond', 'bulk', jsonb_build_array('row ' || g, g)
@@ -113,7 +134,12 @@ pub fn bulk(db: &TestDb, tenant: i64, form: i64, day: NaiveDate, n: i64) {
         }),
         super::Backend::Sqlite => {
             let rows = (1..=n)
-                .map(|i| (start + chrono::Duration::milliseconds(i), vec![format!("row {i}").into(), i.into()]))
+                .map(|i| {
+                    (
+                        start + chrono::Duration::milliseconds(i),
+                        vec![format!("row {i}").into(), i.into()],
+                    )
+                })
                 .collect();
             insert(db, tenant, form, rows);
         }
@@ -127,13 +153,19 @@ pub struct Book {
 }
 
 pub fn read_workbook(bytes: Vec<u8>) -> Book {
-    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).expect("a valid xlsx");
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes)).expect("a valid xlsx");
     let mut sheets = Vec::new();
     let mut formulas = 0;
     for name in book.sheet_names() {
         let range = book.worksheet_range(&name).expect("sheet");
         sheets.push((name.clone(), range.rows().map(<[Data]>::to_vec).collect()));
-        formulas += book.worksheet_formula(&name).expect("formulas").used_cells().filter(|(_, _, f)| !f.is_empty()).count();
+        formulas += book
+            .worksheet_formula(&name)
+            .expect("formulas")
+            .used_cells()
+            .filter(|(_, _, f)| !f.is_empty())
+            .count();
     }
     Book { sheets, formulas }
 }
@@ -146,7 +178,13 @@ pub fn expected_cell(kind: ColumnKind, value: &serde_json::Value) -> Data {
         (_, Value::Null) => Data::Empty,
         (ColumnKind::Text, Value::String(s)) => Data::String(
             s.chars()
-                .map(|c| if (c < ' ' && !"\t\n\r".contains(c)) || c == '\u{FFFE}' || c == '\u{FFFF}' { '\u{FFFD}' } else { c })
+                .map(|c| {
+                    if (c < ' ' && !"\t\n\r".contains(c)) || c == '\u{FFFE}' || c == '\u{FFFF}' {
+                        '\u{FFFD}'
+                    } else {
+                        c
+                    }
+                })
                 .collect(),
         ),
         (ColumnKind::Integer, Value::Number(n)) => Data::Float(n.as_f64().unwrap()),
@@ -156,7 +194,10 @@ pub fn expected_cell(kind: ColumnKind, value: &serde_json::Value) -> Data {
             Data::String(format!("{s}T00:00:00.000")) // compared through `normalize`
         }
         (ColumnKind::DateTime, Value::String(s)) => {
-            let local = DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&TZ).naive_local();
+            let local = DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .with_timezone(&TZ)
+                .naive_local();
             Data::String(local.format("%Y-%m-%dT%H:%M:%S%.3f").to_string())
         }
         (kind, other) => panic!("unexpected {kind:?} value {other}"),
@@ -175,10 +216,16 @@ pub fn normalize(cell: &Data) -> Data {
 pub fn local_text(at: chrono::NaiveDateTime) -> String {
     let micros = at.and_utc().timestamp_micros();
     let rounded = DateTime::from_timestamp_micros((micros + 500).div_euclid(1000) * 1000).unwrap();
-    rounded.naive_utc().format("%Y-%m-%dT%H:%M:%S%.3f").to_string()
+    rounded
+        .naive_utc()
+        .format("%Y-%m-%dT%H:%M:%S%.3f")
+        .to_string()
 }
 
 /// The expected local text of a record's `recorded_at`.
 pub fn recorded_at_text(at: DateTime<Utc>) -> String {
-    at.with_timezone(&TZ).naive_local().format("%Y-%m-%dT%H:%M:%S%.3f").to_string()
+    at.with_timezone(&TZ)
+        .naive_local()
+        .format("%Y-%m-%dT%H:%M:%S%.3f")
+        .to_string()
 }

@@ -77,7 +77,12 @@ impl TestDb {
                 dir.path().join("test.sqlite3").display()
             ),
         };
-        TestDb { backend, url, dir, env: Default::default() }
+        TestDb {
+            backend,
+            url,
+            dir,
+            env: Default::default(),
+        }
     }
 
     /// A fresh database with the schema applied through `batch migrate`, as an operator would.
@@ -98,13 +103,20 @@ impl TestDb {
             .env("BATCH_DATA_DIR", self.dir.path().join("data"))
             .env("BATCH_STOP_GRACE", "5s")
             .current_dir(self.dir.path())
-            .envs(self.env.borrow().iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            .envs(
+                self.env
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            );
         command
     }
 
     /// Every later `batch` of this test gets these variables.
     pub fn set_env<V: ToString>(&self, vars: impl IntoIterator<Item = (&'static str, V)>) {
-        self.env.borrow_mut().extend(vars.into_iter().map(|(k, v)| (k.to_owned(), v.to_string())));
+        self.env
+            .borrow_mut()
+            .extend(vars.into_iter().map(|(k, v)| (k.to_owned(), v.to_string())));
     }
 
     pub fn run(&self, args: &[&str]) -> Output {

@@ -21,8 +21,16 @@ pub struct S3Server {
 impl S3Server {
     pub fn start(root: &Path) -> S3Server {
         std::fs::create_dir_all(root.join(BUCKET)).expect("bucket directory");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut server = S3Server { port, root: root.to_path_buf(), child: None };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut server = S3Server {
+            port,
+            root: root.to_path_buf(),
+            child: None,
+        };
         server.restart();
         server
     }
@@ -41,9 +49,11 @@ impl S3Server {
             .unwrap_or_else(|e| panic!("could not start {binary}: {e}"));
         self.child = Some(child);
         let port = self.port;
-        eventually("the S3 server accepts connections", Duration::from_secs(20), || {
-            TcpStream::connect(("127.0.0.1", port)).ok()
-        });
+        eventually(
+            "the S3 server accepts connections",
+            Duration::from_secs(20),
+            || TcpStream::connect(("127.0.0.1", port)).ok(),
+        );
     }
 
     pub fn stop(&mut self) {
@@ -58,7 +68,10 @@ impl S3Server {
         vec![
             ("EXPORT_BUCKET", BUCKET.to_owned()),
             ("EXPORT_S3_FORCE_PATH_STYLE", "true".to_owned()),
-            ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{}", self.port)),
+            (
+                "AWS_ENDPOINT_URL",
+                format!("http://127.0.0.1:{}", self.port),
+            ),
             ("AWS_REGION", "us-east-1".to_owned()),
             ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_owned()),
             ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_owned()),
@@ -66,7 +79,8 @@ impl S3Server {
     }
 
     fn client(&self) -> aws_sdk_s3::Client {
-        let credentials = aws_sdk_s3::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test");
+        let credentials =
+            aws_sdk_s3::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test");
         let config = aws_sdk_s3::config::Builder::new()
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
@@ -81,8 +95,17 @@ impl S3Server {
     pub fn keys(&self) -> Vec<String> {
         let client = self.client();
         block_on(async {
-            let listed = client.list_objects_v2().bucket(BUCKET).send().await.expect("ListObjectsV2");
-            let mut keys: Vec<String> = listed.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect();
+            let listed = client
+                .list_objects_v2()
+                .bucket(BUCKET)
+                .send()
+                .await
+                .expect("ListObjectsV2");
+            let mut keys: Vec<String> = listed
+                .contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned))
+                .collect();
             keys.sort();
             keys
         })
@@ -92,9 +115,21 @@ impl S3Server {
     pub fn get(&self, key: &str) -> (Vec<u8>, Option<String>) {
         let client = self.client();
         block_on(async {
-            let object = client.get_object().bucket(BUCKET).key(key).send().await.expect("GetObject");
+            let object = client
+                .get_object()
+                .bucket(BUCKET)
+                .key(key)
+                .send()
+                .await
+                .expect("GetObject");
             let content_type = object.content_type().map(str::to_owned);
-            let bytes = object.body.collect().await.expect("object body").into_bytes().to_vec();
+            let bytes = object
+                .body
+                .collect()
+                .await
+                .expect("object body")
+                .into_bytes()
+                .to_vec();
             (bytes, content_type)
         })
     }

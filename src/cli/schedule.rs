@@ -1,0 +1,143 @@
+//! `batch schedule`: the catalog's next fire times in UTC and in local time, because EventBridge
+//! cron is always UTC and a reviewer thinks in Tokyo time. `--check` also runs the catalog check.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
+use crate::catalog::check::check_against_registry;
+use crate::catalog::schedule::Schedule;
+use crate::catalog::{self, CATALOG_PATH};
+use crate::runtime::status::exit_code;
+
+pub fn command() -> Command {
+    Command::new("schedule")
+        .about("Previews the Terraform catalog's schedules in UTC and local time (a repository tool)")
+        .long_about(
+            "Reads the Terraform catalog (terraform/catalog/batches.tf, from the repository root) and \
+prints, for each batch, its schedule and its next fire times in UTC and in --tz. With --env, the \
+environment's schedule overrides (terraform/envs/ENV/terraform.tfvars) apply. With --check, also \
+checks the catalog against this binary and exits 1 on any problem.",
+        )
+        .arg(Arg::new("catalog").long("catalog").value_name("PATH").default_value(CATALOG_PATH).value_parser(clap::value_parser!(PathBuf)).help("The catalog file"))
+        .arg(Arg::new("env").long("env").value_name("ENV").help("Apply this environment's overrides (staging, production)"))
+        .arg(
+            Arg::new("tz")
+                .long("tz")
+                .value_name("ZONE")
+                .default_value("Asia/Tokyo")
+                .value_parser(|s: &str| s.parse::<Tz>().map_err(|_| format!("unknown time zone `{s}`")))
+                .help("Time zone of the local column"),
+        )
+        .arg(Arg::new("count").long("count").value_name("N").default_value("3").value_parser(clap::value_parser!(u16).range(1..=50)).help("Fire times per batch"))
+        .arg(Arg::new("batch").long("batch").value_name("NAME").action(ArgAction::Append).help("Only these batches (repeatable)"))
+        .arg(Arg::new("markdown").long("markdown").action(ArgAction::SetTrue).help("A Markdown table, e.g. for a pull request comment"))
+        .arg(Arg::new("check").long("check").action(ArgAction::SetTrue).help("Also check the catalog against this binary"))
+}
+
+pub fn print(matches: &ArgMatches) -> u8 {
+    match preview(matches, Utc::now()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            exit_code::USAGE
+        }
+    }
+}
+
+fn preview(matches: &ArgMatches, now: DateTime<Utc>) -> anyhow::Result<u8> {
+    let path = matches
+        .get_one::<PathBuf>("catalog")
+        .expect("has a default");
+    let catalog = catalog::read_catalog(path)
+        .map_err(|e| e.context("run from the repository root, or pass --catalog"))?;
+    let tz = *matches.get_one::<Tz>("tz").expect("has a default");
+    let count = usize::from(*matches.get_one::<u16>("count").expect("has a default"));
+    let only: Vec<&String> = matches
+        .get_many::<String>("batch")
+        .map(|v| v.collect())
+        .unwrap_or_default();
+    let overrides = match matches.get_one::<String>("env") {
+        Some(env) => catalog::read_overrides(&PathBuf::from(format!(
+            "terraform/envs/{env}/terraform.tfvars"
+        )))?,
+        None => Vec::new(),
+    };
+    let markdown = matches.get_flag("markdown");
+    if markdown {
+        println!("| batch | schedule (UTC) | next runs (UTC) | next runs ({tz}) | description |");
+        println!("|---|---|---|---|---|");
+    }
+    for entry in catalog
+        .entries
+        .iter()
+        .filter(|e| only.is_empty() || only.contains(&&e.name))
+    {
+        let overridden = overrides
+            .iter()
+            .find(|o| o.name == entry.name)
+            .and_then(|o| o.schedule.clone());
+        let expression = overridden.as_ref().or(entry.schedule.as_ref());
+        let description = entry.description.as_deref().unwrap_or("");
+        let fires = match expression.map(|e| Schedule::parse(e)) {
+            None => Ok(Vec::new()),
+            Some(Ok(schedule)) => Ok(schedule.next_fires(now, count)),
+            Some(Err(error)) => Err(error),
+        };
+        let shown = expression
+            .map(String::as_str)
+            .unwrap_or("manual (no schedule)");
+        let note = if overridden.is_some() {
+            " (override)"
+        } else {
+            ""
+        };
+        match fires {
+            Err(error) if markdown => println!(
+                "| `{}` | `{shown}`{note} | invalid: {error} | | {description} |",
+                entry.name
+            ),
+            Err(error) => println!("{}  {shown}{note}\n    INVALID: {error}\n", entry.name),
+            Ok(fires) if markdown => {
+                let utc: Vec<String> = fires
+                    .iter()
+                    .map(|t| t.format("%a %m-%d %H:%M").to_string())
+                    .collect();
+                let local: Vec<String> = fires
+                    .iter()
+                    .map(|t| t.with_timezone(&tz).format("%a %m-%d %H:%M").to_string())
+                    .collect();
+                println!(
+                    "| `{}` | `{shown}`{note} | {} | {} | {description} |",
+                    entry.name,
+                    utc.join("<br>"),
+                    local.join("<br>")
+                );
+            }
+            Ok(fires) => {
+                println!("{}  {shown}{note}\n    {description}", entry.name);
+                for fire in fires {
+                    println!(
+                        "    {}  =  {}",
+                        fire.format("%a %Y-%m-%d %H:%M UTC"),
+                        fire.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z")
+                    );
+                }
+                println!();
+            }
+        }
+    }
+    if matches.get_flag("check") {
+        let problems = check_against_registry(&catalog, &overrides);
+        if !problems.is_empty() {
+            for problem in &problems {
+                eprintln!("error: {problem}");
+            }
+            return Ok(exit_code::FAILURE);
+        }
+        eprintln!("catalog check: no problems");
+    }
+    Ok(exit_code::SUCCESS)
+}

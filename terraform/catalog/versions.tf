@@ -1,0 +1,4 @@
+terraform {
+  # The catalog is data only: no provider, no resources.
+  required_version = ">= 1.9"
+}

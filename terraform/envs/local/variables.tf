@@ -1,0 +1,22 @@
+variable "endpoint" {
+  description = "URL of the local AWS API emulator (moto server), e.g. `http://127.0.0.1:5000`."
+  type        = string
+  default     = "http://127.0.0.1:5000"
+
+  validation {
+    condition     = can(regex("^https?://[^/]+$", var.endpoint))
+    error_message = "endpoint must be a URL like http://127.0.0.1:5000 (no path)."
+  }
+}
+
+variable "region" {
+  description = "Region the emulator pretends to be."
+  type        = string
+  default     = "ap-northeast-1"
+}
+
+variable "image_tag" {
+  description = "Image tag of the local task definitions; change it to see that only the task definitions change and the schedules keep following their families."
+  type        = string
+  default     = "local"
+}

@@ -1,0 +1,209 @@
+# ---------------------------------------------------------------------------------------------------
+# Which environment, which batches
+# ---------------------------------------------------------------------------------------------------
+
+variable "environment" {
+  description = "Environment name, e.g. `staging` or `production`. Resource names start with `batchbox-<environment>`."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,21}[a-z0-9]$", var.environment))
+    error_message = "environment must be 2-23 characters of lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "batches" {
+  description = "The batch catalog (terraform/catalog): batch name => { description, schedule (null = manual), args, cpu, memory, task_count, grace_minutes, interval_minutes }."
+  type = map(object({
+    description      = string
+    schedule         = optional(string)
+    args             = optional(list(string), [])
+    cpu              = number
+    memory           = number
+    task_count       = optional(number, 1)
+    grace_minutes    = optional(number)
+    interval_minutes = optional(number)
+  }))
+
+  validation {
+    condition     = length(var.batches) > 0
+    error_message = "the catalog is empty: pass module.catalog.batches."
+  }
+}
+
+variable "batch_overrides" {
+  description = "Per-environment changes to catalog entries, by batch name: schedule, enabled (false = rule DISABLED, alarm silent), cpu, memory, task_count, grace_minutes, interval_minutes. Unset fields keep the catalog value."
+  type = map(object({
+    schedule         = optional(string)
+    enabled          = optional(bool)
+    cpu              = optional(number)
+    memory           = optional(number)
+    task_count       = optional(number)
+    grace_minutes    = optional(number)
+    interval_minutes = optional(number)
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for name in keys(var.batch_overrides) : contains(keys(var.batches), name)])
+    error_message = "batch_overrides names a batch that is not in the catalog: ${join(", ", [for name in keys(var.batch_overrides) : name if !contains(keys(var.batches), name)])}."
+  }
+}
+
+variable "schedules_enabled" {
+  description = "Master switch: false sets every schedule rule of this environment to DISABLED (and silences the missed-success alarms)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Image and task settings
+# ---------------------------------------------------------------------------------------------------
+
+variable "image_repository" {
+  description = "Image repository without tag, e.g. `123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/batchbox`."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9._:/-]*[a-z0-9]$", var.image_repository)) && !strcontains(reverse(split("/", var.image_repository))[0], ":")
+    error_message = "image_repository must be a repository reference without a tag (set the tag in image_tag)."
+  }
+}
+
+variable "image_tag" {
+  description = "Image tag to run, e.g. `1.4.0` or a commit SHA. A new tag registers new task definition revisions; the schedules follow automatically."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && var.image_tag != "latest"
+    error_message = "image_tag must be a valid tag other than `latest` (a mutable tag would make a revision's image unknowable)."
+  }
+}
+
+variable "ecr_repository_arn" {
+  description = "ARN of the ECR repository of the image (the execution role may pull from it only), or null for an image outside ECR."
+  type        = string
+  default     = null
+}
+
+variable "cpu_architecture" {
+  description = "CPU architecture of the image: X86_64 or ARM64."
+  type        = string
+  default     = "X86_64"
+  nullable    = false
+}
+
+variable "container_environment" {
+  description = "Plain environment variables for every batch container, merged over the defaults DATABASE_MAX_CONNECTIONS=4, LOG_FORMAT=json, RUST_LOG=info (e.g. `{ BATCH_MAX_RUNTIME = \"30m\" }`). Never secrets."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "secrets" {
+  description = "Secret environment variables for every batch container: name => SSM parameter or Secrets Manager ARN. Must hold DATABASE_URL."
+  type        = map(string)
+  nullable    = false
+
+  validation {
+    condition     = contains(keys(var.secrets), "DATABASE_URL")
+    error_message = "secrets must hold DATABASE_URL (an SSM SecureString parameter or Secrets Manager ARN): the batches need the database."
+  }
+}
+
+variable "secret_kms_key_arns" {
+  description = "Customer managed KMS keys that encrypt the secrets, if any (the execution role may decrypt with them)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Where the tasks run
+# ---------------------------------------------------------------------------------------------------
+
+variable "cluster_arn" {
+  description = "ARN of the ECS cluster the batches run in."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Subnets of the batch tasks (awsvpc)."
+  type        = list(string)
+}
+
+variable "security_group_ids" {
+  description = "Security groups of the batch tasks."
+  type        = list(string)
+}
+
+variable "assign_public_ip" {
+  description = "Give the tasks a public IP (public subnets without a NAT only)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Platform: logs, permissions, notifications
+# ---------------------------------------------------------------------------------------------------
+
+variable "log_retention_days" {
+  description = "Days CloudWatch Logs keeps the batch logs."
+  type        = number
+}
+
+variable "kms_key_arn" {
+  description = "Existing KMS key for the log group and the notification topic; null = create one."
+  type        = string
+  default     = null
+}
+
+variable "create_query_definitions" {
+  description = "Create the saved Logs Insights queries (turn off for an AWS API emulator that lacks the API)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "export_bucket_name" {
+  description = "S3 bucket the export batches write to; null = no S3 permission."
+  type        = string
+  default     = null
+}
+
+variable "export_prefix" {
+  description = "Key prefix in the export bucket that the task role may write."
+  type        = string
+  default     = "exports/"
+  nullable    = false
+}
+
+variable "export_kms_key_arn" {
+  description = "Customer managed KMS key of the export bucket's default encryption, or null."
+  type        = string
+  default     = null
+}
+
+variable "task_parameter_arns" {
+  description = "SSM parameter ARNs the batches may read at run time."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "notification_emails" {
+  description = "E-mail addresses for failed-task and missed-success notifications."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "notification_https_endpoints" {
+  description = "HTTPS endpoints for the notifications."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}

@@ -1,0 +1,48 @@
+output "log_group_name" {
+  description = "Name of the log group every batch logs to (awslogs driver)."
+  value       = aws_cloudwatch_log_group.this.name
+}
+
+output "log_group_arn" {
+  description = "ARN of the batch log group."
+  value       = aws_cloudwatch_log_group.this.arn
+}
+
+output "kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the log group and the notification topic (created or given)."
+  value       = local.kms_key_arn
+}
+
+output "execution_role_arn" {
+  description = "ARN of the task execution role (image pull, logs, secrets)."
+  value       = aws_iam_role.execution.arn
+}
+
+output "task_role_arn" {
+  description = "ARN of the task role (the batches' own permissions)."
+  value       = aws_iam_role.task.arn
+}
+
+output "events_role_arn" {
+  description = "ARN of the role EventBridge uses to run the scheduled task definitions."
+  value       = aws_iam_role.events.arn
+}
+
+output "notification_topic_arn" {
+  description = "ARN of the SNS topic that receives failed-task notifications and missed-success alarms."
+  value       = aws_sns_topic.notifications.arn
+}
+
+output "failure_rule_name" {
+  description = "Name of the EventBridge rule that reports failed batch tasks."
+  value       = aws_cloudwatch_event_rule.task_failed.name
+}
+
+output "query_definition_names" {
+  description = "Names of the saved Logs Insights queries (empty when they are turned off)."
+  value = concat(
+    aws_cloudwatch_query_definition.failed_runs[*].name,
+    aws_cloudwatch_query_definition.durations_per_batch[*].name,
+    aws_cloudwatch_query_definition.one_run[*].name,
+  )
+}

@@ -1,0 +1,54 @@
+output "name" {
+  description = "Batch name (command[0] of the container)."
+  value       = var.name
+}
+
+output "task_definition_family" {
+  description = "Task definition family, `<name_prefix>-<name>`."
+  value       = aws_ecs_task_definition.this.family
+}
+
+output "task_definition_family_arn" {
+  description = "Task definition ARN without revision: runs the latest ACTIVE revision. What the schedule target uses, and what to pass to `aws ecs run-task` for a manual run."
+  value       = local.family_arn
+}
+
+output "task_definition_arn" {
+  description = "Task definition ARN of the revision this apply registered."
+  value       = aws_ecs_task_definition.this.arn
+}
+
+output "scheduled" {
+  description = "Whether the batch has a schedule (false = manual)."
+  value       = local.scheduled
+}
+
+output "schedule_expression" {
+  description = "Schedule expression (UTC), or null for a manual batch."
+  value       = var.schedule_expression
+}
+
+output "rule_name" {
+  description = "Name of the EventBridge schedule rule, or null for a manual batch."
+  value       = one(aws_cloudwatch_event_rule.this[*].name)
+}
+
+output "rule_arn" {
+  description = "ARN of the EventBridge schedule rule, or null for a manual batch."
+  value       = one(aws_cloudwatch_event_rule.this[*].arn)
+}
+
+output "alarm_name" {
+  description = "Name of the missed-success alarm, or null for a manual batch."
+  value       = one(aws_cloudwatch_metric_alarm.missed_success[*].alarm_name)
+}
+
+output "alarm_window_minutes" {
+  description = "Minutes without a success after which the alarm fires (interval + grace), or null for a manual batch."
+  value       = local.scheduled ? local.window_minutes : null
+}
+
+output "metric_filter_name" {
+  description = "Name of the metric filter that counts successful runs."
+  value       = aws_cloudwatch_log_metric_filter.succeeded.name
+}

@@ -1,0 +1,236 @@
+# terraform test (offline: a mock provider, plan only). Run from this module's folder:
+#   terraform init -backend=false && terraform test
+
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = {
+      name = "ap-northeast-1"
+    }
+  }
+}
+
+variables {
+  name                = "history-prune"
+  name_prefix         = "batchbox-test"
+  description         = "Delete batch run history older than 90 days"
+  schedule_expression = "cron(30 18 * * ? *)"
+  args                = ["--older-than-days", "90"]
+  grace_minutes       = 60
+  cpu                 = 256
+  memory              = 512
+  image               = "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/batchbox:1.0.0"
+  secrets = {
+    DATABASE_URL = "arn:aws:ssm:ap-northeast-1:123456789012:parameter/batchbox/test/database-url"
+  }
+  environment        = { RUST_LOG = "info" }
+  alarm_topic_arn    = "arn:aws:sns:ap-northeast-1:123456789012:batchbox-test-notifications"
+  metric_namespace   = "Batchbox/test"
+  execution_role_arn = "arn:aws:iam::123456789012:role/batchbox-test-execution"
+  task_role_arn      = "arn:aws:iam::123456789012:role/batchbox-test-task"
+  events_role_arn    = "arn:aws:iam::123456789012:role/batchbox-test-events"
+  log_group_name     = "/ecs/batchbox-test"
+  cluster_arn        = "arn:aws:ecs:ap-northeast-1:123456789012:cluster/test"
+  subnet_ids         = ["subnet-0a1b2c3d4e5f60001"]
+  security_group_ids = ["sg-0a1b2c3d4e5f60001"]
+}
+
+run "daily_batch_runs_its_subcommand_from_the_family_on_a_schedule" {
+  command = plan
+
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.this.container_definitions)[0].name == "batch"
+    error_message = "the container must be named batch"
+  }
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.this.container_definitions)[0].command == ["history-prune", "--older-than-days", "90"]
+    error_message = "command must be the batch name followed by its args"
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_ecs_task_definition.this.container_definitions)[0].secrets : s.name] == ["DATABASE_URL"]
+    error_message = "DATABASE_URL must come from secrets"
+  }
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.this.container_definitions)[0].logConfiguration.options["awslogs-stream-prefix"] == "history-prune"
+    error_message = "the awslogs stream prefix must be the batch name"
+  }
+  assert {
+    condition     = aws_cloudwatch_event_target.this[0].ecs_target[0].task_definition_arn == "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/batchbox-test-history-prune"
+    error_message = "the target must name the task definition family without revision"
+  }
+  assert {
+    condition     = aws_cloudwatch_event_rule.this[0].description == var.description && aws_cloudwatch_event_rule.this[0].state == "ENABLED"
+    error_message = "the rule carries the description and is enabled"
+  }
+  assert {
+    condition     = strcontains(aws_cloudwatch_event_target.this[0].input_transformer[0].input_template, "BATCH_SCHEDULED_TIME") && aws_cloudwatch_event_target.this[0].input_transformer[0].input_paths.time == "$.time"
+    error_message = "the target must pass the event time as BATCH_SCHEDULED_TIME"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.missed_success[0].period == 3600 && aws_cloudwatch_metric_alarm.missed_success[0].evaluation_periods == 25
+    error_message = "a daily batch with 60 minutes of grace alarms after 25 hours without success"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.missed_success[0].treat_missing_data == "breaching"
+    error_message = "no data at all must count as a missed success"
+  }
+}
+
+run "hourly_batch_alarms_after_its_interval_plus_grace" {
+  command = plan
+
+  variables {
+    name                = "canary"
+    schedule_expression = "cron(0 * * * ? *)"
+    grace_minutes       = 30
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.missed_success[0].period * aws_cloudwatch_metric_alarm.missed_success[0].evaluation_periods == 90 * 60
+    error_message = "an hourly batch with 30 minutes of grace alarms after 90 minutes"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.missed_success[0].period < 3600
+    error_message = "a window that is not whole hours uses a shorter period"
+  }
+}
+
+run "rate_schedule_derives_its_interval" {
+  command = plan
+
+  variables {
+    schedule_expression = "rate(15 minutes)"
+    grace_minutes       = 10
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.missed_success[0].period * aws_cloudwatch_metric_alarm.missed_success[0].evaluation_periods == 25 * 60
+    error_message = "rate(15 minutes) + 10 minutes of grace = 25 minutes"
+  }
+}
+
+run "disabled_schedule_keeps_its_rule_and_silences_its_alarm" {
+  command = plan
+
+  variables {
+    enabled = false
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.this[0].state == "DISABLED" && aws_cloudwatch_metric_alarm.missed_success[0].actions_enabled == false
+    error_message = "a disabled batch has a DISABLED rule and a silent alarm"
+  }
+}
+
+run "manual_batch_has_a_task_definition_only" {
+  command = plan
+
+  variables {
+    name                = "migrate"
+    schedule_expression = null
+    grace_minutes       = null
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_rule.this) == 0 && length(aws_cloudwatch_event_target.this) == 0 && length(aws_cloudwatch_metric_alarm.missed_success) == 0
+    error_message = "a manual batch has no rule, target or alarm"
+  }
+  assert {
+    condition     = aws_ecs_task_definition.this.family == "batchbox-test-migrate"
+    error_message = "a manual batch still has its task definition"
+  }
+}
+
+run "irregular_cron_needs_an_interval" {
+  command = plan
+
+  variables {
+    schedule_expression = "cron(0 9 ? * MON-FRI *)"
+  }
+
+  expect_failures = [aws_cloudwatch_metric_alarm.missed_success]
+}
+
+run "irregular_cron_with_an_interval_is_accepted" {
+  command = plan
+
+  variables {
+    schedule_expression = "cron(0 0/6 * * ? *)"
+    interval_minutes    = 360
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.missed_success[0].period * aws_cloudwatch_metric_alarm.missed_success[0].evaluation_periods == 420 * 60
+    error_message = "6 hours + 60 minutes of grace = 7 hours"
+  }
+}
+
+run "rejects_a_cpu_memory_pair_fargate_does_not_accept" {
+  command = plan
+
+  variables {
+    cpu    = 256
+    memory = 4096
+  }
+
+  expect_failures = [var.memory]
+}
+
+run "rejects_a_cron_with_five_fields" {
+  command = plan
+
+  variables {
+    schedule_expression = "cron(30 18 * * *)"
+  }
+
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_a_cron_with_both_day_fields_set" {
+  command = plan
+
+  variables {
+    schedule_expression = "cron(30 18 * * MON *)"
+  }
+
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_a_plural_unit_for_one" {
+  command = plan
+
+  variables {
+    schedule_expression = "rate(1 hours)"
+  }
+
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_database_url_in_plain_environment" {
+  command = plan
+
+  variables {
+    environment = { DATABASE_URL = "postgres://user:password@db/batchbox" }
+  }
+
+  expect_failures = [var.environment]
+}
+
+run "rejects_an_empty_description" {
+  command = plan
+
+  variables {
+    description = "  "
+  }
+
+  expect_failures = [var.description]
+}
+
+run "rejects_the_latest_tag" {
+  command = plan
+
+  variables {
+    image = "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/batchbox:latest"
+  }
+
+  expect_failures = [var.image]
+}

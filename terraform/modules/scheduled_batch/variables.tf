@@ -1,0 +1,298 @@
+# ---------------------------------------------------------------------------------------------------
+# The batch
+# ---------------------------------------------------------------------------------------------------
+
+variable "name" {
+  description = "Batch name: the subcommand of the `batch` binary (command[0] of the container), e.g. `history-prune`."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,38}[a-z0-9]$", var.name))
+    error_message = "name must be 2-40 characters of lowercase letters, digits and hyphens, starting with a letter (it is a subcommand of `batch`)."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name, e.g. `batchbox-staging`. The task definition family is `<name_prefix>-<name>`."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,30}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 2-32 characters of lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "description" {
+  description = "What the batch does, in one line. Becomes the description of the schedule rule and of the alarm."
+  type        = string
+
+  validation {
+    condition     = length(trimspace(var.description)) > 0 && length(var.description) <= 512
+    error_message = "description is required: a non-empty line of at most 512 characters (the EventBridge limit)."
+  }
+}
+
+variable "args" {
+  description = "Arguments after the batch name in the container command, e.g. `[\"--older-than-days\", \"90\"]`."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Schedule and alarm
+# ---------------------------------------------------------------------------------------------------
+
+variable "schedule_expression" {
+  description = "EventBridge schedule expression in UTC: `cron(minutes hours day-of-month month day-of-week year)` or `rate(N minute|minutes|hour|hours|day|days)`. null = manual batch: the task definition only, no rule, target or alarm."
+  type        = string
+  default     = null
+
+  validation {
+    condition = var.schedule_expression == null ? true : (
+      can(regex("^rate\\(1 (minute|hour|day)\\)$", var.schedule_expression)) ||
+      can(regex("^rate\\([1-9][0-9]* (minutes|hours|days)\\)$", var.schedule_expression)) && !can(regex("^rate\\(1 ", var.schedule_expression)) ||
+      (
+        can(regex("^cron\\([^ ()]+ [^ ()]+ [^ ()]+ [^ ()]+ [^ ()]+ [^ ()]+\\)$", var.schedule_expression)) &&
+        # EventBridge: exactly one of day-of-month and day-of-week is `?`.
+        try((split(" ", var.schedule_expression)[2] == "?") != (split(" ", var.schedule_expression)[4] == "?"), false)
+      )
+    )
+    error_message = "schedule_expression must be `cron(` six space-separated fields `)` with `?` in exactly one of day-of-month and day-of-week (e.g. `cron(30 18 * * ? *)`), or `rate(N unit)` (`rate(1 hour)`, `rate(15 minutes)`), or null for a manual batch."
+  }
+}
+
+variable "enabled" {
+  description = "Whether the schedule rule is ENABLED (true) or DISABLED (false). A disabled batch keeps its task definition, rule and alarm; the alarm sends no notification while the schedule is disabled."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "interval_minutes" {
+  description = "Expected minutes between two scheduled runs. null = derive it from the schedule: `rate(...)`, an hourly `cron(M * * * ? *)` or a daily `cron(M H * * ? *)`. Required for any other cron."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.interval_minutes == null ? true : var.interval_minutes >= 1 && floor(var.interval_minutes) == var.interval_minutes
+    error_message = "interval_minutes must be a whole number of minutes, at least 1."
+  }
+}
+
+variable "grace_minutes" {
+  description = "Minutes a run may be late (start delay plus run time) before the missed-success alarm fires. The alarm fires when no success was logged within interval + grace. Required when the batch is scheduled."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.grace_minutes == null ? true : var.grace_minutes >= 0 && floor(var.grace_minutes) == var.grace_minutes
+    error_message = "grace_minutes must be a whole number of minutes, 0 or more."
+  }
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic ARN that receives the missed-success alarm (ALARM and OK)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.alarm_topic_arn))
+    error_message = "alarm_topic_arn must be an SNS topic ARN."
+  }
+}
+
+variable "metric_namespace" {
+  description = "CloudWatch metric namespace of the run metrics, e.g. `Batchbox/staging`. One namespace per environment keeps environments sharing an account apart."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9./_#:-]{1,255}$", var.metric_namespace)) && !startswith(var.metric_namespace, "AWS/")
+    error_message = "metric_namespace must be 1-255 characters of letters, digits and . / _ # : - and must not start with AWS/."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Task definition
+# ---------------------------------------------------------------------------------------------------
+
+variable "image" {
+  description = "Container image reference with a tag or digest, e.g. `123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/batchbox:1.4.0`."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^\\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$", var.image)) && !endswith(var.image, ":latest")
+    error_message = "image must name a tag or digest other than `latest`, so each task definition revision names one image."
+  }
+}
+
+variable "cpu" {
+  description = "Fargate task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384."
+  type        = number
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.cpu)
+    error_message = "cpu must be one of the Fargate CPU values: 256, 512, 1024, 2048, 4096, 8192, 16384."
+  }
+}
+
+variable "memory" {
+  description = "Fargate task memory in MiB; must be a pair Fargate accepts for `cpu` (256: 512-2048; 512: 1024-4096; 1024: 2048-8192; 2048: 4096-16384; 4096: 8192-30720, in 1024 steps; 8192: 16384-61440 in 4096 steps; 16384: 32768-122880 in 8192 steps)."
+  type        = number
+
+  validation {
+    condition = contains(
+      var.cpu == 256 ? [512, 1024, 2048] :
+      var.cpu == 512 ? range(1024, 4097, 1024) :
+      var.cpu == 1024 ? range(2048, 8193, 1024) :
+      var.cpu == 2048 ? range(4096, 16385, 1024) :
+      var.cpu == 4096 ? range(8192, 30721, 1024) :
+      var.cpu == 8192 ? range(16384, 61441, 4096) :
+      var.cpu == 16384 ? range(32768, 122881, 8192) : [],
+      var.memory
+    )
+    error_message = "memory is not a Fargate pair for this cpu. Valid: cpu 256 -> 512, 1024, 2048; 512 -> 1024-4096; 1024 -> 2048-8192; 2048 -> 4096-16384; 4096 -> 8192-30720 (1024 steps); 8192 -> 16384-61440 (4096 steps); 16384 -> 32768-122880 (8192 steps)."
+  }
+}
+
+variable "cpu_architecture" {
+  description = "CPU architecture of the image: X86_64 or ARM64."
+  type        = string
+  default     = "X86_64"
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "cpu_architecture must be X86_64 or ARM64."
+  }
+}
+
+variable "environment" {
+  description = "Plain (non-secret) environment variables of the container, e.g. `{ RUST_LOG = \"info\", LOG_FORMAT = \"json\" }`. Secrets such as DATABASE_URL belong in `secrets`."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = !contains(keys(var.environment), "DATABASE_URL")
+    error_message = "DATABASE_URL is a secret: pass it in `secrets` (an SSM parameter or Secrets Manager ARN), never in `environment`."
+  }
+
+  validation {
+    condition     = !contains(keys(var.environment), "BATCH_SCHEDULED_TIME")
+    error_message = "BATCH_SCHEDULED_TIME is set per run by the schedule target from the event time; do not set it in `environment`."
+  }
+}
+
+variable "secrets" {
+  description = "Secret environment variables: name => SSM Parameter Store or Secrets Manager ARN, injected by ECS at start (the execution role must be allowed to read them), e.g. `{ DATABASE_URL = \"arn:aws:ssm:ap-northeast-1:123456789012:parameter/batchbox/staging/database-url\" }`."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in values(var.secrets) : can(regex("^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:[0-9]{12}:(parameter/|secret:)", arn))])
+    error_message = "every secret must be an SSM parameter ARN (arn:aws:ssm:REGION:ACCOUNT:parameter/...) or a Secrets Manager ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:...)."
+  }
+}
+
+variable "stop_timeout_seconds" {
+  description = "Seconds ECS waits after SIGTERM before SIGKILL when a task is stopped (Fargate allows 2-120). The batch stops claiming work, records the run as interrupted and exits within this time."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.stop_timeout_seconds >= 2 && var.stop_timeout_seconds <= 120
+    error_message = "stop_timeout_seconds must be between 2 and 120 (the Fargate limit)."
+  }
+}
+
+variable "execution_role_arn" {
+  description = "ARN of the task execution role (pulls the image, writes logs, reads `secrets`)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.execution_role_arn))
+    error_message = "execution_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "task_role_arn" {
+  description = "ARN of the task role: the permissions of the batch itself."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.task_role_arn))
+    error_message = "task_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "log_group_name" {
+  description = "CloudWatch Logs group of the awslogs driver. Streams are `<name>/batch/<task id>` (the batch name is the stream prefix)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_/.#-]{1,512}$", var.log_group_name))
+    error_message = "log_group_name must be a CloudWatch Logs group name."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Where the scheduled task runs
+# ---------------------------------------------------------------------------------------------------
+
+variable "cluster_arn" {
+  description = "ARN of the ECS cluster that runs the scheduled task."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]+$", var.cluster_arn))
+    error_message = "cluster_arn must be an ECS cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME)."
+  }
+}
+
+variable "subnet_ids" {
+  description = "Subnets of the task's network interface (awsvpc), usually private subnets with a NAT or VPC endpoints."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.subnet_ids) > 0 && alltrue([for s in var.subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", s))])
+    error_message = "subnet_ids must hold at least one subnet id (subnet-...)."
+  }
+}
+
+variable "security_group_ids" {
+  description = "Security groups of the task's network interface."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.security_group_ids) > 0 && length(var.security_group_ids) <= 5 && alltrue([for s in var.security_group_ids : can(regex("^sg-[0-9a-f]{8,17}$", s))])
+    error_message = "security_group_ids must hold 1 to 5 security group ids (sg-...)."
+  }
+}
+
+variable "assign_public_ip" {
+  description = "Give the task a public IP (only for public subnets without a NAT)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "task_count" {
+  description = "Number of tasks each schedule event starts (1-10), e.g. several workers that share one queue."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.task_count >= 1 && var.task_count <= 10 && floor(var.task_count) == var.task_count
+    error_message = "task_count must be a whole number from 1 to 10 (the RunTask limit)."
+  }
+}
+
+variable "events_role_arn" {
+  description = "ARN of the role EventBridge assumes to run the task (ecs:RunTask on this family, iam:PassRole on the task's roles). Unused for a manual batch."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.events_role_arn))
+    error_message = "events_role_arn must be an IAM role ARN."
+  }
+}

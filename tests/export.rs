@@ -248,6 +248,12 @@ fn more_than_1048576_rows_continue_on_a_second_sheet_with_the_header() {
     let worker = db.run(&["export-worker"]);
     worker.assert_code(0);
     assert_eq!(worker.finished()["counts"]["rows"], 1_048_577);
+    let bytes = worker.finished()["counts"]["bytes"].as_u64().unwrap();
+    assert!(
+        bytes > batchbox::storage::PART_SIZE as u64 * 2,
+        "uploaded in several parts ({bytes} bytes)"
+    );
+    assert_eq!(s3.open_uploads(), 0, "the multipart upload was completed");
     let job = &ex::jobs(&db)[0];
     let book = workbook(&s3, job.object_key.as_ref().unwrap());
     let names: Vec<&str> = book.sheets.iter().map(|(n, _)| n.as_str()).collect();
@@ -513,6 +519,127 @@ both_backends!(requeue_failed_puts_back_only_failed_jobs, |db| {
             .contains("not a failed export job")
     );
     let rerun = db.run(&["export-enqueue", "--requeue-failed"]);
-    assert_eq!(rerun.finished()["counts"]["requeued"], 0);
+    assert_eq!(
+        rerun.finished()["counts"]["requeued"],
+        0,
+        "nothing failed yet"
+    );
     db.run(&["export-requeue"]).assert_code(2);
+
+    let fail = |ids: &str| {
+        helpers::block_on(async {
+            let handle = db.open().await;
+            let sql = format!(
+                "UPDATE export_jobs SET status = 'failed', attempts = 3, last_error = 'boom' WHERE id IN ({ids})"
+            );
+            batchbox::on_pool!(&handle, |pool| sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(pool)
+                .await
+                .map(|_| ()))
+            .unwrap();
+            handle.close().await;
+        })
+    };
+    fail("1, 2");
+    let rerun = db.run(&["export-enqueue", "--requeue-failed"]);
+    assert_eq!(rerun.finished()["counts"]["requeued"], 2);
+    fail("3");
+    assert_eq!(
+        db.run(&["export-requeue", "--job", "3"]).finished()["counts"]["requeued"],
+        1
+    );
+    let jobs = ex::jobs(db);
+    assert!(
+        jobs.iter()
+            .all(|j| j.status == "pending" && j.attempts == 0),
+        "{jobs:?}"
+    );
 });
+
+#[test]
+fn the_demo_exports_sample_workbooks_on_the_embedded_default() {
+    let db = helpers::TestDb::new(helpers::Backend::Sqlite);
+    let mut command = db.command(&["demo"]);
+    command.env_remove("DATABASE_URL");
+    let output = command.output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let lines = helpers::json_lines(&String::from_utf8_lossy(&output.stdout));
+    let ready: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["message"] == "workbook ready")
+        .collect();
+    assert_eq!(ready.len(), 4, "one workbook per sample tenant form");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for line in ready {
+        let path = db.dir.path().join(line["workbook"].as_str().unwrap());
+        assert!(
+            path.starts_with(db.dir.path().join("data/exports")),
+            "{}",
+            path.display()
+        );
+        assert!(
+            stderr.contains(line["workbook"].as_str().unwrap()),
+            "the demo tells where: {stderr}"
+        );
+        let book = ex::read_workbook(std::fs::read(&path).unwrap());
+        assert_eq!(
+            book.sheets[0].1.len() as i64,
+            line["rows"].as_i64().unwrap() + 1
+        );
+    }
+}
+
+#[test]
+fn a_multipart_upload_that_is_stopped_is_aborted_and_leaves_nothing() {
+    use batchbox::runtime::stop::{Stop, StopReason};
+    use batchbox::storage::{PART_SIZE, S3Storage};
+
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = S3Server::start(&dir.path().join("s3"));
+    let config = batchbox::config::Config::from_vars(&[(
+        "EXPORT_S3_FORCE_PATH_STYLE".into(),
+        "true".into(),
+    )])
+    .unwrap();
+    let storage = S3Storage::with_sdk_config(helpers::s3::BUCKET, &s3.sdk_config(), &config.export);
+    let file = dir.path().join("big.xlsx");
+    std::fs::write(&file, vec![7u8; PART_SIZE * 2 + 1]).unwrap();
+
+    // The server's open uploads are visible to the test.
+    let open = s3.leave_upload_open("probe.xlsx");
+    assert_eq!(s3.open_uploads(), 1);
+    s3.abort_upload("probe.xlsx", &open);
+    assert_eq!(s3.open_uploads(), 0);
+
+    let stopped = Stop::default();
+    stopped.request(StopReason::Interrupted("SIGTERM"));
+    let error =
+        helpers::block_on(storage.put_file("exports/t/form-1/2026-11-20.xlsx", &file, &stopped))
+            .unwrap_err();
+    assert!(
+        error.to_string().contains("stopped during the upload"),
+        "{error:#}"
+    );
+    assert_eq!(s3.open_uploads(), 0, "the started upload was aborted");
+    assert!(s3.keys().is_empty(), "nothing visible");
+
+    // The same upload, not stopped, completes in parts and leaves no open upload behind.
+    let bytes = helpers::block_on(storage.put_file(
+        "exports/t/form-1/2026-11-20.xlsx",
+        &file,
+        &Stop::default(),
+    ))
+    .unwrap();
+    assert_eq!(bytes, (PART_SIZE * 2 + 1) as u64);
+    assert_eq!(s3.keys(), ["exports/t/form-1/2026-11-20.xlsx"]);
+    assert_eq!(s3.open_uploads(), 0);
+    assert_eq!(
+        s3.get("exports/t/form-1/2026-11-20.xlsx").0.len(),
+        PART_SIZE * 2 + 1
+    );
+}

@@ -4,7 +4,7 @@ use chrono::Utc;
 use chrono_tz::Tz;
 
 use super::period::ExportPeriod;
-use super::queue::{self, NewJob};
+use super::queue::{self, NewJob, Requeue};
 use crate::config::AllowEntry;
 use crate::db::Db;
 use crate::on_pool;
@@ -61,8 +61,13 @@ pub async fn enqueue(db: &Db, plan: &EnqueuePlan, counts: &Counts) -> anyhow::Re
                 inserted += 1;
             } else {
                 present += 1;
-                if plan.requeue_failed && queue::requeue_failed_job_for(db, &job, now).await? {
-                    requeued += 1;
+                if plan.requeue_failed {
+                    let key = Requeue::Key {
+                        tenant_id: job.tenant_id,
+                        form_id: job.form_id,
+                        period: job.period,
+                    };
+                    requeued += queue::requeue(db, key, now).await? as i64;
                 }
             }
         }

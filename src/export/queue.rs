@@ -82,55 +82,50 @@ pub async fn insert(db: &Db, job: &NewJob, now: DateTime<Utc>) -> anyhow::Result
     Ok(inserted == 1)
 }
 
-/// Puts the failed job for this tenant, form and period back in the queue; true if it was failed.
-pub async fn requeue_failed_job_for(
-    db: &Db,
-    job: &NewJob,
-    now: DateTime<Utc>,
-) -> anyhow::Result<bool> {
+/// Which failed jobs to put back.
+#[derive(Debug, Clone, Copy)]
+pub enum Requeue {
+    /// One job by id (`export-requeue --job`).
+    Job(i64),
+    /// Every failed job (`export-requeue --failed`).
+    AllFailed,
+    /// The job of this tenant, form and period (`export-enqueue --requeue-failed`).
+    Key {
+        tenant_id: i64,
+        form_id: i64,
+        period: ExportPeriod,
+    },
+}
+
+/// Puts failed jobs back as pending with a fresh set of attempts; returns how many.
+pub async fn requeue(db: &Db, which: Requeue, now: DateTime<Utc>) -> anyhow::Result<u64> {
+    let (id, key) = match which {
+        Requeue::Job(id) => (Some(id), None),
+        Requeue::AllFailed => (None, None),
+        Requeue::Key {
+            tenant_id,
+            form_id,
+            period,
+        } => (None, Some((tenant_id, form_id, period))),
+    };
     let requeued = on_pool!(db, |pool| {
         sqlx::query(
         "UPDATE export_jobs
-         SET status = 'pending', attempts = 0, next_attempt_at = $5, lease_owner = NULL,
-             lease_expires_at = NULL, updated_at = $5, finished_at = NULL
-         WHERE tenant_id = $1 AND form_id = $2 AND period_start = $3 AND period_end = $4 AND status = 'failed'"
+         SET status = 'pending', attempts = 0, next_attempt_at = $6, lease_owner = NULL,
+             lease_expires_at = NULL, updated_at = $6, finished_at = NULL
+         WHERE status = 'failed' AND ($1 IS NULL OR id = $1)
+           AND ($2 IS NULL OR (tenant_id = $2 AND form_id = $3 AND period_start = $4 AND period_end = $5))"
     )
-    .bind(job.tenant_id)
-    .bind(job.form_id)
-    .bind(job.period.start)
-    .bind(job.period.end)
+    .bind(id)
+    .bind(key.map(|k| k.0))
+    .bind(key.map(|k| k.1))
+    .bind(key.map(|k| k.2.start))
+    .bind(key.map(|k| k.2.end))
     .bind(now)
     .execute(pool)
     .await
     .map(|done| done.rows_affected())
     })?;
-    Ok(requeued == 1)
-}
-
-/// Which failed jobs `export-requeue` puts back.
-#[derive(Debug, Clone, Copy)]
-pub enum Requeue {
-    Job(i64),
-    AllFailed,
-}
-
-/// Puts failed jobs back as pending with a fresh set of attempts; returns how many.
-pub async fn requeue(db: &Db, which: Requeue, now: DateTime<Utc>) -> anyhow::Result<u64> {
-    let job_id = match which {
-        Requeue::Job(id) => Some(id),
-        Requeue::AllFailed => None,
-    };
-    let requeued = on_pool!(db, |pool| sqlx::query(
-        "UPDATE export_jobs
-         SET status = 'pending', attempts = 0, next_attempt_at = $2, lease_owner = NULL,
-             lease_expires_at = NULL, updated_at = $2, finished_at = NULL
-         WHERE status = 'failed' AND ($1 IS NULL OR id = $1)"
-    )
-    .bind(job_id)
-    .bind(now)
-    .execute(pool)
-    .await
-    .map(|done| done.rows_affected()))?;
     Ok(requeued)
 }
 

@@ -34,8 +34,9 @@ impl Stop {
         self.reason.get().copied()
     }
 
-    /// The first reason wins: a SIGTERM after the time limit does not rewrite history.
-    pub(crate) fn request(&self, reason: StopReason) {
+    /// Asks the work to stop (the runtime does, on the time limit or a signal). The first reason
+    /// wins: a SIGTERM after the time limit does not rewrite history.
+    pub fn request(&self, reason: StopReason) {
         let _ = self.reason.set(reason);
         self.token.cancel();
     }

@@ -10,7 +10,7 @@ use crate::config::ExportConfig;
 use crate::runtime::stop::Stop;
 
 pub use local::LocalStorage;
-pub use s3::S3Storage;
+pub use s3::{PART_SIZE, S3Storage};
 
 pub const XLSX_CONTENT_TYPE: &str =
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

@@ -31,9 +31,17 @@ pub struct S3Storage {
 }
 
 impl S3Storage {
+    /// With the default credential chain and the `AWS_*` environment.
     pub async fn new(bucket: &str, config: &ExportConfig) -> S3Storage {
-        let shared = aws_config::load_from_env().await;
-        let s3_config = aws_sdk_s3::config::Builder::from(&shared)
+        S3Storage::with_sdk_config(bucket, &aws_config::load_from_env().await, config)
+    }
+
+    pub fn with_sdk_config(
+        bucket: &str,
+        shared: &aws_config::SdkConfig,
+        config: &ExportConfig,
+    ) -> S3Storage {
+        let s3_config = aws_sdk_s3::config::Builder::from(shared)
             .force_path_style(config.s3_force_path_style)
             .build();
         S3Storage {

@@ -134,18 +134,59 @@ impl S3Server {
         })
     }
 
-    /// Multipart uploads started and neither completed nor aborted.
+    /// Multipart uploads started and neither completed nor aborted. This server has no
+    /// ListMultipartUploads; it keeps each open upload as a `.upload-<id>.json` file in its root.
     pub fn open_uploads(&self) -> usize {
+        std::fs::read_dir(&self.root)
+            .expect("server root")
+            .filter_map(Result::ok)
+            .filter(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                name.starts_with(".upload-") && name.ends_with(".json")
+            })
+            .count()
+    }
+
+    /// Starts a multipart upload and leaves it open (as a killed worker would).
+    pub fn leave_upload_open(&self, key: &str) -> String {
+        let client = self.client();
+        block_on(async {
+            let created = client
+                .create_multipart_upload()
+                .bucket(BUCKET)
+                .key(key)
+                .send()
+                .await
+                .expect("CreateMultipartUpload");
+            created.upload_id().expect("upload id").to_owned()
+        })
+    }
+
+    pub fn abort_upload(&self, key: &str, upload_id: &str) {
         let client = self.client();
         block_on(async {
             client
-                .list_multipart_uploads()
+                .abort_multipart_upload()
                 .bucket(BUCKET)
+                .key(key)
+                .upload_id(upload_id)
                 .send()
                 .await
-                .map(|listed| listed.uploads().len())
-                .unwrap_or(0)
-        })
+                .expect("AbortMultipartUpload");
+        });
+    }
+
+    /// The SDK configuration a library test uses to talk to this server.
+    pub fn sdk_config(&self) -> aws_config::SdkConfig {
+        let credentials =
+            aws_sdk_s3::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test");
+        block_on(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_sdk_s3::config::Region::new("us-east-1"))
+                .endpoint_url(format!("http://127.0.0.1:{}", self.port))
+                .credentials_provider(credentials)
+                .load(),
+        )
     }
 }
 

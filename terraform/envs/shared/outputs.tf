@@ -1,0 +1,19 @@
+output "batches" {
+  description = "Every batch as deployed: schedule, enabled state, task definition family, rule and alarm."
+  value       = module.batchbox.batches
+}
+
+output "log_group_name" {
+  description = "Log group of every batch."
+  value       = module.batchbox.log_group_name
+}
+
+output "notification_topic_arn" {
+  description = "SNS topic of failed-task notifications and missed-success alarms."
+  value       = module.batchbox.notification_topic_arn
+}
+
+output "query_definition_names" {
+  description = "Saved Logs Insights queries."
+  value       = module.batchbox.query_definition_names
+}

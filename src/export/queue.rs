@@ -35,28 +35,25 @@ pub struct NewJob {
     pub max_attempts: i32,
 }
 
-const CLAIM_POSTGRES: &str = "
-UPDATE export_jobs
-SET status = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2, updated_at = $3
-WHERE id = (
-    SELECT id FROM export_jobs
-    WHERE (status = 'pending' AND next_attempt_at <= $3)
-       OR (status = 'running' AND lease_expires_at < $3 AND attempts < max_attempts)
-    ORDER BY next_attempt_at, id
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED)
-RETURNING id, tenant_id, form_id, period_start, period_end, time_zone, attempts, max_attempts";
-
-const CLAIM_SQLITE: &str = "
-UPDATE export_jobs
-SET status = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2, updated_at = $3
-WHERE id = (
-    SELECT id FROM export_jobs
-    WHERE (status = 'pending' AND next_attempt_at <= $3)
-       OR (status = 'running' AND lease_expires_at < $3 AND attempts < max_attempts)
-    ORDER BY next_attempt_at, id
-    LIMIT 1)
-RETURNING id, tenant_id, form_id, period_start, period_end, time_zone, attempts, max_attempts";
+/// The claim, one statement: the oldest claimable job becomes this worker's. `$lock` is the
+/// row-lock clause, which only PostgreSQL has (SQLite runs one writer at a time anyway).
+macro_rules! claim_sql {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE export_jobs
+             SET status = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2, updated_at = $3
+             WHERE id = (
+                 SELECT id FROM export_jobs
+                 WHERE (status = 'pending' AND next_attempt_at <= $3)
+                    OR (status = 'running' AND lease_expires_at < $3 AND attempts < max_attempts)
+                 ORDER BY next_attempt_at, id
+                 LIMIT 1",
+            $lock,
+            ")
+             RETURNING id, tenant_id, form_id, period_start, period_end, time_zone, attempts, max_attempts"
+        )
+    };
+}
 
 /// Inserts the job unless one exists for the same tenant, form and period; true if inserted.
 pub async fn insert(db: &Db, job: &NewJob, now: DateTime<Utc>) -> anyhow::Result<bool> {
@@ -136,24 +133,16 @@ pub async fn claim(
     lease_until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Job>> {
-    let job = match db {
-        Db::Postgres(pool) => {
-            sqlx::query_as::<_, Job>(CLAIM_POSTGRES)
-                .bind(owner)
-                .bind(lease_until)
-                .bind(now)
-                .fetch_optional(pool)
-                .await?
-        }
-        Db::Sqlite(pool) => {
-            sqlx::query_as::<_, Job>(CLAIM_SQLITE)
-                .bind(owner)
-                .bind(lease_until)
-                .bind(now)
-                .fetch_optional(pool)
-                .await?
-        }
+    let sql = match db {
+        Db::Postgres(_) => claim_sql!(" FOR UPDATE SKIP LOCKED"),
+        Db::Sqlite(_) => claim_sql!(""),
     };
+    let job = on_pool!(db, |pool| sqlx::query_as::<_, Job>(sql)
+        .bind(owner)
+        .bind(lease_until)
+        .bind(now)
+        .fetch_optional(pool)
+        .await)?;
     Ok(job)
 }
 

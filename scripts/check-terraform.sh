@@ -327,6 +327,9 @@ for name in scheduled + manual:
     secret_names = {s["name"] for s in container.get("secrets", [])}
     check("DATABASE_URL" in secret_names and "DATABASE_URL" not in env_names, f"{name}: DATABASE_URL comes from secrets only")
     check({"DATABASE_MAX_CONNECTIONS", "LOG_FORMAT", "RUST_LOG"} <= env_names, f"{name}: default environment present")
+    env_values = {e["name"]: e["value"] for e in container.get("environment", [])}
+    check(env_values.get("EXPORT_BUCKET") == "batchbox-local-exports" and env_values.get("EXPORT_PREFIX") == "exports/",
+          f"{name}: EXPORT_BUCKET and EXPORT_PREFIX name the bucket the task role may write")
     log_options = container.get("logConfiguration", {}).get("options", {})
     check(container.get("logConfiguration", {}).get("logDriver") == "awslogs" and log_options.get("awslogs-stream-prefix") == name,
           f"{name}: awslogs with stream prefix {name}")

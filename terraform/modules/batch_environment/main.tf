@@ -25,6 +25,15 @@ locals {
       LOG_FORMAT               = "json"
       RUST_LOG                 = "info"
     },
+    # Where the export batches write: the bucket and prefix the task role may write to. Without
+    # EXPORT_BUCKET on ECS, export-worker refuses to start rather than write to the task's disk.
+    var.export_bucket_name == null ? {} : {
+      EXPORT_BUCKET = var.export_bucket_name
+      EXPORT_PREFIX = var.export_prefix
+    },
+    var.export_kms_key_arn == null ? {} : {
+      EXPORT_KMS_KEY_ID = var.export_kms_key_arn
+    },
     var.container_environment,
   )
 }

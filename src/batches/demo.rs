@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use anyhow::bail;
 use chrono::Utc;
 use clap::Args;
 
-use super::{Batch, bind};
+use super::{Batch, bind, refuse_on_ecs};
 use crate::db::SchemaNeed;
 use crate::export::enqueue::{EnqueuePlan, enqueue};
 use crate::export::period::ExportPeriod;
@@ -42,9 +41,7 @@ Refuses to run on ECS.",
 };
 
 async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
-    if ctx.config.run.ecs_metadata_uri.is_some() {
-        bail!("demo writes sample data and refuses to run on ECS");
-    }
+    refuse_on_ecs(&ctx, "demo")?;
     let export = &ctx.config.export;
     let now = Utc::now();
     let existing: i64 = on_pool!(&ctx.db, |pool| sqlx::query_scalar(
@@ -63,24 +60,10 @@ async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
         seed(&ctx.db, &plan, &ctx.counts).await?;
     }
     let period = ExportPeriod::previous_day(now, export.time_zone);
-    let plan = EnqueuePlan {
-        periods: vec![period],
-        time_zone: export.time_zone,
-        allowlist: export.tenant_allowlist.clone(),
-        max_attempts: export.max_attempts,
-        requeue_failed: true,
-    };
+    let plan = EnqueuePlan::new(export, vec![period], true);
     enqueue(&ctx.db, &plan, &ctx.counts).await?;
     let storage = Storage::from_config(export).await;
-    let worker = Worker::new(
-        ctx.db.clone(),
-        storage.clone(),
-        export.clone(),
-        ctx.run_id.clone(),
-        ctx.stop.clone(),
-        ctx.counts.clone(),
-    );
-    worker.run().await?;
+    Worker::new(&ctx, storage.clone()).run().await?;
 
     eprintln!("\nWorkbooks for {}:", period.label());
     for job in queue::list(&ctx.db).await? {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::Utc;
 use clap::Args;
 
-use super::{Batch, bind};
+use super::{Batch, bind, refuse_on_ecs};
 use crate::db::SchemaNeed;
 use crate::export::sample_data::{SeedPlan, seed};
 use crate::runtime::RunContext;
@@ -51,8 +51,6 @@ impl Options {
 }
 
 async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
-    if ctx.config.run.ecs_metadata_uri.is_some() {
-        anyhow::bail!("demo-seed writes sample data and refuses to run on ECS");
-    }
+    refuse_on_ecs(&ctx, "demo-seed")?;
     seed(&ctx.db, &options.plan(&ctx), &ctx.counts).await
 }

@@ -84,12 +84,6 @@ async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
         (Options { monthly: true, .. }, None) => vec![ExportPeriod::previous_month(now, tz)],
         _ => vec![ExportPeriod::previous_day(now, tz)],
     };
-    let plan = EnqueuePlan {
-        periods,
-        time_zone: tz,
-        allowlist: ctx.config.export.tenant_allowlist.clone(),
-        max_attempts: ctx.config.export.max_attempts,
-        requeue_failed: options.requeue_failed,
-    };
+    let plan = EnqueuePlan::new(&ctx.config.export, periods, options.requeue_failed);
     enqueue(&ctx.db, &plan, &ctx.counts).await
 }

@@ -34,14 +34,5 @@ any job ended failed in the run. Counts: claimed, succeeded, retried, failed, re
 
 async fn run(ctx: RunContext, _options: Options) -> anyhow::Result<()> {
     let storage = Storage::from_config(&ctx.config.export).await;
-    Worker::new(
-        ctx.db,
-        storage,
-        ctx.config.export,
-        ctx.run_id,
-        ctx.stop,
-        ctx.counts,
-    )
-    .run()
-    .await
+    Worker::new(&ctx, storage).run().await
 }

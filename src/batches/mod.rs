@@ -101,6 +101,15 @@ impl Batch {
     }
 }
 
+/// Batches that write sample data (`demo`, `demo-seed`) run on developers' machines only; the
+/// catalog lists them in `local_only` so they have no task definition, and this stops a stray run.
+pub fn refuse_on_ecs(ctx: &RunContext, batch: &str) -> anyhow::Result<()> {
+    if ctx.config.run.ecs_metadata_uri.is_some() {
+        anyhow::bail!("{batch} writes sample data and refuses to run on ECS");
+    }
+    Ok(())
+}
+
 /// Parses a batch's options into `A` and binds them to its `run`; used by every `prepare`.
 pub fn bind<A, F, Fut>(matches: &ArgMatches, run: F) -> Result<Work, clap::Error>
 where

@@ -49,23 +49,10 @@ pub fn read_catalog(path: &Path) -> anyhow::Result<Catalog> {
             .find(|attribute| attribute.key() == name)
             .map(|attribute| attribute.expr().clone())
     };
-    let local_only = match local("local_only") {
-        None => Vec::new(),
-        Some(Expression::Array(items)) => items
-            .iter()
-            .map(|item| match item {
-                Expression::String(s) => Ok(s.clone()),
-                other => bail!(
-                    "{}: `local_only` must list plain strings, not `{other}`",
-                    path.display()
-                ),
-            })
-            .collect::<anyhow::Result<_>>()?,
-        Some(other) => bail!(
-            "{}: `local_only` must be a list, not `{other}`",
-            path.display()
-        ),
-    };
+    let local_only = strings(
+        local("local_only").as_ref(),
+        &format!("{}: `local_only`", path.display()),
+    )?;
     let batches = local("batches")
         .with_context(|| format!("{}: no `locals {{ batches = {{ ... }} }}`", path.display()))?;
     let entries = read_entries(path, &batches)?;
@@ -94,17 +81,7 @@ fn read_entries(path: &Path, batches: &Expression) -> anyhow::Result<Vec<Entry>>
                     Some(other) => bail!("catalog block `{name}`: `{wanted}` must be a plain string or null, not `{other}`"),
                 }
             };
-            let args = match field("args") {
-                None => Vec::new(),
-                Some(Expression::Array(items)) => items
-                    .iter()
-                    .map(|item| match item {
-                        Expression::String(s) => Ok(s.clone()),
-                        other => bail!("catalog block `{name}`: every arg must be a plain string, not `{other}`"),
-                    })
-                    .collect::<anyhow::Result<_>>()?,
-                Some(other) => bail!("catalog block `{name}`: `args` must be a list of strings, not `{other}`"),
-            };
+            let args = strings(field("args"), &format!("catalog block `{name}`: `args`"))?;
             Ok(Entry { name: name.clone(), description: text("description")?, schedule: text("schedule")?, args })
         })
         .collect()
@@ -140,6 +117,21 @@ pub fn read_overrides(path: &Path) -> anyhow::Result<Vec<Override>> {
             }
         })
         .collect())
+}
+
+/// A list of plain strings (absent = empty); `what` names the attribute in the error.
+fn strings(expression: Option<&Expression>, what: &str) -> anyhow::Result<Vec<String>> {
+    match expression {
+        None => Ok(Vec::new()),
+        Some(Expression::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Expression::String(s) => Ok(s.clone()),
+                other => bail!("{what} must list plain strings, not `{other}`"),
+            })
+            .collect(),
+        Some(other) => bail!("{what} must be a list of strings, not `{other}`"),
+    }
 }
 
 fn parse(path: &Path) -> anyhow::Result<Body> {

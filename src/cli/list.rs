@@ -44,11 +44,18 @@ pub fn print(json: bool) -> u8 {
             serde_json::to_string_pretty(&listed).expect("plain data serializes")
         );
     } else {
-        for batch in REGISTRY {
-            println!("{:<18} {}", batch.name, batch.about);
+        for line in lines() {
+            println!("{line}");
         }
     }
     exit_code::SUCCESS
+}
+
+/// One line per batch: its name and its description.
+pub fn lines() -> impl Iterator<Item = String> {
+    REGISTRY
+        .iter()
+        .map(|batch| format!("{:<18} {}", batch.name, batch.about))
 }
 
 /// The long options a batch accepts, as written on a command line (`--older-than-days`).

@@ -22,6 +22,12 @@ on stdout (LOG_FORMAT=pretty for a terminal). Exit codes: 0 succeeded or skipped
 
 /// The whole program: parse, run, return the exit code.
 pub fn main(args: Vec<OsString>) -> u8 {
+    // Recorded with the run: the command line after the program name.
+    let arguments: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let matches = match command().try_get_matches_from(args) {
         Ok(matches) => matches,
         Err(e) => return usage_error(e),
@@ -35,7 +41,7 @@ pub fn main(args: Vec<OsString>) -> u8 {
         "list" => list::print(sub.get_flag("json")),
         "history" => history::print(sub),
         "schedule" => schedule::print(sub),
-        _ => run_batch(name, sub),
+        _ => run_batch(name, sub, arguments),
     }
 }
 
@@ -55,7 +61,7 @@ fn command() -> Command {
     command
 }
 
-fn run_batch(name: &str, matches: &ArgMatches) -> u8 {
+fn run_batch(name: &str, matches: &ArgMatches, arguments: Vec<String>) -> u8 {
     let Some(batch) = batches::find(name) else {
         return unknown_batch(name);
     };
@@ -64,7 +70,6 @@ fn run_batch(name: &str, matches: &ArgMatches) -> u8 {
         Err(e) => return usage_error(e),
     };
     let max_runtime = matches.get_one::<Duration>("max-runtime").copied();
-    let arguments = std::env::args().skip(1).collect();
     runtime::launch(batch.spec(), arguments, max_runtime, work)
 }
 
@@ -85,8 +90,8 @@ fn usage_error(error: clap::Error) -> u8 {
 
 fn unknown_batch(name: &str) -> u8 {
     eprintln!("error: unknown batch `{name}`\n\nKnown batches:");
-    for batch in REGISTRY {
-        eprintln!("  {:<18} {}", batch.name, batch.about);
+    for line in list::lines() {
+        eprintln!("  {line}");
     }
     eprintln!("\nOther commands: list, history, schedule. Run `batch --help` for more.");
     exit_code::USAGE

@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 
 use super::period::ExportPeriod;
 use super::queue::{self, NewJob, Requeue};
-use crate::config::AllowEntry;
+use crate::config::{AllowEntry, ExportConfig};
 use crate::db::Db;
 use crate::on_pool;
 use crate::runtime::counts::Counts;
@@ -18,6 +18,23 @@ pub struct EnqueuePlan {
     pub allowlist: Vec<AllowEntry>,
     pub max_attempts: u32,
     pub requeue_failed: bool,
+}
+
+impl EnqueuePlan {
+    /// The plan for `periods` with this run's export settings.
+    pub fn new(
+        export: &ExportConfig,
+        periods: Vec<ExportPeriod>,
+        requeue_failed: bool,
+    ) -> EnqueuePlan {
+        EnqueuePlan {
+            periods,
+            time_zone: export.time_zone,
+            allowlist: export.tenant_allowlist.clone(),
+            max_attempts: export.max_attempts,
+            requeue_failed,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]

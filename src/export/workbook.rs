@@ -203,9 +203,9 @@ impl Cell<'_> {
         stats: &mut WorkbookStats,
     ) -> anyhow::Result<()> {
         let (sheet, row, col) = (self.sheet, self.row, self.col);
-        match (self.column.kind, value) {
-            (_, Value::Null) => {}
-            (ColumnKind::Text, Value::String(text)) => {
+        match typed(self.column.kind, value, tz) {
+            Typed::Empty => {}
+            Typed::Text(text) => {
                 write_text(
                     sheet,
                     row,
@@ -216,46 +216,30 @@ impl Cell<'_> {
                     stats,
                 )?;
             }
-            (ColumnKind::Integer, Value::Number(n))
-                if n.as_i64().is_some_and(|i| i.unsigned_abs() < 1 << 53) =>
-            {
-                sheet.write_number(row, col, n.as_i64().unwrap_or_default() as f64)?;
+            Typed::Number(number) => {
+                sheet.write_number(row, col, number)?;
             }
-            (ColumnKind::Decimal, Value::Number(n)) if n.as_f64().is_some() => {
-                sheet.write_number(row, col, n.as_f64().unwrap_or_default())?;
+            Typed::Bool(b) => {
+                sheet.write_boolean(row, col, b)?;
             }
-            (ColumnKind::Decimal, Value::String(s))
-                if s.parse::<f64>().is_ok_and(f64::is_finite) =>
-            {
-                sheet.write_number(row, col, s.parse::<f64>().unwrap_or_default())?;
-            }
-            (ColumnKind::Boolean, Value::Bool(b)) => {
-                sheet.write_boolean(row, col, *b)?;
-            }
-            (ColumnKind::Date, Value::String(s))
-                if NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() =>
-            {
-                let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default();
+            Typed::Date(day) => {
                 sheet.write_datetime_with_format(row, col, day, date)?;
             }
-            (ColumnKind::DateTime, Value::String(s)) if DateTime::parse_from_rfc3339(s).is_ok() => {
-                let at = DateTime::parse_from_rfc3339(s)
-                    .map(|t| t.with_timezone(&Utc))
-                    .unwrap_or_default();
-                sheet.write_datetime_with_format(row, col, local(at, tz), datetime)?;
+            Typed::DateTime(at) => {
+                sheet.write_datetime_with_format(row, col, at, datetime)?;
             }
             // A value that does not fit its column's type is kept, as text, never dropped.
-            (kind, other) => {
+            Typed::Mistyped => {
                 stats.cells_as_text += 1;
                 if stats.cells_as_text <= MAX_CELL_WARNINGS {
                     tracing::warn!(
                         record_id = self.record,
                         column = self.column.label,
-                        kind = kind.as_str(),
+                        kind = self.column.kind.as_str(),
                         "value does not fit its column type; written as text"
                     );
                 }
-                let text = match other {
+                let text = match value {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
@@ -271,6 +255,47 @@ impl Cell<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// A record value as the cell it becomes, parsed once by its column's kind.
+enum Typed<'v> {
+    Empty,
+    Text(&'v str),
+    Number(f64),
+    Bool(bool),
+    Date(NaiveDate),
+    DateTime(NaiveDateTime),
+    /// The value does not fit its column (text in a number column, an unparsable date, ...).
+    Mistyped,
+}
+
+fn typed(kind: ColumnKind, value: &Value, tz: Tz) -> Typed<'_> {
+    match (kind, value) {
+        (_, Value::Null) => Typed::Empty,
+        (ColumnKind::Text, Value::String(text)) => Typed::Text(text),
+        // Integers beyond 2^53 would lose digits as Excel numbers: kept as text instead.
+        (ColumnKind::Integer, Value::Number(n)) => n
+            .as_i64()
+            .filter(|i| i.unsigned_abs() < 1 << 53)
+            .map_or(Typed::Mistyped, |i| Typed::Number(i as f64)),
+        (ColumnKind::Decimal, Value::Number(n)) => {
+            n.as_f64().map_or(Typed::Mistyped, Typed::Number)
+        }
+        (ColumnKind::Decimal, Value::String(s)) => s
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map_or(Typed::Mistyped, Typed::Number),
+        (ColumnKind::Boolean, Value::Bool(b)) => Typed::Bool(*b),
+        (ColumnKind::Date, Value::String(s)) => {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_or(Typed::Mistyped, Typed::Date)
+        }
+        (ColumnKind::DateTime, Value::String(s)) => DateTime::parse_from_rfc3339(s)
+            .map_or(Typed::Mistyped, |at| {
+                Typed::DateTime(local(at.with_timezone(&Utc), tz))
+            }),
+        _ => Typed::Mistyped,
     }
 }
 

@@ -24,6 +24,7 @@ use super::workbook::{self, EXCEL_MAX_ROWS, WorkbookPlan};
 use super::{JobError, form, object_key};
 use crate::config::ExportConfig;
 use crate::db::Db;
+use crate::runtime::RunContext;
 use crate::runtime::counts::Counts;
 use crate::runtime::stop::Stop;
 use crate::storage::Storage;
@@ -46,21 +47,15 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(
-        db: Db,
-        storage: Storage,
-        settings: ExportConfig,
-        owner: String,
-        stop: Stop,
-        counts: Counts,
-    ) -> Worker {
+    /// A worker for this run: its database, settings, stop and counts; the run id owns the leases.
+    pub fn new(ctx: &RunContext, storage: Storage) -> Worker {
         Worker {
-            db,
+            db: ctx.db.clone(),
             storage,
-            settings,
-            owner,
-            stop,
-            counts,
+            settings: ctx.config.export.clone(),
+            owner: ctx.run_id.clone(),
+            stop: ctx.stop.clone(),
+            counts: ctx.counts.clone(),
             rows_per_sheet: EXCEL_MAX_ROWS - 1,
             failed: Mutex::new(Vec::new()),
         }

@@ -111,7 +111,8 @@ struct Run {
     counts: Counts,
 }
 
-/// Whether the run's row exists, will be written at the end, or cannot be written at all.
+/// Whether the run's row was inserted when it started, or is written whole at its end (`migrate`,
+/// whose table may not exist yet, and runs that failed before their row was inserted).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Recording {
     Started,
@@ -137,29 +138,14 @@ impl Run {
         let mut signals = match signals {
             Ok(signals) => signals,
             Err(e) => {
-                return self
-                    .end_unrecorded(
-                        exit_code::FAILURE,
-                        format!("could not install signal handlers: {e}"),
-                    )
-                    .await;
+                return self.end_unrecorded(
+                    exit_code::FAILURE,
+                    format!("could not install signal handlers: {e}"),
+                );
             }
         };
 
-        let storage = self.spec.storage;
-        let config = Config::from_vars(&vars).and_then(|config| {
-            let problems = if storage {
-                config.storage_problems()
-            } else {
-                Problems::default()
-            };
-            if problems.is_empty() {
-                Ok(config)
-            } else {
-                Err(problems)
-            }
-        });
-        let config = match (config, log_problems) {
+        let config = match (Config::for_run(&vars, self.spec.storage), log_problems) {
             (Ok(config), log_problems) if log_problems.is_empty() => config,
             (result, mut problems) => {
                 if let Err(more) = result {
@@ -170,8 +156,7 @@ impl Run {
                 }
                 let names = problems.variables().join(", ");
                 return self
-                    .end_unrecorded(exit_code::USAGE, format!("invalid configuration: {names}"))
-                    .await;
+                    .end_unrecorded(exit_code::USAGE, format!("invalid configuration: {names}"));
             }
         };
         let time_limit = max_runtime_flag
@@ -182,9 +167,7 @@ impl Run {
         let db = match Db::open(&config.database, &format!("batchbox/{}", self.spec.batch)).await {
             Ok(db) => db,
             Err(e) => {
-                return self
-                    .end_unrecorded(exit_code::FAILURE, format!("{e:#}"))
-                    .await;
+                return self.end_unrecorded(exit_code::FAILURE, format!("{e:#}"));
             }
         };
         if let Err(e) = db.ensure(self.spec.schema).await {
@@ -297,7 +280,7 @@ impl Run {
 
     /// Ends a run that has no database to record in (bad configuration, unreachable database):
     /// the log line is all that remains of it.
-    async fn end_unrecorded(self, code: u8, error: String) -> u8 {
+    fn end_unrecorded(self, code: u8, error: String) -> u8 {
         let ending = Ending {
             status: RunStatus::Failed,
             finished_at: Utc::now(),

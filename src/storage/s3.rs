@@ -55,6 +55,20 @@ impl S3Storage {
         &self.bucket
     }
 
+    /// An S3 error with what was attempted on which object, and the SDK's whole cause chain.
+    fn failed<E: std::error::Error + 'static>(
+        &self,
+        operation: &str,
+        key: &str,
+        error: E,
+    ) -> anyhow::Error {
+        anyhow::anyhow!(
+            "S3 {operation} s3://{}/{key} failed: {}",
+            self.bucket,
+            DisplayErrorContext(error)
+        )
+    }
+
     fn encryption(&self) -> (Option<ServerSideEncryption>, Option<String>) {
         match &self.kms_key_id {
             Some(key) => (Some(ServerSideEncryption::AwsKms), Some(key.clone())),
@@ -87,13 +101,7 @@ impl S3Storage {
             .body(body)
             .send()
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "S3 PutObject s3://{}/{key} failed: {}",
-                    self.bucket,
-                    DisplayErrorContext(e)
-                )
-            })?;
+            .map_err(|e| self.failed("PutObject", key, e))?;
         Ok(())
     }
 
@@ -109,13 +117,7 @@ impl S3Storage {
             .set_ssekms_key_id(kms)
             .send()
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "S3 CreateMultipartUpload s3://{}/{key} failed: {}",
-                    self.bucket,
-                    DisplayErrorContext(e)
-                )
-            })?;
+            .map_err(|e| self.failed("CreateMultipartUpload", key, e))?;
         let upload_id = created
             .upload_id()
             .context("S3 returned no upload id")?
@@ -174,13 +176,7 @@ impl S3Storage {
                 .body(ByteStream::from(part))
                 .send()
                 .await
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "S3 UploadPart {number} of s3://{}/{key} failed: {}",
-                        self.bucket,
-                        DisplayErrorContext(e)
-                    )
-                })?;
+                .map_err(|e| self.failed(&format!("UploadPart {number} of"), key, e))?;
             parts.push(
                 CompletedPart::builder()
                     .part_number(number)
@@ -200,13 +196,7 @@ impl S3Storage {
             )
             .send()
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "S3 CompleteMultipartUpload s3://{}/{key} failed: {}",
-                    self.bucket,
-                    DisplayErrorContext(e)
-                )
-            })?;
+            .map_err(|e| self.failed("CompleteMultipartUpload", key, e))?;
         Ok(())
     }
 }

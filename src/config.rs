@@ -524,7 +524,7 @@ impl Config {
                     Duration::from_secs(30),
                 ),
                 zip_level: p
-                    .or_default("EXPORT_ZIP_LEVEL", export.zip_level, Bounded(6))
+                    .or_default("EXPORT_ZIP_LEVEL", export.zip_level, Bounded(3))
                     .0 as u8,
                 temp_dir: p.optional("EXPORT_TEMP_DIR", export.temp_dir),
                 bucket,

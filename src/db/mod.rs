@@ -9,10 +9,13 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use anyhow::{Context, bail};
+use log::LevelFilter;
+use sqlx::ConnectOptions;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{PgPool, SqlitePool};
+use std::time::Duration;
 
 use crate::config::DatabaseConfig;
 
@@ -57,7 +60,11 @@ impl Db {
             Some(url) if !url.expose().starts_with("sqlite:") => {
                 let options = PgConnectOptions::from_str(url.expose())
                     .context("DATABASE_URL could not be parsed")?
-                    .application_name(application_name);
+                    .application_name(application_name)
+                    // An export streams all of a job's records through one statement that lasts
+                    // as long as the job: sqlx's "slow statement" warning would fire on every
+                    // job and teach on-call to ignore warnings. It stays visible with RUST_LOG=debug.
+                    .log_slow_statements(LevelFilter::Debug, Duration::from_secs(1));
                 let pool = PgPoolOptions::new()
                     .max_connections(config.max_connections)
                     .min_connections(0)

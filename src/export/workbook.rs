@@ -14,6 +14,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use super::form::{ColumnKind, FormColumn};
@@ -150,7 +151,7 @@ impl<'a> Writer<'a> {
         if self.sheets == 0 || self.row > self.plan.rows_per_sheet {
             self.add_sheet()?;
         }
-        let values: Vec<Value> = serde_json::from_str(&record.field_values)
+        let values: Vec<&RawValue> = serde_json::from_str(&record.field_values)
             .with_context(|| format!("record {}: field_values is not a JSON array", record.id))?;
         let row = self.row;
         let index = (self.sheets - 1) as usize;
@@ -169,7 +170,7 @@ impl<'a> Writer<'a> {
         )?;
         for (i, column) in self.plan.columns.iter().enumerate() {
             let col = (FIXED_HEADERS.len() + i) as u16;
-            let value = values.get(i).unwrap_or(&Value::Null);
+            let value = values.get(i).map_or("null", |raw| raw.get());
             let cell = Cell {
                 sheet: &mut *sheet,
                 row,
@@ -196,7 +197,7 @@ struct Cell<'s> {
 impl Cell<'_> {
     fn write(
         self,
-        value: &Value,
+        value: &str,
         tz: Tz,
         date: &Format,
         datetime: &Format,
@@ -210,7 +211,7 @@ impl Cell<'_> {
                     sheet,
                     row,
                     col,
-                    text,
+                    &text,
                     self.record,
                     &self.column.label,
                     stats,
@@ -239,10 +240,7 @@ impl Cell<'_> {
                         "value does not fit its column type; written as text"
                     );
                 }
-                let text = match value {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
+                let text = json_string(value).unwrap_or(Cow::Borrowed(value));
                 write_text(
                     sheet,
                     row,
@@ -261,7 +259,7 @@ impl Cell<'_> {
 /// A record value as the cell it becomes, parsed once by its column's kind.
 enum Typed<'v> {
     Empty,
-    Text(&'v str),
+    Text(Cow<'v, str>),
     Number(f64),
     Bool(bool),
     Date(NaiveDate),
@@ -270,32 +268,59 @@ enum Typed<'v> {
     Mistyped,
 }
 
-fn typed(kind: ColumnKind, value: &Value, tz: Tz) -> Typed<'_> {
-    match (kind, value) {
-        (_, Value::Null) => Typed::Empty,
-        (ColumnKind::Text, Value::String(text)) => Typed::Text(text),
+/// Types one value of `field_values`, given as its JSON text (`"abc"`, `12`, `null`, ...): the
+/// record's JSON is only split into values, and a string without escapes is borrowed, not
+/// copied, so a million rows cost no allocation per cell.
+fn typed(kind: ColumnKind, value: &str, tz: Tz) -> Typed<'_> {
+    if value == "null" {
+        return Typed::Empty;
+    }
+    let text = json_string(value);
+    match (kind, text) {
+        (ColumnKind::Text, Some(text)) => Typed::Text(text),
         // Integers beyond 2^53 would lose digits as Excel numbers: kept as text instead.
-        (ColumnKind::Integer, Value::Number(n)) => n
-            .as_i64()
+        (ColumnKind::Integer, None) => value
+            .parse::<i64>()
+            .ok()
             .filter(|i| i.unsigned_abs() < 1 << 53)
             .map_or(Typed::Mistyped, |i| Typed::Number(i as f64)),
-        (ColumnKind::Decimal, Value::Number(n)) => {
-            n.as_f64().map_or(Typed::Mistyped, Typed::Number)
-        }
-        (ColumnKind::Decimal, Value::String(s)) => s
+        (ColumnKind::Decimal, None) => json_number(value).map_or(Typed::Mistyped, Typed::Number),
+        (ColumnKind::Decimal, Some(s)) => s
             .parse::<f64>()
             .ok()
             .filter(|f| f.is_finite())
             .map_or(Typed::Mistyped, Typed::Number),
-        (ColumnKind::Boolean, Value::Bool(b)) => Typed::Bool(*b),
-        (ColumnKind::Date, Value::String(s)) => {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_or(Typed::Mistyped, Typed::Date)
+        (ColumnKind::Boolean, None) => match value {
+            "true" => Typed::Bool(true),
+            "false" => Typed::Bool(false),
+            _ => Typed::Mistyped,
+        },
+        (ColumnKind::Date, Some(s)) => {
+            NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_or(Typed::Mistyped, Typed::Date)
         }
-        (ColumnKind::DateTime, Value::String(s)) => DateTime::parse_from_rfc3339(s)
+        (ColumnKind::DateTime, Some(s)) => DateTime::parse_from_rfc3339(&s)
             .map_or(Typed::Mistyped, |at| {
                 Typed::DateTime(local(at.with_timezone(&Utc), tz))
             }),
         _ => Typed::Mistyped,
+    }
+}
+
+/// The string a JSON string literal holds (borrowed when it has no escapes); None for any other
+/// JSON value.
+fn json_string(value: &str) -> Option<Cow<'_, str>> {
+    let inner = value.strip_prefix('"')?.strip_suffix('"')?;
+    if !inner.contains('\\') {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<String>(value).ok().map(Cow::Owned)
+}
+
+/// A JSON number as f64, None for other values (and for numbers beyond f64).
+fn json_number(value: &str) -> Option<f64> {
+    match serde_json::from_str::<Value>(value).ok()? {
+        Value::Number(n) => n.as_f64().filter(|f| f.is_finite()),
+        _ => None,
     }
 }
 
@@ -329,7 +354,10 @@ fn write_text(
 /// Replaces characters that XML 1.0 forbids (most C0 controls, U+FFFE, U+FFFF) with U+FFFD.
 pub fn clean_text(text: &str) -> (Cow<'_, str>, u64) {
     let forbidden = |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}');
-    if !text.chars().any(forbidden) {
+    // Every forbidden character is a byte below 0x20 or starts with 0xEF in UTF-8: a byte scan
+    // clears almost all text without decoding it.
+    let suspect = |b: &u8| (*b < 0x20 && !matches!(*b, b'\t' | b'\n' | b'\r')) || *b == 0xEF;
+    if !text.as_bytes().iter().any(suspect) || !text.chars().any(forbidden) {
         return (Cow::Borrowed(text), 0);
     }
     let mut replaced = 0;
@@ -403,16 +431,17 @@ fn column_widths(plan: &WorkbookPlan, sample: &[Record]) -> Vec<f64> {
     widths[1] = widths[1].max(DATETIME_FORMAT.len());
     for record in sample {
         widths[2] = widths[2].max(display_width(&record.recorded_by));
-        let Ok(values) = serde_json::from_str::<Vec<Value>>(&record.field_values) else {
+        let Ok(values) = serde_json::from_str::<Vec<&RawValue>>(&record.field_values) else {
             continue;
         };
         for (i, (column, value)) in plan.columns.iter().zip(values.iter()).enumerate() {
-            let width = match (column.kind, value) {
+            let value = value.get();
+            let width = match (column.kind, json_string(value)) {
                 (ColumnKind::Date, _) => DATE_FORMAT.len(),
                 (ColumnKind::DateTime, _) => DATETIME_FORMAT.len(),
-                (_, Value::String(s)) => display_width(s),
-                (_, Value::Null) => 0,
-                (_, other) => other.to_string().len(),
+                (_, Some(s)) => display_width(&s),
+                (_, None) if value == "null" => 0,
+                (_, None) => value.len(),
             };
             widths[FIXED_HEADERS.len() + i] = widths[FIXED_HEADERS.len() + i].max(width);
         }

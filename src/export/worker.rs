@@ -64,6 +64,11 @@ impl Worker {
     /// Runs the lanes until the queue is empty or a stop is requested. Fails if any job ended
     /// failed during this run, naming them.
     pub async fn run(self) -> anyhow::Result<()> {
+        tracing::info!(
+            lanes = self.settings.concurrency,
+            zip_level = self.settings.zip_level,
+            "export worker ready"
+        );
         let worker = Arc::new(self);
         let mut lanes = tokio::task::JoinSet::new();
         for lane in 0..worker.settings.concurrency {

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The export benchmark, on a fresh machine (docs/performance.md says what it measures and why):
+#
+#   scripts/bench.sh            100k and 1M rows, 3 runs each, 10k-2M for memory; writes the
+#                               results into docs/performance.md (about 45 minutes on 2 cores)
+#   scripts/bench.sh --quick    10k and 100k rows, 1 run; prints the results, writes nothing
+#
+# Builds `batch` and bench/ (xlsx-bench, with each rust_xlsxwriter feature variant) in release,
+# installs the Python peers (pinned) into a virtualenv, starts a throwaway PostgreSQL server (unless
+# BENCH_DATABASE_URL names one) and an S3 API server (s3s-fs), runs bench/run.py, and stops what
+# it started by PID. More options after `--` go to bench/run.py (`-- --help` lists them).
+# BENCH_WORK (default target/bench) holds the data files: about 3 GB at 2M rows.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/tools.sh
+source scripts/lib/tools.sh
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+die() { echo "error: $*" >&2; exit 1; }
+
+PEERS=(XlsxWriter==3.3.1 openpyxl==3.1.5 et-xmlfile==2.0.0 lxml==6.1.3 psycopg==3.3.9
+    psycopg-binary==3.3.9 typing-extensions==4.16.0)
+FEATURES=(zlib ryu zmij)
+
+mode=full
+run_args=()
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --quick) mode=quick ;;
+        --) shift; run_args+=("$@"); break ;;
+        *) die "unknown argument $1 (scripts/bench.sh [--quick] [-- bench/run.py options])" ;;
+    esac
+    shift
+done
+if [[ $mode == quick ]]; then
+    run_args=(--sizes 10000,100000 --memory-sizes 10000,100000 --runs 1 --command "scripts/bench.sh --quick"
+        "${run_args[@]}")
+else
+    run_args=(--report docs/performance.md "${run_args[@]}")
+fi
+
+work=$(realpath -m "${BENCH_WORK:-target/bench}")
+S3_PID=""
+cleanup() {
+    if [[ -n "$S3_PID" ]] && kill -0 "$S3_PID" 2>/dev/null; then
+        echo "    stopping the S3 server (PID $S3_PID)" >&2
+        kill "$S3_PID"
+        wait "$S3_PID" 2>/dev/null || true
+    fi
+    stop_postgres
+}
+trap cleanup EXIT
+
+# The tool compares its writer with the export's: both must build the same writer crates.
+pick() { grep -A1 "^name = \"$2\"$" "$1" | sed -n 's/^version = "\(.*\)"/\1/p'; }
+for crate in rust_xlsxwriter zip flate2 zlib-rs; do
+    [[ "$(pick Cargo.lock "$crate")" == "$(pick bench/Cargo.lock "$crate")" ]] \
+        || die "$crate is $(pick Cargo.lock "$crate") in Cargo.lock but $(pick bench/Cargo.lock "$crate") in bench/Cargo.lock; align them"
+done
+
+log "building batch and xlsx-bench (release)"
+cargo build --release --locked --bin batch
+mkdir -p "$work/bin"
+cargo build --release --locked --manifest-path bench/Cargo.toml
+cp bench/target/release/xlsx-bench "$work/bin/xlsx-bench"
+variants=()
+for feature in "${FEATURES[@]}"; do
+    cargo build --release --locked --manifest-path bench/Cargo.toml --features "$feature"
+    cp bench/target/release/xlsx-bench "$work/bin/xlsx-bench-$feature"
+    variants+=(--variant "$feature=$work/bin/xlsx-bench-$feature")
+done
+
+log "installing the Python peers"
+venv="$BATCHBOX_CACHE/bench-venv"
+pinned_venv "$venv" "${PEERS[@]}"
+
+ensure_s3s_fs
+rm -rf "$work/s3" "$work/tmp"
+mkdir -p "$work/s3/bench" "$work/tmp"
+s3_port=$(free_port)
+log "starting the S3 server on 127.0.0.1:$s3_port"
+"$S3S_FS_BIN" --host 127.0.0.1 --port "$s3_port" --access-key bench-access --secret-key bench-secret-key \
+    "$work/s3" >"$work/s3s-fs.log" 2>&1 &
+S3_PID=$!
+for _ in $(seq 1 100); do
+    (echo >"/dev/tcp/127.0.0.1/$s3_port") 2>/dev/null && break
+    kill -0 "$S3_PID" 2>/dev/null || die "the S3 server did not start; see $work/s3s-fs.log"
+    sleep 0.1
+done
+
+if [[ -n "${BENCH_DATABASE_URL:-}" ]]; then
+    dsn=$BENCH_DATABASE_URL
+    pg_bin=""
+else
+    log "starting a throwaway PostgreSQL server"
+    start_postgres
+    dsn=$PG_URL
+    pg_bin=$(postgres_bindir)
+fi
+
+log "running bench/run.py"
+"$venv/bin/python" bench/run.py --dsn "$dsn" --batch target/release/batch --tool "$work/bin/xlsx-bench" \
+    "${variants[@]}" --python "$venv/bin/python" --s3-endpoint "http://127.0.0.1:$s3_port" \
+    --s3-root "$work/s3" --s3-access-key bench-access --s3-secret-key bench-secret-key \
+    --s3s-fs "$S3S_FS_BIN" --pg-bin "$pg_bin" --work "$work" "${run_args[@]}"

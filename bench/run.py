@@ -341,7 +341,9 @@ def versions(args):
             break
     mem_kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
     commit = first_line(["git", "-C", str(BENCH.parent), "rev-parse", "--short", "HEAD"])
-    dirty = first_line(["git", "-C", str(BENCH.parent), "status", "--porcelain", "--untracked-files=no"])
+    # Only what is measured counts: prose edited during a run does not make the build "modified".
+    dirty = first_line(["git", "-C", str(BENCH.parent), "status", "--porcelain", "--untracked-files=no", "--",
+                        "src", "migrations", "Cargo.toml", "Cargo.lock", "bench", "scripts"])
     return {
         "machine": f"{cpu}, {os.cpu_count()} cores, {mem_kib / 1024 / 1024:.0f} GiB RAM, "
                    f"Linux {platform.release()}",

@@ -33,7 +33,7 @@ while [[ $# -gt 0 ]]; do
     shift
 done
 if [[ $mode == quick ]]; then
-    run_args=(--sizes 10000,100000 --memory-sizes 10000,100000 --runs 1 --command "scripts/bench.sh --quick"
+    run_args=(--sizes "10000,100000" --memory-sizes "10000,100000" --runs 1 --command "scripts/bench.sh --quick"
         "${run_args[@]}")
 else
     run_args=(--report docs/performance.md "${run_args[@]}")

@@ -33,3 +33,9 @@ log "cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 log "cargo test (PostgreSQL and SQLite)"
 cargo test --locked --no-fail-fast
+# The benchmark's own code (bench/, a crate of its own) must not rot between benchmark runs.
+log "bench/: rustfmt, clippy, its tests, the Python scripts parse"
+cargo fmt --manifest-path bench/Cargo.toml -- --check
+cargo clippy --manifest-path bench/Cargo.toml --all-targets --locked -- -D warnings
+cargo test --manifest-path bench/Cargo.toml --locked
+python3 -c 'import ast, sys; [ast.parse(open(f).read(), f) for f in sys.argv[1:]]' bench/run.py bench/peers.py

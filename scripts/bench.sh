@@ -40,13 +40,8 @@ else
 fi
 
 work=$(realpath -m "${BENCH_WORK:-target/bench}")
-S3_PID=""
 cleanup() {
-    if [[ -n "$S3_PID" ]] && kill -0 "$S3_PID" 2>/dev/null; then
-        echo "    stopping the S3 server (PID $S3_PID)" >&2
-        kill "$S3_PID"
-        wait "$S3_PID" 2>/dev/null || true
-    fi
+    stop_s3s_fs
     stop_postgres
 }
 trap cleanup EXIT
@@ -74,19 +69,10 @@ log "installing the Python peers"
 venv="$BATCHBOX_CACHE/bench-venv"
 pinned_venv "$venv" "${PEERS[@]}"
 
-ensure_s3s_fs
 rm -rf "$work/s3" "$work/tmp"
 mkdir -p "$work/s3/bench" "$work/tmp"
-s3_port=$(free_port)
-log "starting the S3 server on 127.0.0.1:$s3_port"
-"$S3S_FS_BIN" --host 127.0.0.1 --port "$s3_port" --access-key bench-access --secret-key bench-secret-key \
-    "$work/s3" >"$work/s3s-fs.log" 2>&1 &
-S3_PID=$!
-for _ in $(seq 1 100); do
-    (echo >"/dev/tcp/127.0.0.1/$s3_port") 2>/dev/null && break
-    kill -0 "$S3_PID" 2>/dev/null || die "the S3 server did not start; see $work/s3s-fs.log"
-    sleep 0.1
-done
+log "starting the S3 server"
+start_s3s_fs "$work/s3" bench-access bench-secret-key "$work/s3s-fs.log" || die "could not start s3s-fs"
 
 if [[ -n "${BENCH_DATABASE_URL:-}" ]]; then
     dsn=$BENCH_DATABASE_URL
@@ -100,6 +86,6 @@ fi
 
 log "running bench/run.py"
 "$venv/bin/python" bench/run.py --dsn "$dsn" --batch target/release/batch --tool "$work/bin/xlsx-bench" \
-    "${variants[@]}" --python "$venv/bin/python" --s3-endpoint "http://127.0.0.1:$s3_port" \
+    "${variants[@]}" --python "$venv/bin/python" --s3-endpoint "http://127.0.0.1:$S3_PORT" \
     --s3-root "$work/s3" --s3-access-key bench-access --s3-secret-key bench-secret-key \
     --s3s-fs "$S3S_FS_BIN" --pg-bin "$pg_bin" --work "$work" "${run_args[@]}"

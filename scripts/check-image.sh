@@ -64,7 +64,6 @@ command -v python3 >/dev/null || die "python3 is required"
 
 # --- clean-up: everything started or created, by PID / by name, also on failure -----------------
 work=""
-s3_pid=""
 run_pids=()
 BUILDAH=()
 cleanup() {
@@ -73,11 +72,7 @@ cleanup() {
     set +e
     for pid in "${run_pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
     for pid in "${run_pids[@]}"; do wait "$pid" 2>/dev/null; done
-    if [[ -n "$s3_pid" ]] && kill -0 "$s3_pid" 2>/dev/null; then
-        echo "    stopping s3s-fs (PID $s3_pid)"
-        kill -TERM "$s3_pid"
-        wait "$s3_pid" 2>/dev/null
-    fi
+    stop_s3s_fs
     stop_postgres
     if [[ -n "$work" && -d "$work" ]]; then
         if ((${#BUILDAH[@]})); then
@@ -104,17 +99,6 @@ trap 'exit 143' TERM
 work=$(mktemp -d "${CHECK_IMAGE_TMPDIR:-/var/tmp}/batchbox-check-image.XXXXXX")
 BUILDAH=(buildah --root "$work/storage" --runroot "$work/runroot" --storage-driver vfs)
 storage_ref="containers-storage:[vfs@$work/storage+$work/runroot]"
-
-wait_port() { # port pid name
-    local _
-    for _ in $(seq 1 100); do
-        kill -0 "$2" 2>/dev/null || die "$3 exited while starting"
-        python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$1" \
-            2>/dev/null && return 0
-        sleep 0.2
-    done
-    die "$3 does not answer on 127.0.0.1:$1"
-}
 
 # --- the binary ----------------------------------------------------------------------------------
 binary_arg=${1:-target/debug/batch}
@@ -289,12 +273,8 @@ bucket=batchbox-check-exports
 s3_key=batchbox-check
 s3_secret=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
 mkdir -p "$work/s3/$bucket"
-s3_port=$(free_port)
-"$S3S_FS_BIN" --host 127.0.0.1 --port "$s3_port" --access-key "$s3_key" --secret-key "$s3_secret" \
-    "$work/s3" >"$work/s3s-fs.log" 2>&1 &
-s3_pid=$!
-wait_port "$s3_port" "$s3_pid" s3s-fs
-ok "s3s-fs on 127.0.0.1:$s3_port (PID $s3_pid), bucket $bucket"
+start_s3s_fs "$work/s3" "$s3_key" "$s3_secret" "$work/s3s-fs.log" || die "could not start s3s-fs"
+ok "s3s-fs on 127.0.0.1:$S3_PORT (PID $S3_PID), bucket $bucket"
 
 task_env=$("${helpers[@]}" task-env "$environment_module")
 env_flags=()
@@ -303,7 +283,7 @@ env_flags+=(
     --env "DATABASE_URL=$PG_URL"
     --env "EXPORT_BUCKET=$bucket"
     --env EXPORT_S3_FORCE_PATH_STYLE=true
-    --env "AWS_ENDPOINT_URL=http://127.0.0.1:$s3_port"
+    --env "AWS_ENDPOINT_URL=http://127.0.0.1:$S3_PORT"
     --env AWS_REGION=us-east-1
     --env "AWS_ACCESS_KEY_ID=$s3_key"
     --env "AWS_SECRET_ACCESS_KEY=$s3_secret"

@@ -107,3 +107,34 @@ stop_postgres() {
     PG_PID=""
     PG_DIR=""
 }
+
+# start_s3s_fs ROOT ACCESS_KEY SECRET_KEY LOG: the pinned s3s-fs (installed if missing) serving
+# ROOT, each of whose directories is a bucket, on a free port of 127.0.0.1, its output in LOG; it
+# returns once the server answers. Sets S3_PORT and S3_PID; stop it with stop_s3s_fs.
+# shellcheck disable=SC2034 # S3_PORT is for the caller
+start_s3s_fs() {
+    local _
+    ensure_s3s_fs || return 1
+    S3_PORT=$(free_port)
+    echo "    starting s3s-fs on 127.0.0.1:$S3_PORT, serving $1" >&2
+    "$S3S_FS_BIN" --host 127.0.0.1 --port "$S3_PORT" --access-key "$2" --secret-key "$3" "$1" >"$4" 2>&1 &
+    S3_PID=$!
+    for _ in $(seq 1 100); do
+        kill -0 "$S3_PID" 2>/dev/null || { echo "error: s3s-fs exited while starting; see $4" >&2; return 1; }
+        python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$S3_PORT" \
+            2>/dev/null && return 0
+        sleep 0.2
+    done
+    echo "error: s3s-fs does not answer on 127.0.0.1:$S3_PORT; see $4" >&2
+    return 1
+}
+
+# stop_s3s_fs: stops the server of start_s3s_fs by its PID. Safe to call when nothing was started.
+stop_s3s_fs() {
+    if [[ -n "${S3_PID:-}" ]] && kill -0 "$S3_PID" 2>/dev/null; then
+        echo "    stopping s3s-fs (PID $S3_PID)" >&2
+        kill -TERM "$S3_PID"
+        wait "$S3_PID" 2>/dev/null || true
+    fi
+    S3_PID=""
+}

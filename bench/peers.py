@@ -10,6 +10,7 @@ export's time zone as Excel datetimes. XlsxWriter runs in constant_memory mode a
 write_only mode: the modes their documentation gives for large files.
 """
 
+import itertools
 import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -62,14 +63,25 @@ def widths(header, sample):
     ]
 
 
-def chunked_with_sample(rows, size=512):
-    """The first `size` rows (for the widths, known before the first row is written), then all."""
-    sample = []
-    for row in rows:
-        sample.append(row)
-        if len(sample) == size:
-            break
-    return sample, rows
+def write_sheets(rows, header, add_sheet, write_row):
+    """What both peers do alike: widths from the first 512 rows (known before the first row is
+    written), a new sheet every DATA_ROWS_PER_SHEET rows (at least one), and each row written by
+    `write_row(sheet, row_number, row)` on the sheet `add_sheet(number, widths)` returned."""
+    sample = list(itertools.islice(rows, 512))
+    col_widths = widths(header, sample)
+    sheet, r, sheets = None, 0, 0
+    for row in itertools.chain(sample, rows):
+        if sheet is None or r > DATA_ROWS_PER_SHEET:
+            sheets += 1
+            sheet, r = add_sheet(sheets, col_widths), 1
+        write_row(sheet, r, row)
+        r += 1
+    if sheet is None:
+        add_sheet(1, col_widths)
+
+
+def numbered(sheet_name, number):
+    return sheet_name if number == 1 else f"{sheet_name} ({number})"
 
 
 def write_xlsxwriter(out, temp_dir, sheet_name, header, rows):
@@ -78,14 +90,9 @@ def write_xlsxwriter(out, temp_dir, sheet_name, header, rows):
     workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "tmpdir": temp_dir})
     bold = workbook.add_format({"bold": True})
     stamp = workbook.add_format({"num_format": DATETIME_FORMAT})
-    sample, rest = chunked_with_sample(rows)
-    col_widths = widths(header, sample)
-    sheet, r, sheets = None, 0, 0
 
-    def new_sheet():
-        nonlocal sheets
-        sheets += 1
-        ws = workbook.add_worksheet(sheet_name if sheets == 1 else f"{sheet_name} ({sheets})")
+    def add_sheet(number, col_widths):
+        ws = workbook.add_worksheet(numbered(sheet_name, number))
         for c, w in enumerate(col_widths):
             ws.set_column(c, c, w)
         ws.freeze_panes(1, 0)
@@ -93,10 +100,7 @@ def write_xlsxwriter(out, temp_dir, sheet_name, header, rows):
             ws.write_string(0, c, label, bold)
         return ws
 
-    def emit(row):
-        nonlocal sheet, r
-        if sheet is None or r > DATA_ROWS_PER_SHEET:
-            sheet, r = new_sheet(), 1
+    def write_row(sheet, r, row):
         for c, value in enumerate(row):
             if value is None:
                 continue
@@ -106,14 +110,8 @@ def write_xlsxwriter(out, temp_dir, sheet_name, header, rows):
                 sheet.write_datetime(r, c, value, stamp)
             else:
                 sheet.write_number(r, c, value)
-        r += 1
 
-    for row in sample:
-        emit(row)
-    for row in rest:
-        emit(row)
-    if sheet is None:
-        new_sheet()
+    write_sheets(rows, header, add_sheet, write_row)
     workbook.close()
 
 
@@ -125,14 +123,9 @@ def write_openpyxl(out, sheet_name, header, rows):
 
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)
-    sample, rest = chunked_with_sample(rows)
-    col_widths = widths(header, sample)
-    sheet, r, sheets = None, 0, 0
 
-    def new_sheet():
-        nonlocal sheets
-        sheets += 1
-        ws = workbook.create_sheet(sheet_name if sheets == 1 else f"{sheet_name} ({sheets})")
+    def add_sheet(number, col_widths):
+        ws = workbook.create_sheet(numbered(sheet_name, number))
         for c, w in enumerate(col_widths):
             ws.column_dimensions[get_column_letter(c + 1)].width = w
         ws.freeze_panes = "A2"
@@ -144,10 +137,7 @@ def write_openpyxl(out, sheet_name, header, rows):
         ws.append(cells)
         return ws
 
-    def emit(row):
-        nonlocal sheet, r
-        if sheet is None or r > DATA_ROWS_PER_SHEET:
-            sheet, r = new_sheet(), 1
+    def write_row(sheet, _r, row):
         out_row = []
         for value in row:
             if isinstance(value, datetime):
@@ -157,14 +147,8 @@ def write_openpyxl(out, sheet_name, header, rows):
             else:
                 out_row.append(value)
         sheet.append(out_row)
-        r += 1
 
-    for row in sample:
-        emit(row)
-    for row in rest:
-        emit(row)
-    if sheet is None:
-        new_sheet()
+    write_sheets(rows, header, add_sheet, write_row)
     workbook.save(out)
 
 

@@ -102,7 +102,7 @@ class Bench:
         self.tmp = self.work / "tmp"
         self.tmp.mkdir(parents=True, exist_ok=True)
         self.conn = psycopg.connect(args.dsn, autocommit=True)
-        self.forms = {}  # name -> (form id, day, rows)
+        self.forms = {}  # name -> (form id, day)
 
     def batch_env(self, **extra):
         env = {
@@ -161,7 +161,7 @@ class Bench:
                 )
             conn.execute("ANALYZE records")
             log(f"  seeded in {time.perf_counter() - started:.1f} s")
-        self.forms[name] = (form_id, day, rows)
+        self.forms[name] = (form_id, day)
         return form_id
 
     def describe_data(self, form_id):
@@ -183,9 +183,9 @@ class Bench:
             facts.append((label, lo, hi, distinct, nulls / total))
         return facts
 
-    def dump(self, form_id, path):
+    def dump(self, name, path):
         """The form's rows as the workbook shows them, for rust_xlsxwriter alone (bench/src/rows.rs)."""
-        form_id_, day, _ = next(v for v in self.forms.values() if v[0] == form_id)
+        form_id, day = self.forms[name]
         cols = [
             "id",
             f"to_char(recorded_at AT TIME ZONE '{TIME_ZONE}', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')",
@@ -201,7 +201,7 @@ class Bench:
                 cols.append(f"field_values->>{i}")
         start, end = self.bounds(day)
         query = (
-            f"COPY (SELECT {', '.join(cols)} FROM records WHERE form_id = {int(form_id_)} "
+            f"COPY (SELECT {', '.join(cols)} FROM records WHERE form_id = {int(form_id)} "
             f"AND recorded_at >= '{start}' AND recorded_at < '{end}' ORDER BY recorded_at, id) TO STDOUT"
         )
         with open(path, "wb") as f, self.conn.cursor() as cursor:
@@ -251,7 +251,8 @@ class Bench:
         if any(status != "succeeded" for status, _ in rows):
             raise Failed(f"export jobs did not all succeed: {rows}; see {log_path}")
         objects = [Path(self.args.s3_root) / self.args.bucket / key for _, key in rows]
-        return {"wall": wall, "cpu": cpu, "rss": rss, "path": objects[0], "level": ready[0]["zip_level"]}
+        return {"wall": wall, "cpu": cpu, "rss": rss, "path": objects[0], "bytes": os.path.getsize(objects[0]),
+                "level": ready[0]["zip_level"]}
 
     def alone(self, tsv, level, tool=None, low_memory=False):
         out = self.work / "alone.xlsx"
@@ -266,17 +267,18 @@ class Bench:
             "rss": figures["peak_kib"] - figures["rss_before_kib"],
             "held": figures["rss_before_kib"],
             "path": out,
+            "bytes": os.path.getsize(out),
         }
 
     def peer(self, writer, name):
-        form_id, day, _ = self.forms[name]
+        form_id, day = self.forms[name]
         out = self.work / f"{writer}.xlsx"
         start, end = self.bounds(day)
         wall, cpu, rss, _ = measure(
             [self.args.python, BENCH / "peers.py", writer, self.args.dsn, str(form_id), start, end, TIME_ZONE,
              str(out), str(self.tmp)]
         )
-        return {"wall": wall, "cpu": cpu, "rss": rss, "path": out}
+        return {"wall": wall, "cpu": cpu, "rss": rss, "path": out, "bytes": os.path.getsize(out)}
 
     def deflate(self, book, level):
         figures = tool_json([self.args.tool, "deflate", str(book), "--level", str(level)])
@@ -297,7 +299,6 @@ def summary(results):
         "cpu": statistics.median(r["cpu"] for r in results),
         "rss": max(r.get("rss", 0) for r in results),
         "runs": len(results),
-        "walls": [r["wall"] for r in results],
         **{k: results[-1][k] for k in ("bytes", "held") if k in results[-1]},
     }
 
@@ -418,7 +419,7 @@ def main():
     tsv = {}
     for n in sizes:
         tsv[n] = bench.work / f"rows-{n}.tsv"
-        bench.dump(bench.forms[name(n)][0], tsv[n])
+        bench.dump(name(n), tsv[n])
 
     # 1-3: the comparison, programs interleaved run by run.
     results = {n: {p: [] for p in ["export", "alone", "deflate", *peers]} for n in sizes}
@@ -428,18 +429,15 @@ def main():
             log(f"run {run}/{args.runs}, {n:,} rows")
             e = bench.export([name(n)], level)
             shape = bench.inspect(e["path"])
-            e["bytes"] = shape["file_bytes"]
             shapes[n] = shape
             results[n]["export"].append(e)
             results[n]["deflate"].append(bench.deflate(e["path"], level))
             a = bench.alone(tsv[n], level)
             check_same(shape, bench.inspect(a["path"]), "rust_xlsxwriter alone")
-            a["bytes"] = os.path.getsize(a["path"])
             results[n]["alone"].append(a)
             for p in peers if run <= (args.peer_runs or args.runs) else []:
                 r = bench.peer(p, name(n))
                 check_same(shape, bench.inspect(r["path"]), p)
-                r["bytes"] = os.path.getsize(r["path"])
                 results[n][p].append(r)
             log("  " + ", ".join(f"{p} {secs(rs[-1]['wall'])}" for p, rs in results[n].items() if rs))
 
@@ -448,19 +446,13 @@ def main():
     configs = {}
     for run in range(args.runs):
         for lv in levels:
-            r = bench.alone(tsv[largest], lv)
-            r["bytes"] = os.path.getsize(r["path"])
-            configs.setdefault(("alone", f"level {lv}"), []).append(r)
-            e = bench.export([name(largest)], lv)
-            e["bytes"] = os.path.getsize(e["path"])
-            configs.setdefault(("export", f"level {lv}"), []).append(e)
+            configs.setdefault(("alone", f"level {lv}"), []).append(bench.alone(tsv[largest], lv))
+            configs.setdefault(("export", f"level {lv}"), []).append(bench.export([name(largest)], lv))
         for feature, tool in variants.items():
-            r = bench.alone(tsv[largest], level, tool=tool)
-            r["bytes"] = os.path.getsize(r["path"])
-            configs.setdefault(("alone", f"level {level} + feature `{feature}`"), []).append(r)
-        r = bench.alone(tsv[largest], level, low_memory=True)
-        r["bytes"] = os.path.getsize(r["path"])
-        configs.setdefault(("alone", f"level {level}, low-memory worksheet (shared strings)"), []).append(r)
+            configs.setdefault(("alone", f"level {level} + feature `{feature}`"), []).append(
+                bench.alone(tsv[largest], level, tool=tool))
+        configs.setdefault(("alone", f"level {level}, low-memory worksheet (shared strings)"), []).append(
+            bench.alone(tsv[largest], level, low_memory=True))
         log(f"  configurations run {run + 1}/{args.runs} done")
 
     # Two jobs in one worker: two lanes against one.
@@ -478,11 +470,7 @@ def main():
             memory[n] = results[n]["export"]
             continue
         log(f"memory: {n:,} rows")
-        memory[n] = []
-        for _ in range(args.runs):
-            e = bench.export([name(n)], level)
-            e["bytes"] = os.path.getsize(e["path"])
-            memory[n].append(e)
+        memory[n] = [bench.export([name(n)], level) for _ in range(args.runs)]
 
     report = render(args, versions(args), level, data, sizes, peers, results, shapes, configs, concurrency,
                     memory, time.time() - began)

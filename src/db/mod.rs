@@ -52,6 +52,12 @@ pub enum SchemaNeed {
     Migrates,
 }
 
+/// An export streams all of a job's records through one statement that lasts as long as the
+/// job: sqlx's "slow statement" warning (its default level) would fire on every job, on either
+/// backend, and teach on-call to ignore warnings. It stays visible with RUST_LOG=debug.
+const SLOW_STATEMENT_LEVEL: LevelFilter = LevelFilter::Debug;
+const SLOW_STATEMENT: Duration = Duration::from_secs(1);
+
 impl Db {
     /// Opens the pool. `application_name` shows on PostgreSQL's `pg_stat_activity`, so a DBA
     /// sees which batch holds which connection.
@@ -61,10 +67,7 @@ impl Db {
                 let options = PgConnectOptions::from_str(url.expose())
                     .context("DATABASE_URL could not be parsed")?
                     .application_name(application_name)
-                    // An export streams all of a job's records through one statement that lasts
-                    // as long as the job: sqlx's "slow statement" warning would fire on every
-                    // job and teach on-call to ignore warnings. It stays visible with RUST_LOG=debug.
-                    .log_slow_statements(LevelFilter::Debug, Duration::from_secs(1));
+                    .log_slow_statements(SLOW_STATEMENT_LEVEL, SLOW_STATEMENT);
                 let pool = PgPoolOptions::new()
                     .max_connections(config.max_connections)
                     .min_connections(0)
@@ -111,7 +114,8 @@ impl Db {
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(config.acquire_timeout)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            .log_slow_statements(SLOW_STATEMENT_LEVEL, SLOW_STATEMENT);
         let pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(config.acquire_timeout)

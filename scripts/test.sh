@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: starts a throwaway PostgreSQL server (unless
-# DATABASE_URL points to one) and installs the S3 API server the tests start, then runs rustfmt,
-# clippy and every test on PostgreSQL and SQLite. Whatever it started is stopped by PID on the
+# DATABASE_URL points to one) and installs the S3 API server the tests start and LibreOffice
+# Calc (which opens the exported workbooks), then runs rustfmt, clippy and every test on
+# PostgreSQL and SQLite. Whatever it started is stopped by PID on the
 # way out, even when tests fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,9 @@ source scripts/lib/tools.sh
 log() { printf '\n==> %s\n' "$*" >&2; }
 
 trap stop_postgres EXIT
+
+# The workbook tests have LibreOffice Calc open what the export wrote, as a spreadsheet user would.
+ensure_debian_package soffice libreoffice-calc-nogui
 
 # The tests start one s3s-fs per test (so stopping it is a real outage); they find it here.
 ensure_s3s_fs

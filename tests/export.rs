@@ -58,7 +58,10 @@ both_backends!(
             assert_eq!(book.formulas, 0, "no cell is a formula");
             assert_eq!(book.sheets.len(), 1);
             let (name, rows) = &book.sheets[0];
-            assert_eq!(name, &batchbox::export::workbook::sheet_name(&form.name, 1));
+            assert_eq!(
+                name,
+                &batchbox::export::excel_limits::sheet_name(&form.name, 1)
+            );
             assert_eq!(rows.len(), records.len() + 1, "header + one row per record");
             let header: Vec<Data> = ["Record ID", "Recorded at", "Recorded by"]
                 .iter()
@@ -210,7 +213,8 @@ both_backends!(edge_values_survive_as_readable_cells, |db| {
     };
     assert_eq!(cut.chars().count(), 32_767);
     assert!(
-        cut.starts_with("長長長") && cut.ends_with(batchbox::export::workbook::TRUNCATION_MARKER)
+        cut.starts_with("長長長")
+            && cut.ends_with(batchbox::export::excel_limits::TRUNCATION_MARKER)
     );
 
     let warnings: Vec<Value> = worker

@@ -71,6 +71,22 @@ postgres_bindir() {
     echo "$dir"
 }
 
+# ensure_debian_package COMMAND PACKAGE: COMMAND is on the PATH, installing Debian's PACKAGE
+# with apt-get when it is missing and this runs as root.
+ensure_debian_package() {
+    command -v "$1" >/dev/null && return 0
+    if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+        echo "error: $1 not found; install the Debian package $2" >&2
+        return 1
+    fi
+    echo "    installing $2 (apt-get)" >&2
+    if ! apt-get update -qq >&2 || ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >&2; then
+        echo "error: apt-get install $2 failed" >&2
+        return 1
+    fi
+    command -v "$1" >/dev/null || { echo "error: $2 installed no $1" >&2; return 1; }
+}
+
 # start_postgres: a throwaway PostgreSQL server on a free port in a temporary directory (run as
 # the postgres user when this is root: PostgreSQL refuses to run as root). Sets PG_DIR, PG_PID
 # and PG_URL; stop it with stop_postgres.

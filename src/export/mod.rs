@@ -2,6 +2,7 @@
 //! them together. `export-enqueue` fills the queue; `export-worker` tasks empty it.
 
 pub mod enqueue;
+pub mod excel_limits;
 pub mod form;
 pub mod period;
 pub mod queue;

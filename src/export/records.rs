@@ -16,12 +16,46 @@ pub const CHUNK: usize = 512;
 
 /// One record as stored; `field_values` (a JSON array) is parsed by the writer, off the
 /// database task.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Record {
     pub id: i64,
     pub recorded_at: DateTime<Utc>,
     pub recorded_by: String,
     pub field_values: String,
+}
+
+/// Decoded by hand so that a value the database cannot hand over as text (invalid UTF-8 in an
+/// SQLite row) fails the job naming the record and the column, not only "a column".
+impl<'r, R> sqlx::FromRow<'r, R> for Record
+where
+    R: sqlx::Row,
+    &'static str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        let id: i64 = row.try_get("id")?;
+        let named = |column: &str, e: sqlx::Error| match e {
+            sqlx::Error::ColumnDecode { source, .. } => sqlx::Error::ColumnDecode {
+                index: format!("`{column}` of record {id}"),
+                source,
+            },
+            other => other,
+        };
+        Ok(Record {
+            id,
+            recorded_at: row
+                .try_get("recorded_at")
+                .map_err(|e| named("recorded_at", e))?,
+            recorded_by: row
+                .try_get("recorded_by")
+                .map_err(|e| named("recorded_by", e))?,
+            field_values: row
+                .try_get("field_values")
+                .map_err(|e| named("field_values", e))?,
+        })
+    }
 }
 
 /// What to read.

@@ -3,13 +3,14 @@
 //! One header row (bold, frozen), typed cells (numbers, booleans, dates and datetimes as Excel
 //! dates), readable column widths, and a new sheet with the header repeated every 1,048,575 data
 //! rows. Text is always written as text: a value like `=HYPERLINK(...)` is never a formula.
-//! Characters XML forbids are replaced with U+FFFD, and text over Excel's 32,767-character cell
-//! limit is cut with a visible marker, so no record can produce a corrupt file.
+//! Whatever a record holds is made to fit Excel (`excel_limits`) and every value changed on the
+//! way is counted, so no record can fail its job or produce a corrupt file; only a form Excel
+//! cannot hold at all (more columns than a sheet has) fails, naming the form and the column.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
@@ -17,26 +18,22 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
+use super::excel_limits::{self, MAX_COLUMNS};
 use super::form::{ColumnKind, FormColumn};
 use super::records::Record;
 
-/// Rows of an Excel sheet, header included.
-pub const EXCEL_MAX_ROWS: u32 = 1_048_576;
-/// Characters in one Excel cell.
-pub const EXCEL_MAX_CELL_CHARS: usize = 32_767;
-/// Appended to text cut at the cell limit, so a reader sees that it was cut.
-pub const TRUNCATION_MARKER: &str = "…[truncated]";
 /// The columns every workbook starts with, before the form's own.
 pub const FIXED_HEADERS: [&str; 3] = ["Record ID", "Recorded at", "Recorded by"];
 const DATE_FORMAT: &str = "yyyy-mm-dd";
 const DATETIME_FORMAT: &str = "yyyy-mm-dd hh:mm:ss";
-/// Warnings per job about cut or coerced cells before they are only counted.
+/// Warnings per job and kind of adjustment before they are only counted.
 const MAX_CELL_WARNINGS: u64 = 10;
 
 /// What to write.
 #[derive(Debug, Clone)]
 pub struct WorkbookPlan {
     pub job_id: i64,
+    pub form_id: i64,
     pub form_name: String,
     pub columns: Vec<FormColumn>,
     /// Datetimes are shown in this zone (Excel has none).
@@ -45,18 +42,38 @@ pub struct WorkbookPlan {
     /// Where rust_xlsxwriter keeps the sheet data until the file is assembled: on disk, never
     /// on tmpfs (about 620 MB per million rows).
     pub temp_dir: PathBuf,
-    /// Data rows per sheet; `EXCEL_MAX_ROWS - 1` except in tests of the split.
+    /// Data rows per sheet; `MAX_ROWS - 1` except in tests of the split.
     pub rows_per_sheet: u32,
 }
 
-/// What was written, for the job's log line and counts.
+/// What was written, and every value that was changed to fit Excel, for the job's log lines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkbookStats {
     pub rows: u64,
     pub sheets: u32,
+    /// Text cut at Excel's cell limit (values and column labels).
     pub truncated_cells: u64,
+    /// Characters XML forbids, replaced with U+FFFD.
     pub replaced_chars: u64,
+    /// Values that do not fit their column's type, kept as text.
     pub cells_as_text: u64,
+    /// Dates and datetimes Excel cannot show (before 1900, after 9999), kept as text.
+    pub dates_as_text: u64,
+    /// Numbers Excel would show as something else (`1e-400` is not 0), kept as text.
+    pub numbers_as_text: u64,
+    /// Values beyond the form's columns: there is no column to put them in.
+    pub dropped_values: u64,
+}
+
+impl WorkbookStats {
+    fn adjusted(&self) -> u64 {
+        self.truncated_cells
+            + self.replaced_chars
+            + self.cells_as_text
+            + self.dates_as_text
+            + self.numbers_as_text
+            + self.dropped_values
+    }
 }
 
 /// Receives record chunks until the sender is done and saves the workbook at `out`. Blocking:
@@ -83,12 +100,26 @@ pub fn write(
         .workbook
         .save(out)
         .with_context(|| format!("could not save the workbook to {}", out.display()))?;
-    Ok(writer.stats())
+    let stats = writer.stats();
+    if stats.adjusted() > 0 {
+        tracing::warn!(
+            truncated_cells = stats.truncated_cells,
+            replaced_chars = stats.replaced_chars,
+            cells_as_text = stats.cells_as_text,
+            dates_as_text = stats.dates_as_text,
+            numbers_as_text = stats.numbers_as_text,
+            dropped_values = stats.dropped_values,
+            "some values were adjusted to fit Excel"
+        );
+    }
+    Ok(stats)
 }
 
 struct Writer<'a> {
     plan: &'a WorkbookPlan,
     workbook: Workbook,
+    /// The header row as written: labels cleaned and cut like any other text.
+    headers: Vec<String>,
     header: Format,
     date: Format,
     datetime: Format,
@@ -101,6 +132,34 @@ struct Writer<'a> {
 
 impl<'a> Writer<'a> {
     fn new(plan: &'a WorkbookPlan) -> anyhow::Result<Writer<'a>> {
+        if FIXED_HEADERS.len() + plan.columns.len() > MAX_COLUMNS {
+            let first = &plan.columns[MAX_COLUMNS - FIXED_HEADERS.len()];
+            bail!(
+                "form {} has {} columns; an Excel sheet holds {MAX_COLUMNS} including the {} fixed \
+                 ones, so column `{}` (number {}) and those after it do not fit",
+                plan.form_id,
+                plan.columns.len(),
+                FIXED_HEADERS.len(),
+                first.label,
+                MAX_COLUMNS - FIXED_HEADERS.len() + 1
+            );
+        }
+        let mut stats = WorkbookStats::default();
+        let headers = FIXED_HEADERS
+            .into_iter()
+            .chain(plan.columns.iter().map(|c| c.label.as_str()))
+            .map(|label| {
+                let (text, truncated) = fit_text(label, &mut stats);
+                if truncated {
+                    tracing::warn!(
+                        column = excel_limits::prefix_within_units(label, 100),
+                        units = excel_limits::utf16_len(label),
+                        "column label longer than Excel's cell limit; truncated with a marker"
+                    );
+                }
+                text.into_owned()
+            })
+            .collect();
         let mut workbook = Workbook::new();
         workbook
             .set_tempdir(&plan.temp_dir)
@@ -109,13 +168,14 @@ impl<'a> Writer<'a> {
         Ok(Writer {
             plan,
             workbook,
+            headers,
             header: Format::new().set_bold(),
             date: Format::new().set_num_format(DATE_FORMAT),
             datetime: Format::new().set_num_format(DATETIME_FORMAT),
             widths: Vec::new(),
             sheets: 0,
             row: 0,
-            stats: WorkbookStats::default(),
+            stats,
         })
     }
 
@@ -128,19 +188,18 @@ impl<'a> Writer<'a> {
 
     fn add_sheet(&mut self) -> anyhow::Result<()> {
         self.sheets += 1;
-        let name = sheet_name(&self.plan.form_name, self.sheets);
-        let headers: Vec<&str> = FIXED_HEADERS
-            .into_iter()
-            .chain(self.plan.columns.iter().map(|c| c.label.as_str()))
-            .collect();
+        let name = excel_limits::sheet_name(&self.plan.form_name, self.sheets);
         let sheet = self.workbook.add_worksheet_with_constant_memory()?;
-        sheet.set_name(&name)?;
+        sheet
+            .set_name(&name)
+            .with_context(|| format!("form {}: sheet name `{name}`", self.plan.form_id))?;
         for (col, width) in self.widths.iter().enumerate() {
             sheet.set_column_width(col as u16, *width)?;
         }
-        for (col, label) in headers.iter().enumerate() {
-            let (label, _) = clean_text(label);
-            sheet.write_string_with_format(0, col as u16, label.as_ref(), &self.header)?;
+        for (col, label) in self.headers.iter().enumerate() {
+            sheet
+                .write_string_with_format(0, col as u16, label, &self.header)
+                .with_context(|| format!("form {}: column label `{label}`", self.plan.form_id))?;
         }
         sheet.set_freeze_panes(1, 0)?;
         self.row = 1;
@@ -153,32 +212,46 @@ impl<'a> Writer<'a> {
         }
         let values: Vec<&RawValue> = serde_json::from_str(&record.field_values)
             .with_context(|| format!("record {}: field_values is not a JSON array", record.id))?;
+        if values.len() > self.plan.columns.len() {
+            let extra = (values.len() - self.plan.columns.len()) as u64;
+            self.stats.dropped_values += extra;
+            if self.stats.dropped_values == extra {
+                tracing::warn!(
+                    record_id = record.id,
+                    values = values.len(),
+                    columns = self.plan.columns.len(),
+                    "record has more values than its form has columns; the extra values are not exported"
+                );
+            }
+        }
         let row = self.row;
         let index = (self.sheets - 1) as usize;
         let tz = self.plan.time_zone;
         let sheet = self.workbook.worksheet_from_index(index)?;
-        sheet.write_number(row, 0, record.id as f64)?;
-        sheet.write_datetime_with_format(row, 1, local(record.recorded_at, tz), &self.datetime)?;
-        write_text(
-            sheet,
-            row,
-            2,
-            &record.recorded_by,
-            record.id,
-            "Recorded by",
-            &mut self.stats,
-        )?;
-        for (i, column) in self.plan.columns.iter().enumerate() {
-            let col = (FIXED_HEADERS.len() + i) as u16;
-            let value = values.get(i).map_or("null", |raw| raw.get());
-            let cell = Cell {
+        let mut cell = |col: usize, column: &str, kind: ColumnKind, typed: Typed<'_>| {
+            Cell {
                 sheet: &mut *sheet,
                 row,
-                col,
+                col: col as u16,
                 record: record.id,
                 column,
-            };
-            cell.write(value, tz, &self.date, &self.datetime, &mut self.stats)?;
+                kind,
+            }
+            .write(typed, &self.date, &self.datetime, &mut self.stats)
+            .with_context(|| format!("record {}, column `{column}`", record.id))
+        };
+        let [id, recorded_at, recorded_by] = FIXED_HEADERS;
+        cell(0, id, ColumnKind::Integer, Typed::Number(record.id as f64))?;
+        let at = datetime_cell(record.recorded_at, tz, || {
+            Cow::Owned(record.recorded_at.to_rfc3339())
+        });
+        cell(1, recorded_at, ColumnKind::DateTime, at)?;
+        let by = Typed::Text(Cow::Borrowed(&record.recorded_by));
+        cell(2, recorded_by, ColumnKind::Text, by)?;
+        for (i, column) in self.plan.columns.iter().enumerate() {
+            let value = values.get(i).map_or("null", |raw| raw.get());
+            let typed = typed(column.kind, value, tz);
+            cell(FIXED_HEADERS.len() + i, &column.label, column.kind, typed)?;
         }
         self.row += 1;
         self.stats.rows += 1;
@@ -186,72 +259,74 @@ impl<'a> Writer<'a> {
     }
 }
 
+/// Where a value goes, and whose it is (for the warnings).
 struct Cell<'s> {
     sheet: &'s mut Worksheet,
     row: u32,
     col: u16,
     record: i64,
-    column: &'s FormColumn,
+    column: &'s str,
+    kind: ColumnKind,
 }
 
 impl Cell<'_> {
     fn write(
         self,
-        value: &str,
-        tz: Tz,
+        typed: Typed<'_>,
         date: &Format,
         datetime: &Format,
         stats: &mut WorkbookStats,
     ) -> anyhow::Result<()> {
         let (sheet, row, col) = (self.sheet, self.row, self.col);
-        match typed(self.column.kind, value, tz) {
-            Typed::Empty => {}
-            Typed::Text(text) => {
-                write_text(
-                    sheet,
-                    row,
-                    col,
-                    &text,
-                    self.record,
-                    &self.column.label,
-                    stats,
-                )?;
-            }
+        let (text, why) = match typed {
+            Typed::Empty => return Ok(()),
             Typed::Number(number) => {
                 sheet.write_number(row, col, number)?;
+                return Ok(());
             }
             Typed::Bool(b) => {
                 sheet.write_boolean(row, col, b)?;
+                return Ok(());
             }
             Typed::Date(day) => {
                 sheet.write_datetime_with_format(row, col, day, date)?;
+                return Ok(());
             }
             Typed::DateTime(at) => {
                 sheet.write_datetime_with_format(row, col, at, datetime)?;
+                return Ok(());
             }
-            // A value that does not fit its column's type is kept, as text, never dropped.
-            Typed::Mistyped => {
-                stats.cells_as_text += 1;
-                if stats.cells_as_text <= MAX_CELL_WARNINGS {
-                    tracing::warn!(
-                        record_id = self.record,
-                        column = self.column.label,
-                        kind = self.column.kind.as_str(),
-                        "value does not fit its column type; written as text"
-                    );
-                }
-                let text = json_string(value).unwrap_or(Cow::Borrowed(value));
-                write_text(
-                    sheet,
-                    row,
-                    col,
-                    &text,
-                    self.record,
-                    &self.column.label,
-                    stats,
-                )?;
+            Typed::Text(text) => (text, None),
+            Typed::AsText(text, why) => (text, Some(why)),
+        };
+        // A value that does not fit its column, or Excel, is kept as text, never dropped.
+        if let Some(why) = why {
+            let count = match why {
+                AsText::Mistyped => &mut stats.cells_as_text,
+                AsText::DateOutOfRange => &mut stats.dates_as_text,
+                AsText::NumberOutOfRange => &mut stats.numbers_as_text,
+            };
+            *count += 1;
+            if *count <= MAX_CELL_WARNINGS {
+                tracing::warn!(
+                    record_id = self.record,
+                    column = self.column,
+                    kind = self.kind.as_str(),
+                    "{}",
+                    why.message()
+                );
             }
         }
+        let (cell, truncated) = fit_text(&text, stats);
+        if truncated && stats.truncated_cells <= MAX_CELL_WARNINGS {
+            tracing::warn!(
+                record_id = self.record,
+                column = self.column,
+                units = excel_limits::utf16_len(&text),
+                "text longer than Excel's 32,767-unit cell limit; truncated with a marker"
+            );
+        }
+        sheet.write_string(row, col, cell.as_ref())?;
         Ok(())
     }
 }
@@ -264,8 +339,33 @@ enum Typed<'v> {
     Bool(bool),
     Date(NaiveDate),
     DateTime(NaiveDateTime),
-    /// The value does not fit its column (text in a number column, an unparsable date, ...).
+    /// Kept as text, and counted: the value does not fit its column or Excel.
+    AsText(Cow<'v, str>, AsText),
+}
+
+/// Why a value is written as text.
+#[derive(Clone, Copy)]
+enum AsText {
+    /// Text in a number column, an unparsable date, ...
     Mistyped,
+    /// A date Excel cannot show.
+    DateOutOfRange,
+    /// A number Excel would show as another number.
+    NumberOutOfRange,
+}
+
+impl AsText {
+    fn message(self) -> &'static str {
+        match self {
+            AsText::Mistyped => "value does not fit its column type; written as text",
+            AsText::DateOutOfRange => {
+                "date outside what Excel can show (1900-01-01 to 9999-12-31); written as text"
+            }
+            AsText::NumberOutOfRange => {
+                "number Excel would show as another number (underflow or overflow); written as text"
+            }
+        }
+    }
 }
 
 /// Types one value of `field_values`, given as its JSON text (`"abc"`, `12`, `null`, ...): the
@@ -276,6 +376,19 @@ fn typed(kind: ColumnKind, value: &str, tz: Tz) -> Typed<'_> {
         return Typed::Empty;
     }
     let text = json_string(value);
+    let mistyped = || {
+        Typed::AsText(
+            json_string(value).unwrap_or(Cow::Borrowed(value)),
+            AsText::Mistyped,
+        )
+    };
+    let number = |number: f64, written: Cow<'_, str>| {
+        if excel_limits::number_fits(number, &written) {
+            Typed::Number(number)
+        } else {
+            Typed::AsText(Cow::Owned(written.into_owned()), AsText::NumberOutOfRange)
+        }
+    };
     match (kind, text) {
         (ColumnKind::Text, Some(text)) => Typed::Text(text),
         // Integers beyond 2^53 would lose digits as Excel numbers: kept as text instead.
@@ -283,26 +396,40 @@ fn typed(kind: ColumnKind, value: &str, tz: Tz) -> Typed<'_> {
             .parse::<i64>()
             .ok()
             .filter(|i| i.unsigned_abs() < 1 << 53)
-            .map_or(Typed::Mistyped, |i| Typed::Number(i as f64)),
-        (ColumnKind::Decimal, None) => json_number(value).map_or(Typed::Mistyped, Typed::Number),
-        (ColumnKind::Decimal, Some(s)) => s
-            .parse::<f64>()
-            .ok()
-            .filter(|f| f.is_finite())
-            .map_or(Typed::Mistyped, Typed::Number),
+            .map_or_else(mistyped, |i| Typed::Number(i as f64)),
+        (ColumnKind::Decimal, None) => match json_number(value) {
+            Some(n) => number(n, Cow::Borrowed(value)),
+            None => mistyped(),
+        },
+        (ColumnKind::Decimal, Some(s)) => match s.parse::<f64>() {
+            Ok(n) if !n.is_nan() => number(n, s),
+            _ => mistyped(),
+        },
         (ColumnKind::Boolean, None) => match value {
             "true" => Typed::Bool(true),
             "false" => Typed::Bool(false),
-            _ => Typed::Mistyped,
+            _ => mistyped(),
         },
-        (ColumnKind::Date, Some(s)) => {
-            NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_or(Typed::Mistyped, Typed::Date)
-        }
-        (ColumnKind::DateTime, Some(s)) => DateTime::parse_from_rfc3339(&s)
-            .map_or(Typed::Mistyped, |at| {
-                Typed::DateTime(local(at.with_timezone(&Utc), tz))
-            }),
-        _ => Typed::Mistyped,
+        (ColumnKind::Date, Some(s)) => match NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
+            Ok(day) if excel_limits::date_fits(day) => Typed::Date(day),
+            Ok(_) => Typed::AsText(s, AsText::DateOutOfRange),
+            Err(_) => mistyped(),
+        },
+        (ColumnKind::DateTime, Some(s)) => match DateTime::parse_from_rfc3339(&s) {
+            Ok(at) => datetime_cell(at.with_timezone(&Utc), tz, || s),
+            Err(_) => mistyped(),
+        },
+        _ => mistyped(),
+    }
+}
+
+/// A datetime as a cell in the export's zone, or as `text` when Excel cannot show it there.
+fn datetime_cell<'v>(at: DateTime<Utc>, tz: Tz, text: impl FnOnce() -> Cow<'v, str>) -> Typed<'v> {
+    let local = local(at, tz);
+    if excel_limits::datetime_fits(local) {
+        Typed::DateTime(local)
+    } else {
+        Typed::AsText(text(), AsText::DateOutOfRange)
     }
 }
 
@@ -316,103 +443,32 @@ fn json_string(value: &str) -> Option<Cow<'_, str>> {
     serde_json::from_str::<String>(value).ok().map(Cow::Owned)
 }
 
-/// A JSON number as f64, None for other values (and for numbers beyond f64).
+/// A JSON number as f64, None for other values. Numbers beyond f64 come back infinite (or 0),
+/// for `number_fits` to judge.
 fn json_number(value: &str) -> Option<f64> {
-    match serde_json::from_str::<Value>(value).ok()? {
-        Value::Number(n) => n.as_f64().filter(|f| f.is_finite()),
+    match serde_json::from_str::<Value>(value) {
+        Ok(Value::Number(n)) => n.as_f64(),
+        // serde_json refuses numbers beyond f64 ("number out of range"): still a number.
+        Err(e) if e.to_string().starts_with("number out of range") => value.parse::<f64>().ok(),
         _ => None,
     }
 }
 
-fn write_text(
-    sheet: &mut Worksheet,
-    row: u32,
-    col: u16,
-    text: &str,
-    record: i64,
-    column: &str,
-    stats: &mut WorkbookStats,
-) -> anyhow::Result<()> {
-    let (clean, replaced) = clean_text(text);
+/// Text as Excel can hold it: forbidden characters replaced, cut at the cell limit; counts both.
+fn fit_text<'t>(text: &'t str, stats: &mut WorkbookStats) -> (Cow<'t, str>, bool) {
+    let (clean, replaced) = excel_limits::clean_text(text);
     stats.replaced_chars += replaced;
-    let (cell, truncated) = truncate_for_cell(&clean);
-    if truncated {
-        stats.truncated_cells += 1;
-        if stats.truncated_cells <= MAX_CELL_WARNINGS {
-            tracing::warn!(
-                record_id = record,
-                column,
-                chars = clean.chars().count(),
-                "text longer than Excel's 32,767-character cell limit; truncated with a marker"
-            );
+    let truncated = match clean {
+        Cow::Borrowed(text) => excel_limits::truncate_for_cell(text),
+        Cow::Owned(text) => {
+            let (cut, truncated) = excel_limits::truncate_for_cell(&text);
+            (Cow::Owned(cut.into_owned()), truncated)
         }
-    }
-    sheet.write_string(row, col, cell.as_ref())?;
-    Ok(())
-}
-
-/// Replaces characters that XML 1.0 forbids (most C0 controls, U+FFFE, U+FFFF) with U+FFFD.
-pub fn clean_text(text: &str) -> (Cow<'_, str>, u64) {
-    let forbidden = |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}');
-    // Every forbidden character is a byte below 0x20 or starts with 0xEF in UTF-8: a byte scan
-    // clears almost all text without decoding it.
-    let suspect = |b: &u8| (*b < 0x20 && !matches!(*b, b'\t' | b'\n' | b'\r')) || *b == 0xEF;
-    if !text.as_bytes().iter().any(suspect) || !text.chars().any(forbidden) {
-        return (Cow::Borrowed(text), 0);
-    }
-    let mut replaced = 0;
-    let clean = text
-        .chars()
-        .map(|c| {
-            if forbidden(c) {
-                replaced += 1;
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect();
-    (Cow::Owned(clean), replaced)
-}
-
-/// Cuts text to Excel's cell limit, ending with `TRUNCATION_MARKER`.
-pub fn truncate_for_cell(text: &str) -> (Cow<'_, str>, bool) {
-    if text.len() <= EXCEL_MAX_CELL_CHARS || text.chars().count() <= EXCEL_MAX_CELL_CHARS {
-        return (Cow::Borrowed(text), false);
-    }
-    let keep = EXCEL_MAX_CELL_CHARS - TRUNCATION_MARKER.chars().count();
-    let mut cut: String = text.chars().take(keep).collect();
-    cut.push_str(TRUNCATION_MARKER);
-    (Cow::Owned(cut), true)
-}
-
-/// A valid Excel sheet name from the form name: at most 31 characters, none of `[]:*?/\`, not
-/// blank, no apostrophe at either end; continuation sheets get ` (2)`, ` (3)`, ...
-pub fn sheet_name(form_name: &str, number: u32) -> String {
-    let suffix = if number > 1 {
-        format!(" ({number})")
-    } else {
-        String::new()
     };
-    let cleaned: String = form_name
-        .chars()
-        .map(|c| {
-            if "[]:*?/\\".contains(c) || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let cleaned = cleaned.trim().trim_matches('\'').trim();
-    let base = if cleaned.is_empty() {
-        "Records"
-    } else {
-        cleaned
-    };
-    let room = 31 - suffix.chars().count();
-    let base: String = base.chars().take(room).collect();
-    format!("{}{suffix}", base.trim_end().trim_end_matches('\''))
+    if truncated.1 {
+        stats.truncated_cells += 1;
+    }
+    truncated
 }
 
 fn local(at: DateTime<Utc>, tz: Tz) -> NaiveDateTime {
@@ -458,41 +514,4 @@ fn display_width(text: &str) -> usize {
         .take(200)
         .map(|c| if c as u32 >= 0x1100 { 2 } else { 1 })
         .sum()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn forbidden_xml_characters_are_replaced_and_counted() {
-        let (clean, replaced) = clean_text("a\u{1}b\u{1F}c\td\ne\u{FFFF}");
-        assert_eq!(clean, "a\u{FFFD}b\u{FFFD}c\td\ne\u{FFFD}");
-        assert_eq!(replaced, 3);
-        assert!(matches!(clean_text("普通の文字列").0, Cow::Borrowed(_)));
-    }
-
-    #[test]
-    fn text_over_the_cell_limit_is_cut_with_a_visible_marker() {
-        let long = "あ".repeat(40_000);
-        let (cut, truncated) = truncate_for_cell(&long);
-        assert!(truncated);
-        assert_eq!(cut.chars().count(), EXCEL_MAX_CELL_CHARS);
-        assert!(cut.ends_with(TRUNCATION_MARKER));
-        let exact = "x".repeat(EXCEL_MAX_CELL_CHARS);
-        assert!(!truncate_for_cell(&exact).1);
-    }
-
-    #[test]
-    fn sheet_names_are_valid_for_excel() {
-        assert_eq!(
-            sheet_name("Daily [inspection]: A/B", 1),
-            "Daily _inspection__ A_B"
-        );
-        assert_eq!(sheet_name("'quoted'", 1), "quoted");
-        assert_eq!(sheet_name("  ", 1), "Records");
-        let long = sheet_name(&"設備点検記録".repeat(10), 2);
-        assert_eq!(long.chars().count(), 31);
-        assert!(long.ends_with(" (2)"));
-    }
 }

@@ -17,10 +17,11 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::excel_limits::MAX_ROWS;
 use super::period::ExportPeriod;
 use super::queue::{self, Exported, Job};
 use super::records::{self, RecordQuery};
-use super::workbook::{self, EXCEL_MAX_ROWS, WorkbookPlan};
+use super::workbook::{self, WorkbookPlan};
 use super::{JobError, form, object_key};
 use crate::config::ExportConfig;
 use crate::db::Db;
@@ -56,7 +57,7 @@ impl Worker {
             owner: ctx.run_id.clone(),
             stop: ctx.stop.clone(),
             counts: ctx.counts.clone(),
-            rows_per_sheet: EXCEL_MAX_ROWS - 1,
+            rows_per_sheet: MAX_ROWS - 1,
             failed: Mutex::new(Vec::new()),
         }
     }
@@ -261,6 +262,7 @@ impl Worker {
 
         let plan = WorkbookPlan {
             job_id: job.id,
+            form_id: form.id,
             form_name: form.name.clone(),
             columns: form.columns.clone(),
             time_zone: tz,
@@ -287,14 +289,6 @@ impl Worker {
         if stats.rows != rows {
             return Err(
                 anyhow::anyhow!("read {rows} records but wrote {} rows", stats.rows).into(),
-            );
-        }
-        if stats.truncated_cells + stats.replaced_chars + stats.cells_as_text > 0 {
-            tracing::warn!(
-                truncated_cells = stats.truncated_cells,
-                replaced_chars = stats.replaced_chars,
-                cells_as_text = stats.cells_as_text,
-                "some values were adjusted to fit Excel"
             );
         }
         if self.stop.is_requested() {

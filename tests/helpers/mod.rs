@@ -7,6 +7,7 @@
 #![allow(dead_code)] // each test file uses its own part of the helpers
 
 pub mod export;
+pub mod libreoffice;
 pub mod s3;
 
 use std::io::{BufRead, BufReader};

@@ -309,14 +309,14 @@ locals {
           { stopCode = ["TaskFailedToStart"] },
         ]
       })
-      headline = "${local.environment_label}: batch ${var.name} FAILED."
+      headline = "batchbox ${local.environment_label}: batch ${var.name} FAILED."
       note     = "Exit code: 1 failed, 2 usage or configuration error, 124 timed out, 137 killed (out of memory, or no exit within the stop timeout), 143 interrupted; empty: the container never ran (see the stop and container reasons)."
     }
     stopped = {
       name        = local.stopped_rule_name
       description = "A ${var.name} task (${local.environment_label}) was stopped on purpose (StopTask, stop code UserInitiated)"
       pattern     = merge(local.stopped_task_of_this_batch, { stopCode = ["UserInitiated"] })
-      headline    = "${local.environment_label}: batch ${var.name} was STOPPED ON PURPOSE (stop code UserInitiated: someone or something called StopTask, e.g. a cancelled run-batch). Not a failure of the batch itself."
+      headline    = "batchbox ${local.environment_label}: batch ${var.name} was STOPPED ON PURPOSE (stop code UserInitiated: someone or something called StopTask, e.g. a cancelled run-batch). Not a failure of the batch itself."
       note        = "Exit code: 143 the batch stopped cleanly on SIGTERM, 137 it was killed after the stop timeout, 0 it had already finished."
     }
   }

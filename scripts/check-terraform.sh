@@ -7,6 +7,11 @@
 #   4. envs/local applied to a local AWS API emulator (moto server): apply, re-plan with no changes,
 #      read back what was created through the emulator's API, change the image tag (only the task
 #      definitions may change; the schedules keep their family ARN), destroy.
+#   5. the EventBridge rules and input transformers of that real plan, judged by LocalStack's
+#      EventBridge code (pattern engine and input transformer, run without a server) on ECS Task
+#      State Change events of the documented shape: which rules match, what the messages say
+#      (scripts/check-terraform/eventbridge_judge.py). moto cannot judge them: its matcher does not
+#      match inside arrays of objects.
 #
 # Usage (from anywhere): bash scripts/check-terraform.sh
 # Needs: terraform >= 1.10, the AWS provider in a plugin directory (TF_PLUGIN_DIR, default
@@ -17,6 +22,9 @@ set -euo pipefail
 
 MOTO_VERSION="5.2.5"
 CHECKOV_VERSION="3.3.30"
+# LocalStack's EventBridge code, as an independent judge; the few runtime modules it imports for
+# the pattern engine and the transformer functions (not the whole LocalStack runtime).
+LOCALSTACK_PINS=(localstack-core==2026.3.0 jsonpath-rw==1.4.0 jsonpatch==1.48 boto3==1.44.8 rolo==0.8.9 plux==1.16.0)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/lib/tools.sh
@@ -25,6 +33,7 @@ TF_SRC="$ROOT/terraform"
 PLUGIN_DIR="${TF_PLUGIN_DIR:-/opt/tf-plugins}"
 CACHE_DIR="$BATCHBOX_CACHE"
 VENV="$CACHE_DIR/venv-terraform"
+JUDGE_VENV="$CACHE_DIR/venv-eventbridge-judge"
 ENVS=(staging production local)
 TESTED_MODULES=(scheduled_batch batch_environment)
 
@@ -97,6 +106,12 @@ pinned_venv "$VENV" "moto[server]==$MOTO_VERSION" "checkov==$CHECKOV_VERSION" ||
 [[ -x "$VENV/bin/checkov" ]] || fail "checkov missing from $VENV"
 "$VENV/bin/python" -c 'import boto3' || fail "boto3 missing from $VENV"
 ok "moto $MOTO_VERSION, checkov $CHECKOV_VERSION, boto3 in $VENV"
+
+# A separate virtualenv: LocalStack pins its own botocore, moto another.
+pinned_venv "$JUDGE_VENV" "${LOCALSTACK_PINS[@]}" || fail "could not install ${LOCALSTACK_PINS[*]}"
+PYTHONPATH="$ROOT/scripts/check-terraform" "$JUDGE_VENV/bin/python" -c 'import localstack_events' ||
+  fail "LocalStack's EventBridge pattern engine or transformer cannot be loaded from $JUDGE_VENV"
+ok "LocalStack's EventBridge engine (${LOCALSTACK_PINS[0]}) in $JUDGE_VENV"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/check-terraform.XXXXXX")"
 # A copy without local init leftovers: everything below writes there, never into the tree.
@@ -202,7 +217,7 @@ run_logged "terraform apply of envs/local" terraform -chdir="$LOCAL" apply -auto
 ok "apply: $(grep -o 'Apply complete!.*' "$WORK/last-command.log")"
 
 set +e
-terraform -chdir="$LOCAL" plan -detailed-exitcode -input=false -no-color "${TFVARS[@]}" >"$WORK/replan.log" 2>&1
+terraform -chdir="$LOCAL" plan -detailed-exitcode -input=false -no-color "${TFVARS[@]}" -out="$WORK/replan.tfplan" >"$WORK/replan.log" 2>&1
 PLAN_RC=$?
 set -e
 case $PLAN_RC in
@@ -218,6 +233,8 @@ case $PLAN_RC in
 esac
 
 terraform -chdir="$LOCAL" output -json >"$WORK/outputs.json" || fail "terraform output"
+# The plan as data, every value known (the cluster ARN in the patterns comes from the apply).
+terraform -chdir="$LOCAL" show -json "$WORK/replan.tfplan" >"$WORK/replan.json" || fail "terraform show of the re-plan"
 
 cat >"$WORK/readback.py" <<'PYEOF'
 """Reads back through the emulator's API what envs/local created, and compares it with the catalog."""
@@ -237,7 +254,7 @@ prefix = "batchbox-local-"
 
 session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="ap-northeast-1")
 client = lambda service: session.client(service, endpoint_url=endpoint)
-events, ecs, cloudwatch, logs, sns, iam = (client(s) for s in ("events", "ecs", "cloudwatch", "logs", "sns", "iam"))
+events, ecs, cloudwatch, logs, sns, iam, sqs = (client(s) for s in ("events", "ecs", "cloudwatch", "logs", "sns", "iam", "sqs"))
 
 failures = []
 checked = 0
@@ -326,6 +343,7 @@ for name in scheduled + manual:
     log_options = container.get("logConfiguration", {}).get("options", {})
     check(container.get("logConfiguration", {}).get("logDriver") == "awslogs" and log_options.get("awslogs-stream-prefix") == name,
           f"{name}: awslogs with stream prefix {name}")
+    check(log_options.get("mode") == "blocking", f"{name}: awslogs mode set explicitly to blocking ({log_options.get('mode')})")
     check(container.get("readonlyRootFilesystem") is True, f"{name}: read-only root file system")
     if phase == "after-new-tag":
         check(task_def["revision"] >= 2, f"{name}: the family now resolves to a new revision ({task_def['revision']})")
@@ -335,35 +353,75 @@ for name in scheduled + manual:
 for name in manual:
     check(prefix + name not in {r["Name"] for r in rules}, f"{name}: manual batch has no rule")
 
-# Failure notification: rule on ECS task state changes -> SNS topic.
-failure_rule_name = outputs["failure_rule_name"]
-failure_rule = next((r for r in rules if r["Name"] == failure_rule_name), None)
-check(failure_rule is not None and failure_rule["State"] == "ENABLED", f"failure rule {failure_rule_name} exists and is ENABLED")
-if failure_rule:
-    pattern = json.loads(failure_rule["EventPattern"])
-    detail = pattern.get("detail", {})
-    or_text = json.dumps(detail.get("$or", []))
-    check(pattern.get("source") == ["aws.ecs"] and pattern.get("detail-type") == ["ECS Task State Change"], "failure rule: ECS Task State Change events")
-    check(detail.get("lastStatus") == ["STOPPED"] and detail.get("clusterArn") == [cluster_arn], "failure rule: STOPPED tasks of this cluster")
-    check('"anything-but": [0]' in or_text and '"exists": false' in or_text and "TaskFailedToStart" in or_text,
-          "failure rule: non-zero exit, no exit code, or failed to start")
-    targets = events.list_targets_by_rule(Rule=failure_rule_name)["Targets"]
-    check(len(targets) == 1 and targets[0]["Arn"] == topic_arn, "failure rule: one target, the notification topic")
-    if targets:
-        paths = targets[0].get("InputTransformer", {}).get("InputPathsMap", {})
-        check({"group", "exitCode", "stoppedReason"} <= set(paths), "failure rule: readable message (group, exit code, stopped reason)")
+# Dead-letter queue of every EventBridge target: encrypted, EventBridge may send from this
+# environment's rules only, alarmed when not empty.
+dlq_name = outputs["dead_letter_queue_name"]
+dlq_url = sqs.get_queue_url(QueueName=dlq_name)["QueueUrl"]
+dlq = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["All"])["Attributes"]
+dlq_arn = dlq["QueueArn"]
+check(dlq.get("SqsManagedSseEnabled") == "true", f"dead-letter queue {dlq_name} is encrypted (SSE-SQS)")
+dlq_policy = json.loads(dlq.get("Policy", "{}"))
+dlq_statement = (dlq_policy.get("Statement") or [{}])[0]
+check(dlq_statement.get("Principal") == {"Service": "events.amazonaws.com"} and dlq_statement.get("Action") == "sqs:SendMessage"
+      and dlq_statement.get("Condition", {}).get("ArnLike", {}).get("aws:SourceArn", "").endswith(":rule/batchbox-local-*"),
+      "dead-letter queue policy: EventBridge may send, from this environment's rules only")
+
+# Notification rules: one pair per batch (failed, stopped on purpose) -> the topic, with the DLQ.
+all_rules = {r["Name"]: r for r in rules}
+for name in scheduled + manual:
+    kinds = deployed[name]["notification_rule_names"]
+    check(sorted(kinds) == ["failed", "stopped"], f"{name}: a failure rule and a deliberate-stop rule ({sorted(kinds)})")
+    for kind, rule_name in sorted(kinds.items()):
+        rule = all_rules.get(rule_name)
+        check(rule is not None and rule["State"] == "ENABLED", f"{name}: rule {rule_name} exists and is ENABLED")
+        if rule is None:
+            continue
+        pattern = json.loads(rule["EventPattern"])
+        detail = pattern.get("detail", {})
+        check(pattern.get("source") == ["aws.ecs"] and pattern.get("detail-type") == ["ECS Task State Change"], f"{rule_name}: ECS Task State Change events")
+        check(detail.get("lastStatus") == ["STOPPED"] and detail.get("clusterArn") == [cluster_arn], f"{rule_name}: STOPPED tasks of this cluster")
+        check(detail.get("taskDefinitionArn") == [{"prefix": deployed[name]["task_definition_family_arn"] + ":"}], f"{rule_name}: revisions of its family only")
+        targets = events.list_targets_by_rule(Rule=rule_name)["Targets"]
+        check(len(targets) == 1 and targets[0]["Arn"] == topic_arn and not targets[0].get("RoleArn"), f"{rule_name}: one target, the topic, no role")
+        if targets:
+            check(targets[0].get("DeadLetterConfig", {}).get("Arn") == dlq_arn, f"{rule_name}: target has the dead-letter queue")
+            paths = targets[0].get("InputTransformer", {}).get("InputPathsMap", {})
+            check({"task", "exitCode", "stopCode", "stoppedReason", "stoppedAt"} <= set(paths), f"{rule_name}: readable message (task, exit code, stop code and reason, time)")
+
+for name in scheduled:
+    targets = events.list_targets_by_rule(Rule=prefix + name)["Targets"]
+    check(bool(targets) and targets[0].get("DeadLetterConfig", {}).get("Arn") == dlq_arn, f"{name}: the schedule's ECS target has the dead-letter queue")
+    check(bool(targets) and targets[0].get("RetryPolicy", {}).get("MaximumEventAgeInSeconds") == 3600, f"{name}: the schedule's target retries for an hour at most")
 
 attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
 check(attributes.get("KmsMasterKeyId"), "notification topic exists and is encrypted with KMS")
 policy = json.loads(attributes.get("Policy", "{}"))
 principals = json.dumps([s.get("Principal") for s in policy.get("Statement", [])])
 check("events.amazonaws.com" in principals and "cloudwatch.amazonaws.com" in principals, "topic policy lets EventBridge and alarms publish")
+events_statements = [st for st in policy.get("Statement", []) if st.get("Principal") == {"Service": "events.amazonaws.com"}]
+check(len(events_statements) == 1 and "Condition" not in events_statements[0],
+      "topic policy: EventBridge's statement has no Condition (EventBridge User Guide: conditions are not supported for it)")
 subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
 check(any(s["Protocol"] == "email" for s in subscriptions), "topic has the e-mail subscription")
 
+all_alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms(AlarmNamePrefix=prefix, MaxRecords=100)["MetricAlarms"]}
+
+# FailedInvocations: one alarm per rule of the environment, on that rule, to the topic.
+rule_names = sorted(all_rules)
+invocation_alarms = {a["Dimensions"][0]["Value"]: a for a in all_alarms.values() if a.get("MetricName") == "FailedInvocations"}
+check(sorted(invocation_alarms) == rule_names, f"one FailedInvocations alarm per rule ({len(invocation_alarms)} alarms, {len(rule_names)} rules)")
+for rule_name, alarm in sorted(invocation_alarms.items()):
+    check(alarm["Namespace"] == "AWS/Events" and alarm["Dimensions"] == [{"Name": "RuleName", "Value": rule_name}]
+          and alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold" and topic_arn in alarm.get("AlarmActions", []),
+          f"{rule_name}: FailedInvocations alarm fires on the first failure and notifies the topic")
+dlq_alarm = all_alarms.get(outputs["dead_letter_alarm_name"])
+check(dlq_alarm is not None and dlq_alarm["Namespace"] == "AWS/SQS" and dlq_alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+      and dlq_alarm["Dimensions"] == [{"Name": "QueueName", "Value": dlq_name}] and dlq_alarm["Threshold"] == 0
+      and topic_arn in dlq_alarm.get("AlarmActions", []), "the dead-letter queue alarms on its first message, to the topic")
+
 # Missed-success alarms: one per scheduled batch, none for manual ones.
-alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"]}
-check(sorted(alarms) == sorted(f"{prefix}{n}-missed-success" for n in scheduled), f"one alarm per scheduled batch: {sorted(alarms)}")
+alarms = {n: a for n, a in all_alarms.items() if n.endswith("-missed-success")}
+check(sorted(alarms) == sorted(f"{prefix}{n}-missed-success" for n in scheduled), f"one missed-success alarm per scheduled batch: {sorted(alarms)}")
 filters = {f["filterName"]: f for f in logs.describe_metric_filters(logGroupName=outputs["log_group_name"])["metricFilters"]}
 for name in scheduled:
     alarm = alarms.get(f"{prefix}{name}-missed-success")
@@ -404,6 +462,12 @@ PYEOF
 "$VENV/bin/python" "$WORK/readback.py" "$ENDPOINT" "$WORK/outputs.json" "after-apply" "local" ||
   fail "read-back through the emulator's API does not match the catalog"
 
+step "5. the EventBridge rules and messages of the real plan, judged by LocalStack's EventBridge engine"
+PYTHONPATH="$ROOT/scripts/check-terraform" "$JUDGE_VENV/bin/python" "$ROOT/scripts/check-terraform/eventbridge_judge.py" \
+  "$WORK/replan.json" || fail "the failure and stop rules or their messages do not behave as AWS would evaluate them"
+
+step "4. (continued) envs/local against moto: new image tag, destroy"
+
 # A new image tag registers new revisions; nothing else may change.
 NEW_TAG="check-$RANDOM"
 run_logged "plan with a new image tag" terraform -chdir="$LOCAL" plan -input=false -no-color "${TFVARS[@]}" \
@@ -440,10 +504,11 @@ left += [a["AlarmName"] for a in c("cloudwatch").describe_alarms(AlarmNamePrefix
 left += [t["TopicArn"] for t in c("sns").list_topics()["Topics"] if "batchbox-local" in t["TopicArn"]]
 left += [r["RoleName"] for r in c("iam").list_roles()["Roles"] if r["RoleName"].startswith("batchbox-local-")]
 left += [g["logGroupName"] for g in c("logs").describe_log_groups(logGroupNamePrefix="/ecs/batchbox-local")["logGroups"]]
+left += c("sqs").list_queues(QueueNamePrefix="batchbox-local-").get("QueueUrls", [])
 if left:
     print(f"    left behind: {left}", file=sys.stderr)
     sys.exit(1)
-print("    nothing left behind: no rule, alarm, topic, role or log group of batchbox-local")
+print("    nothing left behind: no rule, alarm, topic, role, log group or queue of batchbox-local")
 EOF
 unset TF_DATA_DIR
 

@@ -24,6 +24,7 @@ provider "aws" {
     kms        = var.endpoint
     logs       = var.endpoint
     sns        = var.endpoint
+    sqs        = var.endpoint
     sts        = var.endpoint
   }
 

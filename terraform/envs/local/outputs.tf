@@ -8,9 +8,14 @@ output "notification_topic_arn" {
   value       = module.batchbox.notification_topic_arn
 }
 
-output "failure_rule_name" {
-  description = "EventBridge rule that reports failed batch tasks."
-  value       = module.batchbox.failure_rule_name
+output "dead_letter_queue_name" {
+  description = "SQS dead-letter queue of every EventBridge target."
+  value       = module.batchbox.dead_letter_queue_name
+}
+
+output "dead_letter_alarm_name" {
+  description = "Alarm on messages in the dead-letter queue."
+  value       = module.batchbox.dead_letter_alarm_name
 }
 
 output "log_group_name" {

@@ -46,4 +46,5 @@ module "batchbox" {
 
   notification_emails          = var.notification_emails
   notification_https_endpoints = var.notification_https_endpoints
+  runbook_url                  = var.runbook_url
 }

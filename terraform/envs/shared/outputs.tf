@@ -17,3 +17,8 @@ output "query_definition_names" {
   description = "Saved Logs Insights queries."
   value       = module.batchbox.query_definition_names
 }
+
+output "dead_letter_queue_name" {
+  description = "SQS dead-letter queue of every EventBridge target (schedules and notifications); its alarm notifies the topic."
+  value       = module.batchbox.dead_letter_queue_name
+}

@@ -152,3 +152,9 @@ variable "notification_https_endpoints" {
   type        = list(string)
   default     = []
 }
+
+variable "runbook_url" {
+  description = "URL of docs/operations.md in the repository (e.g. `https://git.example.com/org/batchbox/blob/main/docs/operations.md`): failure notifications link to its sections. null = they name the section only."
+  type        = string
+  default     = null
+}

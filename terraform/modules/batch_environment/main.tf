@@ -79,6 +79,10 @@ module "batch" {
   alarm_topic_arn     = module.platform.notification_topic_arn
   metric_namespace    = "Batchbox/${var.environment}"
 
+  environment_name      = var.environment
+  dead_letter_queue_arn = module.platform.dead_letter_queue_arn
+  runbook_url           = var.runbook_url
+
   image              = "${var.image_repository}:${var.image_tag}"
   cpu                = each.value.cpu
   memory             = each.value.memory

@@ -4,7 +4,7 @@ output "name_prefix" {
 }
 
 output "batches" {
-  description = "Every batch as deployed here: name => { description, schedule (null = manual), enabled, task definition family and family ARN, rule name, alarm name, alarm window }."
+  description = "Every batch as deployed here: name => { description, schedule (null = manual), enabled, task definition family and family ARN, rule name, alarm name, alarm window, notification rules, FailedInvocations alarms }."
   value = {
     for name, batch in module.batch : name => {
       description                = local.batches[name].description
@@ -16,6 +16,8 @@ output "batches" {
       alarm_name                 = batch.alarm_name
       alarm_window_minutes       = batch.alarm_window_minutes
       metric_filter_name         = batch.metric_filter_name
+      notification_rule_names    = batch.notification_rule_names
+      failed_invocations_alarms  = batch.failed_invocations_alarm_names
     }
   }
 }
@@ -30,9 +32,14 @@ output "notification_topic_arn" {
   value       = module.platform.notification_topic_arn
 }
 
-output "failure_rule_name" {
-  description = "EventBridge rule that reports failed batch tasks."
-  value       = module.platform.failure_rule_name
+output "dead_letter_queue_name" {
+  description = "SQS dead-letter queue of every EventBridge target of this environment (schedules and notifications)."
+  value       = module.platform.dead_letter_queue_name
+}
+
+output "dead_letter_alarm_name" {
+  description = "Alarm on messages in the dead-letter queue."
+  value       = module.platform.dead_letter_alarm_name
 }
 
 output "execution_role_arn" {

@@ -29,6 +29,14 @@ variable "batches" {
     condition     = length(var.batches) > 0
     error_message = "the catalog is empty: pass module.catalog.batches."
   }
+
+  # The longest name a catalog entry generates is its rule batchbox-<environment>-<batch>-stopped;
+  # EventBridge allows 64 characters (PutRule Name). modules/scheduled_batch checks every other
+  # generated name too (a precondition on its task definition).
+  validation {
+    condition     = alltrue([for name in keys(var.batches) : length("batchbox-${var.environment}-${name}-stopped") <= 64])
+    error_message = "These catalog entries make EventBridge rule names longer than the 64 characters AWS allows in environment ${var.environment}: ${join(", ", [for name in keys(var.batches) : "${name} (batchbox-${var.environment}-${name}-stopped has ${length("batchbox-${var.environment}-${name}-stopped")})" if length("batchbox-${var.environment}-${name}-stopped") > 64])}. Shorten the batch name: at most ${64 - length("batchbox-${var.environment}--stopped")} characters here."
+  }
 }
 
 variable "batch_overrides" {
@@ -199,6 +207,12 @@ variable "notification_emails" {
   type        = list(string)
   default     = []
   nullable    = false
+}
+
+variable "runbook_url" {
+  description = "URL of docs/operations.md in the repository, e.g. `https://git.example.com/org/batchbox/blob/main/docs/operations.md`: the failure notifications link to its sections. null = they name the section only."
+  type        = string
+  default     = null
 }
 
 variable "notification_https_endpoints" {

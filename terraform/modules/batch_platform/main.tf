@@ -14,15 +14,15 @@ locals {
   # The ARN is known before the log group exists, so the key policy can name it.
   log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
 
-  cluster_name            = element(split("/", var.cluster_arn), 1)
-  task_definition_prefix  = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:task-definition/${var.name_prefix}-"
-  failure_rule_name       = "${var.name_prefix}-task-failed"
-  failure_rule_arn        = "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${local.failure_rule_name}"
-  alarm_arn_pattern       = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name_prefix}-*"
-  kms_key_arn             = var.kms_key_arn != null ? var.kms_key_arn : aws_kms_key.this[0].arn
-  ssm_secret_arns         = [for a in var.secret_arns : a if can(regex("^arn:[^:]+:ssm:", a))]
-  secretsmanager_arns     = [for a in var.secret_arns : a if can(regex("^arn:[^:]+:secretsmanager:", a))]
-  console_log_group_label = replace(local.log_group_name, "/", "$252F")
+  cluster_name = element(split("/", var.cluster_arn), 1)
+  # Every EventBridge rule of this environment (schedules and task-state notifications) is named
+  # <name_prefix>-...: the dead-letter queue accepts messages from these rules only.
+  rule_arn_pattern       = "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${var.name_prefix}-*"
+  dead_letter_queue_name = "${var.name_prefix}-events-dlq"
+  alarm_arn_pattern      = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name_prefix}-*"
+  kms_key_arn            = var.kms_key_arn != null ? var.kms_key_arn : aws_kms_key.this[0].arn
+  ssm_secret_arns        = [for a in var.secret_arns : a if can(regex("^arn:[^:]+:ssm:", a))]
+  secretsmanager_arns    = [for a in var.secret_arns : a if can(regex("^arn:[^:]+:secretsmanager:", a))]
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -56,14 +56,31 @@ resource "aws_kms_key" "this" {
           ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = local.log_group_arn }
         }
       },
+      # Publishing to the encrypted topic. Amazon SNS Developer Guide, "Managing Amazon SNS
+      # encryption keys and costs" (sns-key-management), section "Enable compatibility between event
+      # sources from AWS services and encrypted topics": the service principal needs
+      # kms:GenerateDataKey* and kms:Decrypt, and "Adding the aws:SourceAccount, aws:SourceArn, and
+      # aws:SourceOrgID to a AWS KMS policy is not supported for EventBridge-to-encrypted topics".
+      # So EventBridge gets the documented statement with no condition (with one, every
+      # notification is dropped and only the rule's FailedInvocations shows it) ...
       {
-        Sid       = "EventBridgeAndAlarmsPublishToTheEncryptedTopic"
+        Sid       = "EventBridgePublishesToTheEncryptedTopic"
         Effect    = "Allow"
-        Principal = { Service = ["events.amazonaws.com", "cloudwatch.amazonaws.com"] }
-        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = ["kms:GenerateDataKey*", "kms:Decrypt"]
+        Resource  = "*"
+      },
+      # ... while CloudWatch alarms get the same actions under the confused-deputy conditions the
+      # same section documents for other services (aws:SourceAccount, aws:SourceArn of the alarms).
+      {
+        Sid       = "AlarmsPublishToTheEncryptedTopic"
+        Effect    = "Allow"
+        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Action    = ["kms:GenerateDataKey*", "kms:Decrypt"]
         Resource  = "*"
         Condition = {
           StringEquals = { "aws:SourceAccount" = local.account_id }
+          ArnLike      = { "aws:SourceArn" = local.alarm_arn_pattern }
         }
       },
     ]
@@ -364,16 +381,18 @@ resource "aws_sns_topic_policy" "notifications" {
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
+      # Amazon EventBridge User Guide, "Using resource-based policies for Amazon EventBridge"
+      # (eb-use-resource-based), section "Amazon SNS permissions": "You can't use Condition blocks
+      # in Amazon SNS topic policies for EventBridge." The statement is the documented one.
       {
-        Sid       = "FailureRulePublishes"
+        Sid       = "EventBridgeRulesPublish"
         Effect    = "Allow"
         Principal = { Service = "events.amazonaws.com" }
         Action    = "sns:Publish"
         Resource  = aws_sns_topic.notifications.arn
-        Condition = {
-          ArnEquals = { "aws:SourceArn" = local.failure_rule_arn }
-        }
       },
+      # Amazon CloudWatch User Guide, "Setting up Amazon SNS notifications" (US_SetupSNS),
+      # "Preventing confused deputy issues": aws:SourceArn (the alarms) and aws:SourceAccount.
       {
         Sid       = "BatchAlarmsPublish"
         Effect    = "Allow"
@@ -406,60 +425,70 @@ resource "aws_sns_topic_subscription" "https" {
   endpoint_auto_confirms = true
 }
 
-# A batch task of this environment stopped in this cluster, and its `batch` container exited
-# non-zero (1 failure, 2 usage/config error, 124 timed out, 143 interrupted) or never ran.
-resource "aws_cloudwatch_event_rule" "task_failed" {
-  name        = local.failure_rule_name
-  description = "A ${var.name_prefix} batch task stopped with a non-zero exit code or failed to start"
-  state       = "ENABLED"
+# ---------------------------------------------------------------------------------------------------
+# Dead-letter queue of every EventBridge target of this environment
+# ---------------------------------------------------------------------------------------------------
+# When EventBridge cannot deliver to a target (the schedule cannot run its task: events role,
+# PassRole, a deleted subnet or security group, no ACTIVE revision, RunTask errors; or a
+# notification cannot be published), it retries per the target's retry policy and then puts the
+# event here; permission and missing-resource errors come here at once. Amazon EventBridge User
+# Guide, "Event retry policy and using dead-letter queues" (eb-rule-dlq): only standard queues, in
+# the rule's account and region; each message carries RULE_ARN, TARGET_ARN, ERROR_CODE,
+# ERROR_MESSAGE, EXHAUSTED_RETRY_CONDITION and RETRY_ATTEMPTS.
+#
+# Encrypted with SQS-managed keys (SSE-SQS): the same page documents only the queue policy below as
+# what EventBridge needs, and SSE-SQS needs no key policy (the AWS managed key aws/sqs would not
+# do: its policy cannot grant EventBridge, and a customer managed key would need a grant the page
+# does not document).
+resource "aws_sqs_queue" "events_dlq" {
+  name                      = local.dead_letter_queue_name
+  sqs_managed_sse_enabled   = true
+  message_retention_seconds = 1209600 # 14 days, the SQS maximum: time to read why before it is gone
+}
 
-  event_pattern = jsonencode({
-    source        = ["aws.ecs"]
-    "detail-type" = ["ECS Task State Change"]
-    detail = {
-      clusterArn        = [var.cluster_arn]
-      lastStatus        = ["STOPPED"]
-      taskDefinitionArn = [{ prefix = local.task_definition_prefix }]
-      "$or" = [
-        { containers = { name = ["batch"], exitCode = [{ "anything-but" = [0] }] } },
-        { containers = { name = ["batch"], exitCode = [{ exists = false }] } },
-        { stopCode = ["TaskFailedToStart"] },
-      ]
-    }
+# eb-rule-dlq, "Granting permissions to the dead-letter queue": events.amazonaws.com may
+# sqs:SendMessage, conditioned on aws:SourceArn of the rules. ArnLike on this environment's rule
+# name prefix instead of one ArnEquals per rule keeps the policy small for any catalog size.
+resource "aws_sqs_queue_policy" "events_dlq" {
+  queue_url = aws_sqs_queue.events_dlq.id
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "EventBridgeRulesOfThisEnvironment"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = "sqs:SendMessage"
+        Resource  = aws_sqs_queue.events_dlq.arn
+        Condition = {
+          ArnLike = { "aws:SourceArn" = local.rule_arn_pattern }
+        }
+      },
+    ]
   })
 }
 
-resource "aws_cloudwatch_event_target" "task_failed" {
-  rule      = aws_cloudwatch_event_rule.task_failed.name
-  target_id = "notify"
-  arn       = aws_sns_topic.notifications.arn
+# A message in the queue is an event EventBridge gave up on: a scheduled run that never started, or
+# a notification that was never sent. It stays in ALARM until the queue is read and purged
+# (docs/operations.md, "An EventBridge target failed").
+resource "aws_cloudwatch_metric_alarm" "events_dlq" {
+  alarm_name        = "${local.dead_letter_queue_name}-not-empty"
+  alarm_description = "EventBridge could not deliver to a target of ${var.name_prefix} (a schedule could not start its task, or a notification could not be published): read the messages in SQS queue ${local.dead_letter_queue_name} (attributes RULE_ARN, ERROR_CODE, ERROR_MESSAGE), fix the cause, then purge the queue."
 
-  input_transformer {
-    input_paths = {
-      group           = "$.detail.group"
-      taskDefinition  = "$.detail.taskDefinitionArn"
-      task            = "$.detail.taskArn"
-      exitCode        = "$.detail.containers[0].exitCode"
-      containerReason = "$.detail.containers[0].reason"
-      stopCode        = "$.detail.stopCode"
-      stoppedReason   = "$.detail.stoppedReason"
-      stoppedAt       = "$.detail.stoppedAt"
-    }
-    input_template = join("\\n", [
-      "\"${var.name_prefix}: a batch task failed.",
-      "",
-      "Batch (task group): <group>",
-      "Exit code of the batch container: <exitCode>   (1 failure, 2 usage or configuration error, 124 timed out, 143 interrupted; empty: the container never ran)",
-      "Stop code: <stopCode>",
-      "Stopped reason: <stoppedReason>",
-      "Container reason: <containerReason>",
-      "Stopped at: <stoppedAt>",
-      "Task definition: <taskDefinition>",
-      "Task: <task>",
-      "",
-      "Logs: log group ${local.log_group_name}, stream BATCH/batch/TASK_ID (BATCH is the family without the ${var.name_prefix}- prefix, TASK_ID the last part of the task ARN).",
-      "Console: https://${local.region}.console.aws.amazon.com/cloudwatch/home?region=${local.region}#logsV2:log-groups/log-group/${local.console_log_group_label}",
-      "Logs Insights: run the saved query ${var.name_prefix}/failed-runs, then ${var.name_prefix}/one-run-by-run-id with the run_id.\"",
-    ])
+  namespace   = "AWS/SQS"
+  metric_name = "ApproximateNumberOfMessagesVisible"
+  dimensions = {
+    QueueName = aws_sqs_queue.events_dlq.name
   }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  # An empty, idle queue may report no data: that is the healthy state.
+  treat_missing_data = "notBreaching"
+
+  alarm_actions = [aws_sns_topic.notifications.arn]
+  ok_actions    = [aws_sns_topic.notifications.arn]
 }

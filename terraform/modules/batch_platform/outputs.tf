@@ -33,9 +33,19 @@ output "notification_topic_arn" {
   value       = aws_sns_topic.notifications.arn
 }
 
-output "failure_rule_name" {
-  description = "Name of the EventBridge rule that reports failed batch tasks."
-  value       = aws_cloudwatch_event_rule.task_failed.name
+output "dead_letter_queue_arn" {
+  description = "ARN of the SQS dead-letter queue of every EventBridge target of this environment."
+  value       = aws_sqs_queue.events_dlq.arn
+}
+
+output "dead_letter_queue_name" {
+  description = "Name of the dead-letter queue."
+  value       = aws_sqs_queue.events_dlq.name
+}
+
+output "dead_letter_alarm_name" {
+  description = "Name of the alarm on messages in the dead-letter queue."
+  value       = aws_cloudwatch_metric_alarm.events_dlq.alarm_name
 }
 
 output "query_definition_names" {

@@ -9,7 +9,7 @@ variable "name_prefix" {
 }
 
 variable "cluster_arn" {
-  description = "ARN of the ECS cluster the batches run in. The events role may run tasks only there, and the failure notification watches only this cluster."
+  description = "ARN of the ECS cluster the batches run in. The events role may run tasks only there."
   type        = string
 
   validation {
@@ -45,7 +45,7 @@ variable "log_retention_days" {
 }
 
 variable "kms_key_arn" {
-  description = "ARN of an existing customer managed KMS key that encrypts the log group and the notification topic. null = the module creates one (with rotation) whose key policy lets CloudWatch Logs, EventBridge and CloudWatch alarms use it. An existing key needs the same grants."
+  description = "ARN of an existing customer managed KMS key that encrypts the log group and the notification topic. null = the module creates one (with rotation) whose key policy lets CloudWatch Logs, EventBridge and CloudWatch alarms use it. An existing key needs the same grants, and its EventBridge statement must carry no aws:SourceAccount/aws:SourceArn condition (not supported for EventBridge publishing to an encrypted topic: every notification would be dropped)."
   type        = string
   default     = null
 

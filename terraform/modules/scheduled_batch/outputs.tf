@@ -52,3 +52,13 @@ output "metric_filter_name" {
   description = "Name of the metric filter that counts successful runs."
   value       = aws_cloudwatch_log_metric_filter.succeeded.name
 }
+
+output "notification_rule_names" {
+  description = "EventBridge rules that notify the topic when a task of this batch fails (`failed`) or is stopped on purpose (`stopped`)."
+  value       = { for kind, rule in aws_cloudwatch_event_rule.notify : kind => rule.name }
+}
+
+output "failed_invocations_alarm_names" {
+  description = "FailedInvocations alarms, by rule kind (`schedule` only for a scheduled batch, `failed`, `stopped`)."
+  value       = { for kind, alarm in aws_cloudwatch_metric_alarm.failed_invocations : kind => alarm.alarm_name }
+}

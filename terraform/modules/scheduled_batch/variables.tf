@@ -92,7 +92,7 @@ variable "grace_minutes" {
 }
 
 variable "alarm_topic_arn" {
-  description = "SNS topic ARN that receives the missed-success alarm (ALARM and OK)."
+  description = "SNS topic ARN that receives the missed-success alarm (ALARM and OK), the failure and stop notifications and the FailedInvocations alarms."
   type        = string
 
   validation {
@@ -294,5 +294,36 @@ variable "events_role_arn" {
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.events_role_arn))
     error_message = "events_role_arn must be an IAM role ARN."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Notifications
+# ---------------------------------------------------------------------------------------------------
+
+variable "environment_name" {
+  description = "Environment name shown in the notifications, e.g. `staging`. null = name_prefix."
+  type        = string
+  default     = null
+}
+
+variable "dead_letter_queue_arn" {
+  description = "SQS queue where EventBridge puts the events it could not deliver to this batch's targets (the schedule's RunTask, the notifications). Its policy must let this batch's rules send."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,80}$", var.dead_letter_queue_arn))
+    error_message = "dead_letter_queue_arn must be a standard SQS queue ARN in the rules' account and region (EventBridge does not accept FIFO queues as dead-letter queues)."
+  }
+}
+
+variable "runbook_url" {
+  description = "URL of docs/operations.md in the repository (e.g. `https://git.example.com/org/batchbox/blob/main/docs/operations.md`); the notifications link to its sections. null = they name the section only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.runbook_url == null ? true : can(regex("^https://[^\\s<>\"#]+$", var.runbook_url))
+    error_message = "runbook_url must be an https:// URL without a #fragment, spaces, angle brackets or quotes (it is placed in an EventBridge input template)."
   }
 }

@@ -127,3 +127,22 @@ run "rejects_secrets_without_database_url" {
 
   expect_failures = [var.secrets]
 }
+
+run "rejects_a_catalog_entry_whose_rule_names_exceed_the_eventbridge_limit" {
+  command = plan
+
+  variables {
+    environment = "production-eu-west"
+    batches = {
+      "export-worker-for-the-quarterly-reports" = {
+        description   = "A batch whose name is too long for its rules in this environment"
+        schedule      = "cron(0 * * * ? *)"
+        cpu           = 256
+        memory        = 512
+        grace_minutes = 30
+      }
+    }
+  }
+
+  expect_failures = [var.batches]
+}

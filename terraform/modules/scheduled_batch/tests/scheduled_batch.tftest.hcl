@@ -32,6 +32,9 @@ variables {
   cluster_arn        = "arn:aws:ecs:ap-northeast-1:123456789012:cluster/test"
   subnet_ids         = ["subnet-0a1b2c3d4e5f60001"]
   security_group_ids = ["sg-0a1b2c3d4e5f60001"]
+
+  dead_letter_queue_arn = "arn:aws:sqs:ap-northeast-1:123456789012:batchbox-test-events-dlq"
+  environment_name      = "test"
 }
 
 run "daily_batch_runs_its_subcommand_from_the_family_on_a_schedule" {
@@ -233,4 +236,89 @@ run "rejects_the_latest_tag" {
   }
 
   expect_failures = [var.image]
+}
+
+run "every_target_has_the_dead_letter_queue_and_every_rule_an_alarm" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_event_target.this[0].dead_letter_config[0].arn == var.dead_letter_queue_arn
+    error_message = "the schedule's ECS target must put undeliverable events in the dead-letter queue"
+  }
+  assert {
+    condition     = aws_cloudwatch_event_target.this[0].retry_policy[0].maximum_retry_attempts == 3 && aws_cloudwatch_event_target.this[0].retry_policy[0].maximum_event_age_in_seconds == 3600
+    error_message = "the schedule's ECS target retries for at most an hour"
+  }
+  assert {
+    condition     = alltrue([for t in aws_cloudwatch_event_target.notify : t.dead_letter_config[0].arn == var.dead_letter_queue_arn && t.arn == var.alarm_topic_arn && t.role_arn == null])
+    error_message = "the notification targets publish to the topic without a role and have the dead-letter queue"
+  }
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.failed_invocations)) == toset(["failed", "schedule", "stopped"])
+    error_message = "a scheduled batch has a FailedInvocations alarm for its schedule and both notification rules"
+  }
+  assert {
+    condition = alltrue([for k, a in aws_cloudwatch_metric_alarm.failed_invocations :
+      a.namespace == "AWS/Events" && a.metric_name == "FailedInvocations" && a.threshold == 0 && a.comparison_operator == "GreaterThanThreshold"
+      && a.alarm_actions == toset([var.alarm_topic_arn])
+    ])
+    error_message = "the FailedInvocations alarms fire on the first failure and notify the topic"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.failed_invocations["schedule"].dimensions.RuleName == "batchbox-test-history-prune" && aws_cloudwatch_metric_alarm.failed_invocations["failed"].dimensions.RuleName == "batchbox-test-history-prune-failed"
+    error_message = "each alarm watches its own rule"
+  }
+}
+
+run "notification_rules_watch_this_family_only_and_label_deliberate_stops" {
+  command = plan
+
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.notify["failed"].event_pattern).detail.taskDefinitionArn == [{ prefix = "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/batchbox-test-history-prune:" }]
+    error_message = "the failure rule must match revisions of this family only (the prefix ends with ':')"
+  }
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.notify["stopped"].event_pattern).detail.stopCode == ["UserInitiated"]
+    error_message = "the stop rule matches deliberate stops"
+  }
+  assert {
+    condition     = strcontains(aws_cloudwatch_event_target.notify["stopped"].input_transformer[0].input_template, "STOPPED ON PURPOSE") && strcontains(aws_cloudwatch_event_target.notify["failed"].input_transformer[0].input_template, "FAILED")
+    error_message = "a deliberate stop is labelled as such, a failure as a failure"
+  }
+  assert {
+    condition     = strcontains(aws_cloudwatch_event_target.notify["failed"].input_transformer[0].input_template, "logStreamNameFilter$3Dhistory-prune$252Fbatch$252F")
+    error_message = "the failure message links to this batch's log streams"
+  }
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.this.container_definitions)[0].logConfiguration.options.mode == "blocking"
+    error_message = "the awslogs mode is set explicitly to blocking"
+  }
+}
+
+run "manual_batch_gets_the_notification_rules_but_no_schedule_alarm" {
+  command = plan
+
+  variables {
+    name                = "migrate"
+    schedule_expression = null
+    grace_minutes       = null
+  }
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.failed_invocations)) == toset(["failed", "stopped"]) && length(aws_cloudwatch_event_rule.notify) == 2
+    error_message = "a manual batch is watched for failures too, and has no schedule rule to alarm on"
+  }
+}
+
+run "runbook_link_when_the_repository_url_is_given" {
+  command = plan
+
+  variables {
+    runbook_url = "https://git.example.com/org/batchbox/blob/main/docs/operations.md"
+  }
+
+  assert {
+    condition     = strcontains(aws_cloudwatch_event_target.notify["failed"].input_transformer[0].input_template, "https://git.example.com/org/batchbox/blob/main/docs/operations.md#a-batch-task-failed")
+    error_message = "the failure message links to the runbook section"
+  }
 }

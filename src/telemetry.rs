@@ -89,7 +89,7 @@ impl ContractFilter {
 }
 
 /// A global filter: the `EnvFilter` gets every callback it would get as a layer of its own (span
-/// directives such as `[export_job{tenant_id=7}]=debug` need them).
+/// directives such as `[job{tenant_id=7}]=debug` need them).
 impl<S: Subscriber> Layer<S> for ContractFilter {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
         if Self::always(metadata) {

@@ -91,10 +91,20 @@ pub enum AllowEntry {
 
 /// `LOG_FORMAT` and `RUST_LOG`, read before anything else so that even configuration errors are
 /// logged in the format the operator asked for.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct LogConfig {
     pub format: LogFormat,
-    pub filter: String,
+    pub filter: LogFilter,
+}
+
+/// `RUST_LOG`, parsed: which of the lines other than the run's own are written.
+#[derive(Debug)]
+pub struct LogFilter(pub tracing_subscriber::EnvFilter);
+
+impl Default for LogFilter {
+    fn default() -> Self {
+        LogFilter(tracing_subscriber::EnvFilter::new("info"))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,6 +329,19 @@ impl Setting for LogFormat {
     }
 }
 
+/// A malformed filter is an error, never silently replaced: an operator who asked for
+/// `batchbox=debug` and got `info` would be misled about what the logs can show.
+impl Setting for LogFilter {
+    fn parse(raw: &str) -> Result<Self, String> {
+        tracing_subscriber::EnvFilter::builder()
+            .parse(raw)
+            .map(LogFilter)
+            .map_err(|e| {
+                format!("expected tracing filter directives such as `info` or `batchbox=debug,sqlx=warn` ({e})")
+            })
+    }
+}
+
 impl Setting for String {
     fn parse(raw: &str) -> Result<Self, String> {
         Ok(raw.to_owned())
@@ -418,7 +441,7 @@ struct LogVars {
     #[serde(default, rename = "log_format")]
     format: Var<LogFormat>,
     #[serde(default, rename = "rust_log")]
-    filter: Var<String>,
+    filter: Var<LogFilter>,
 }
 
 /// Reads one group; envy itself can only fail on a non-UTF-8 environment, which is reported too.
@@ -446,14 +469,15 @@ pub fn process_env() -> Vec<(String, String)> {
 }
 
 impl LogConfig {
-    /// Never fails: a bad `LOG_FORMAT` falls back to JSON and is reported with the other problems.
+    /// Never fails, so that even a run with a bad `LOG_FORMAT` or `RUST_LOG` logs its start and
+    /// end: the bad value falls back to the default and is reported with the other problems.
     pub fn from_vars(vars: &[(String, String)]) -> (LogConfig, Problems) {
         let mut problems = Problems::default();
         let raw: Option<LogVars> = read("", vars, &mut problems);
         let (format, filter) = raw.map_or((Var::Unset, Var::Unset), |r| (r.format, r.filter));
         let config = LogConfig {
             format: problems.or_default("LOG_FORMAT", format, LogFormat::Json),
-            filter: problems.or_default("RUST_LOG", filter, "info".into()),
+            filter: problems.or_default("RUST_LOG", filter, LogFilter::default()),
         };
         (config, problems)
     }
@@ -664,5 +688,30 @@ mod tests {
         let (config, problems) = LogConfig::from_vars(&vars(&[("LOG_FORMAT", "xml")]));
         assert_eq!(config.format, LogFormat::Json);
         assert_eq!(problems.variables(), ["LOG_FORMAT"]);
+    }
+
+    #[test]
+    fn a_malformed_rust_log_is_reported_not_replaced_silently() {
+        for raw in ["batchbox=loud", "[[[", "info,sqlx=sometimes"] {
+            let (config, problems) = LogConfig::from_vars(&vars(&[("RUST_LOG", raw)]));
+            assert_eq!(problems.variables(), ["RUST_LOG"], "{raw}");
+            assert!(problems.to_string().contains(raw), "{problems}");
+            assert_eq!(config.filter.0.to_string(), "info", "{raw}");
+        }
+    }
+
+    #[test]
+    fn rust_log_directives_are_accepted_as_written() {
+        for raw in ["warn", "off", "batchbox=debug,sqlx=warn", "info,foo=debug"] {
+            let (config, problems) = LogConfig::from_vars(&vars(&[("RUST_LOG", raw)]));
+            assert!(problems.is_empty(), "{raw}: {problems}");
+            // EnvFilter shows its directives most specific first.
+            let sorted = |text: &str| {
+                let mut directives: Vec<String> = text.split(',').map(str::to_owned).collect();
+                directives.sort();
+                directives
+            };
+            assert_eq!(sorted(&config.filter.0.to_string()), sorted(raw));
+        }
     }
 }

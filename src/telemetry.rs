@@ -2,18 +2,35 @@
 //! fields of every enclosing span and of the event itself at the top level, so a Logs Insights
 //! query can say `filter run_id = "…"` without knowing which span recorded what.
 //! `LOG_FORMAT=pretty` swaps in tracing-subscriber's human format.
+//!
+//! The run's own lines (target [`RUN`]) and every ERROR are a contract that alarms, saved queries
+//! and on-call read, so they are written whatever `RUST_LOG` says; `RUST_LOG` tunes the rest.
+//!
+//! The filter is global (a layer in front of the output layer), not a per-layer filter: a
+//! per-layer filter remembers its verdict in a thread-local between `enabled` and the event, and
+//! `log::log_enabled!` (which sqlx calls after every PostgreSQL statement, through tracing-log's
+//! bridge) asks `enabled` for an event that never comes. The stale "disabled" verdict then drops
+//! the next event whose callsite skips `enabled` - every `run finished` after a query, with
+//! directives such as `batchbox=debug,sqlx=warn` (tokio-rs/tracing#2519). A global filter keeps
+//! no such state.
 
 use std::io::Write;
 
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
-use tracing::{Event, Subscriber};
+use tracing::level_filters::LevelFilter;
+use tracing::subscriber::Interest;
+use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::{LogConfig, LogFormat};
+
+/// The target of the run's own lines (`run started`, `run configured`, the lock and stop lines,
+/// `run finished`): written whatever `RUST_LOG` says. Only the runtime logs with it.
+pub const RUN: &str = "batchbox::run";
 
 /// Where log lines go: a batch run logs to stdout (the awslogs driver reads it); commands whose
 /// stdout is their answer (`list`, `history`) log to stderr so their output stays parseable.
@@ -29,32 +46,97 @@ const JSON_FIELD: &str = "counts";
 
 /// Installs the global subscriber. `context` is attached to every line of the process: one
 /// process is one run, so even a line from a background task of a library carries the run id.
-pub fn init(config: &LogConfig, target: LogTarget, context: &[(&str, String)]) {
-    let filter = EnvFilter::try_new(&config.filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    match config.format {
+pub fn init(config: LogConfig, target: LogTarget, context: &[(&str, String)]) {
+    let filter = ContractFilter {
+        tunable: config.filter.0,
+    };
+    let layer = match config.format {
         LogFormat::Json => {
             let fields = context
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
                 .collect();
-            let layer = JsonLayer {
+            JsonLayer {
                 context: fields,
                 target,
             }
-            .with_filter(filter);
-            tracing_subscriber::registry().with(layer).try_init().ok();
+            .boxed()
         }
         LogFormat::Pretty => {
             let layer = tracing_subscriber::fmt::layer().with_target(false);
-            let layer = match target {
+            match target {
                 LogTarget::Stdout => layer.with_writer(std::io::stdout as fn() -> _).boxed(),
                 LogTarget::Stderr => layer.with_writer(std::io::stderr as fn() -> _).boxed(),
-            };
-            tracing_subscriber::registry()
-                .with(layer.with_filter(filter))
-                .try_init()
-                .ok();
+            }
         }
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(layer)
+        .try_init()
+        .ok();
+}
+
+/// `RUST_LOG`, except that the run's own lines and every ERROR always pass.
+struct ContractFilter {
+    tunable: EnvFilter,
+}
+
+impl ContractFilter {
+    fn always(metadata: &Metadata<'_>) -> bool {
+        metadata.target() == RUN || *metadata.level() == Level::ERROR
+    }
+}
+
+/// A global filter: the `EnvFilter` gets every callback it would get as a layer of its own (span
+/// directives such as `[job{tenant_id=7}]=debug` need them).
+impl<S: Subscriber> Layer<S> for ContractFilter {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if Self::always(metadata) {
+            Interest::always()
+        } else {
+            Layer::<S>::register_callsite(&self.tunable, metadata)
+        }
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
+        Self::always(metadata) || Layer::<S>::enabled(&self.tunable, metadata, ctx)
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        // The run's own lines go down to INFO.
+        let tunable = Layer::<S>::max_level_hint(&self.tunable).unwrap_or(LevelFilter::TRACE);
+        Some(tunable.max(LevelFilter::INFO))
+    }
+
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: Context<'_, S>,
+    ) {
+        Layer::<S>::on_new_span(&self.tunable, attrs, id, ctx)
+    }
+
+    fn on_record(
+        &self,
+        id: &tracing::span::Id,
+        values: &tracing::span::Record<'_>,
+        ctx: Context<'_, S>,
+    ) {
+        Layer::<S>::on_record(&self.tunable, id, values, ctx)
+    }
+
+    fn on_enter(&self, id: &tracing::span::Id, ctx: Context<'_, S>) {
+        Layer::<S>::on_enter(&self.tunable, id, ctx)
+    }
+
+    fn on_exit(&self, id: &tracing::span::Id, ctx: Context<'_, S>) {
+        Layer::<S>::on_exit(&self.tunable, id, ctx)
+    }
+
+    fn on_close(&self, id: tracing::span::Id, ctx: Context<'_, S>) {
+        Layer::<S>::on_close(&self.tunable, id, ctx)
     }
 }
 

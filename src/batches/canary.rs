@@ -2,11 +2,13 @@
 //! starts the task, the database answers, the logs arrive, history records it. Scheduled hourly,
 //! its missed-success alarm tells when scheduling itself broke. `--fail` tests the failure
 //! notification; `--hold` keeps the lock a while (to see overlap protection and stops at work).
+//! The hidden `--panic work|task` panics in the work itself or in a task it spawns, so that tests
+//! can prove a panic is logged as one line and ends the run `failed`; it is refused on ECS.
 
 use std::time::Duration;
 
 use anyhow::bail;
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::{Batch, bind};
 use crate::db::SchemaNeed;
@@ -21,6 +23,17 @@ pub struct Options {
     /// End the run as failed, to check that a failure reaches the people on call.
     #[arg(long)]
     fail: bool,
+    /// Panic in the work itself or in a task it spawns (tests only; refused on ECS).
+    #[arg(long, value_name = "WHERE", hide = true)]
+    panic: Option<PanicIn>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum PanicIn {
+    /// The batch's work future.
+    Work,
+    /// A task the work spawns; the work ignores how it ended, as careless code would.
+    Task,
 }
 
 pub const BATCH: Batch = Batch {
@@ -52,6 +65,18 @@ async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
             _ = ctx.stop.requested() => {
                 tracing::info!("stop requested: releasing the lock early");
                 return Ok(());
+            }
+        }
+    }
+    if let Some(place) = options.panic {
+        if ctx.config.run.ecs_metadata_uri.is_some() {
+            bail!("--panic is for tests and refuses to run on ECS");
+        }
+        match place {
+            PanicIn::Work => panic!("panicking on purpose (--panic work)"),
+            PanicIn::Task => {
+                let task = tokio::spawn(async { panic!("panicking on purpose (--panic task)") });
+                let _ = task.await;
             }
         }
     }

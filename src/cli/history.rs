@@ -62,7 +62,7 @@ fn parse_since(raw: &str) -> Result<DateTime<Utc>, String> {
 pub fn print(matches: &ArgMatches) -> u8 {
     let vars = config::process_env();
     let (log_config, _) = LogConfig::from_vars(&vars);
-    telemetry::init(&log_config, LogTarget::Stderr, &[]);
+    telemetry::init(log_config, LogTarget::Stderr, &[]);
     let config = match Config::from_vars(&vars) {
         Ok(config) => config,
         Err(problems) => {

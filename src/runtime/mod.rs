@@ -7,19 +7,22 @@ pub mod counts;
 pub mod ecs;
 pub mod history;
 pub mod lock;
+pub mod panics;
 pub mod status;
 pub mod stop;
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::config::{self, Config, LogConfig, Problems};
 use crate::db::{Db, SchemaNeed};
-use crate::telemetry::{self, LogTarget};
+use crate::telemetry::{self, LogTarget, RUN};
 use counts::Counts;
 use history::{Ending, NewRun};
 use lock::LockAttempt;
@@ -66,17 +69,18 @@ pub fn launch(
     let run_id = uuid::Uuid::now_v7().to_string();
     let (log_config, log_problems) = LogConfig::from_vars(&vars);
     telemetry::init(
-        &log_config,
+        log_config,
         LogTarget::Stdout,
         &[("batch", spec.batch.to_owned()), ("run_id", run_id.clone())],
     );
+    panics::log_and_remember();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            tracing::error!(error = %e, "could not start the async runtime");
+            tracing::error!(target: RUN, error = %e, "could not start the async runtime");
             return exit_code::FAILURE;
         }
     };
@@ -94,7 +98,7 @@ pub fn launch(
         },
         counts: Counts::default(),
     };
-    let span = tracing::info_span!("run", batch = spec.batch, run_id = %run_id);
+    let span = tracing::info_span!(target: RUN, "run", batch = spec.batch, run_id = %run_id);
     let code = runtime.block_on(
         run.supervise(vars, log_problems, max_runtime_flag, work)
             .instrument(span),
@@ -129,7 +133,7 @@ impl Run {
     ) -> u8 {
         // Installed first: from here on SIGTERM asks for a clean stop instead of killing us.
         let signals = Signals::install();
-        tracing::info!(
+        tracing::info!(target: RUN,
             exclusive = self.spec.exclusive,
             command_line = self.new_run.arguments.join(" "),
             version = env!("CARGO_PKG_VERSION"),
@@ -152,7 +156,7 @@ impl Run {
                     problems.extend(more);
                 }
                 for (variable, problem) in problems.iter() {
-                    tracing::error!(variable, problem, "invalid configuration");
+                    tracing::error!(target: RUN, variable, problem, "invalid configuration");
                 }
                 let names = problems.variables().join(", ");
                 return self
@@ -185,7 +189,7 @@ impl Run {
         self.new_run.scheduled_time = config.run.scheduled_time;
         self.new_run.deadline_at = self.new_run.started_at
             + chrono::Duration::from_std(time_limit + grace).unwrap_or(chrono::Duration::MAX);
-        tracing::info!(
+        tracing::info!(target: RUN,
             time_limit_secs = time_limit.as_secs(),
             database = %db.describe(),
             ecs_task_arn = self.new_run.ecs_task_arn.as_deref(),
@@ -209,11 +213,11 @@ impl Run {
         let lock = if self.spec.exclusive {
             match lock::try_acquire(&db, self.spec.batch, &self.new_run.run_id).await {
                 Ok(LockAttempt::Acquired(lock)) => {
-                    tracing::info!("lock acquired");
+                    tracing::info!(target: RUN, "lock acquired");
                     Some(lock)
                 }
                 Ok(LockAttempt::Held { holder_run_id }) => {
-                    tracing::warn!(
+                    tracing::warn!(target: RUN,
                         holder_run_id = holder_run_id.as_deref().unwrap_or("unknown"),
                         "skipped: another run of this exclusive batch holds its lock"
                     );
@@ -238,7 +242,13 @@ impl Run {
             stop: stop.clone(),
             counts: self.counts.clone(),
         };
-        let (status, error) = drive(work(context), time_limit, grace, &stop, &mut signals).await;
+        let work = unwind_into_error(work(context));
+        let (mut status, mut error) = drive(work, time_limit, grace, &stop, &mut signals).await;
+        if let (RunStatus::Succeeded, Some(panic)) = (status, panics::first()) {
+            // A task of the batch panicked and the batch went on as if nothing happened.
+            status = RunStatus::Failed;
+            error = Some(format!("a task of the batch {panic}"));
+        }
         if let Some(lock) = lock {
             lock.release(self.spec.batch).await;
         }
@@ -268,11 +278,13 @@ impl Run {
         };
         match tokio::time::timeout(RECORD_TIMEOUT, recorded).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(
+            Ok(Err(e)) => tracing::error!(target: RUN,
                 error = format!("{e:#}"),
                 "could not record the end of the run in batch_runs"
             ),
-            Err(_) => tracing::error!("recording the end of the run in batch_runs timed out"),
+            Err(_) => {
+                tracing::error!(target: RUN, "recording the end of the run in batch_runs timed out")
+            }
         }
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, db.close()).await;
         self.log_finished(&ending)
@@ -299,10 +311,10 @@ impl Run {
         let error = ending.error.as_deref();
         match ending.status {
             RunStatus::Succeeded | RunStatus::Skipped | RunStatus::Running => {
-                tracing::info!(status, exit_code, duration_ms, counts, "run finished")
+                tracing::info!(target: RUN, status, exit_code, duration_ms, counts, "run finished")
             }
             RunStatus::Interrupted => {
-                tracing::warn!(
+                tracing::warn!(target: RUN,
                     status,
                     exit_code,
                     duration_ms,
@@ -312,7 +324,7 @@ impl Run {
                 )
             }
             RunStatus::Failed | RunStatus::TimedOut => {
-                tracing::error!(
+                tracing::error!(target: RUN,
                     status,
                     exit_code,
                     duration_ms,
@@ -324,6 +336,19 @@ impl Run {
         }
         exit_code
     }
+}
+
+/// A panic in the batch's work becomes its error, so the run is recorded and logged as `failed`
+/// instead of the process dying with its history row `running`.
+fn unwind_into_error(work: RunFuture) -> RunFuture {
+    Box::pin(AssertUnwindSafe(work).catch_unwind().map(|result| {
+        result.unwrap_or_else(|payload| {
+            Err(anyhow::anyhow!(
+                "the batch panicked: {}",
+                panics::message(payload.as_ref())
+            ))
+        })
+    }))
 }
 
 /// Runs the batch's work until it ends, its time limit passes, or a signal arrives. On a stop,
@@ -342,7 +367,7 @@ async fn drive(
                 Ok(()) => (RunStatus::Succeeded, None),
                 Err(e) => {
                     let error = format!("{e:#}");
-                    tracing::error!(error, "batch failed");
+                    tracing::error!(target: RUN, error, "batch failed");
                     (RunStatus::Failed, Some(error))
                 }
             };
@@ -360,7 +385,7 @@ async fn drive(
         ),
         StopReason::Interrupted(signal) => (RunStatus::Interrupted, format!("stopped by {signal}")),
     };
-    tracing::warn!(
+    tracing::warn!(target: RUN,
         reason = why,
         grace_secs = grace.as_secs(),
         "asking the batch to stop: it stops taking new work and releases what it holds"
@@ -372,11 +397,11 @@ async fn drive(
             Err(e) => format!("{why}; the batch then reported: {e:#}"),
         },
         _ = tokio::time::sleep(grace) => {
-            tracing::warn!("the batch did not stop within its grace period; abandoning its work");
+            tracing::warn!(target: RUN, "the batch did not stop within its grace period; abandoning its work");
             format!("{why}; the batch did not stop within {}s", grace.as_secs())
         }
         signal = signals.next() => {
-            tracing::warn!(signal, "second signal: not waiting for the batch any longer");
+            tracing::warn!(target: RUN, signal, "second signal: not waiting for the batch any longer");
             format!("{why}; abandoned on a second {signal}")
         }
     };

@@ -126,7 +126,7 @@ pub async fn requeue(db: &Db, which: Requeue, now: DateTime<Utc>) -> anyhow::Res
     Ok(requeued)
 }
 
-/// Claims the next job for `owner` (a worker's run id) until `lease_until`.
+/// Claims the next job for `owner` (a worker lane: `{run id}:{lane}`) until `lease_until`.
 pub async fn claim(
     db: &Db,
     owner: &str,
@@ -290,6 +290,40 @@ pub async fn next_pending_at(db: &Db) -> anyhow::Result<Option<DateTime<Utc>>> {
     .await
     })?;
     Ok(next)
+}
+
+/// When the next lease of a job held by another worker (not a lane of `run_id`) expires, if any
+/// job is running elsewhere. The sweeper waits for it: a live worker renews its lease, a dead
+/// one's lease expires and the job becomes claimable.
+pub async fn next_lease_expiry_elsewhere(
+    db: &Db,
+    run_id: &str,
+) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let next = on_pool!(db, |pool| {
+        sqlx::query_scalar::<_, DateTime<Utc>>(
+            "SELECT lease_expires_at FROM export_jobs
+             WHERE status = 'running' AND lease_owner NOT LIKE $1
+             ORDER BY lease_expires_at LIMIT 1",
+        )
+        .bind(format!("{run_id}:%"))
+        .fetch_optional(pool)
+        .await
+    })?;
+    Ok(next)
+}
+
+/// How many pending jobs may not be claimed before `after` (retries in backoff past a worker's
+/// time limit).
+pub async fn pending_after(db: &Db, after: DateTime<Utc>) -> anyhow::Result<i64> {
+    let count = on_pool!(db, |pool| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM export_jobs WHERE status = 'pending' AND next_attempt_at > $1",
+        )
+        .bind(after)
+        .fetch_one(pool)
+        .await
+    })?;
+    Ok(count)
 }
 
 /// A job as `demo` and the tests read it back.

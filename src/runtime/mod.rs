@@ -12,6 +12,8 @@ pub mod stop;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -23,7 +25,7 @@ use crate::telemetry::{self, LogTarget};
 use counts::Counts;
 use history::{Ending, NewRun};
 use lock::LockAttempt;
-use status::{RunStatus, exit_code};
+use status::{Misconfigured, RunStatus, exit_code};
 use stop::{Signals, Stop, StopReason};
 
 /// What the runtime needs to know of a batch.
@@ -45,6 +47,8 @@ pub struct RunContext {
     pub run_id: String,
     pub stop: Stop,
     pub counts: Counts,
+    /// When the time limit passes and the batch is asked to stop.
+    pub deadline: chrono::DateTime<Utc>,
 }
 
 /// A batch's work, started with its context.
@@ -93,6 +97,7 @@ pub fn launch(
             scheduled_time: None,
         },
         counts: Counts::default(),
+        misconfigured: false,
     };
     let span = tracing::info_span!("run", batch = spec.batch, run_id = %run_id);
     let code = runtime.block_on(
@@ -109,6 +114,8 @@ struct Run {
     started: Instant,
     new_run: NewRun,
     counts: Counts,
+    /// The batch failed with `Misconfigured`: exit 2, not 1.
+    misconfigured: bool,
 }
 
 /// Whether the run's row was inserted when it started, or is written whole at its end (`migrate`,
@@ -237,8 +244,20 @@ impl Run {
             run_id: self.new_run.run_id.clone(),
             stop: stop.clone(),
             counts: self.counts.clone(),
+            deadline: chrono::Duration::from_std(time_limit)
+                .ok()
+                .and_then(|limit| Utc::now().checked_add_signed(limit))
+                .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC),
         };
-        let (status, error) = drive(work(context), time_limit, grace, &stop, &mut signals).await;
+        let work = work(context);
+        let misconfigured = Arc::new(AtomicBool::new(false));
+        let found = Arc::clone(&misconfigured);
+        let work: RunFuture = Box::pin(async move {
+            work.await
+                .inspect_err(|e| found.store(e.is::<Misconfigured>(), Ordering::Relaxed))
+        });
+        let (status, error) = drive(work, time_limit, grace, &stop, &mut signals).await;
+        self.misconfigured = misconfigured.load(Ordering::Relaxed);
         if let Some(lock) = lock {
             lock.release(self.spec.batch).await;
         }
@@ -256,7 +275,10 @@ impl Run {
         let ending = Ending {
             status,
             finished_at: Utc::now(),
-            exit_code: status.exit_code(),
+            exit_code: match status {
+                RunStatus::Failed if self.misconfigured => exit_code::USAGE,
+                _ => status.exit_code(),
+            },
             counts: self.counts.snapshot(),
             error,
         };

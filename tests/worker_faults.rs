@@ -37,7 +37,11 @@ fn one_big_job(db: &TestDb, slug: &str, rows: i64) {
 fn execute(db: &TestDb, sql: &'static str) {
     block_on(async {
         let handle = db.open().await;
-        on_pool!(&handle, |pool| sqlx::query(sql).execute(pool).await.map(|done| done.rows_affected())).unwrap();
+        on_pool!(&handle, |pool| sqlx::query(sql)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))
+        .unwrap();
         handle.close().await;
     });
 }
@@ -46,11 +50,13 @@ fn execute(db: &TestDb, sql: &'static str) {
 fn leases(db: &TestDb) -> Vec<(String, Option<String>)> {
     block_on(async {
         let handle = db.open().await;
-        let rows = on_pool!(&handle, |pool| sqlx::query_as::<_, (String, Option<String>)>(
-            "SELECT status, lease_owner FROM export_jobs ORDER BY id"
-        )
-        .fetch_all(pool)
-        .await)
+        let rows = on_pool!(&handle, |pool| {
+            sqlx::query_as::<_, (String, Option<String>)>(
+                "SELECT status, lease_owner FROM export_jobs ORDER BY id",
+            )
+            .fetch_all(pool)
+            .await
+        })
         .unwrap();
         handle.close().await;
         rows
@@ -154,10 +160,7 @@ both_backends!(
             tenant,
             form,
             vec![(
-                ex::yesterday()
-                    .and_hms_opt(3, 0, 0)
-                    .unwrap()
-                    .and_utc(),
+                ex::yesterday().and_hms_opt(3, 0, 0).unwrap().and_utc(),
                 vec![1.into()],
             )],
         );
@@ -173,7 +176,12 @@ both_backends!(
         // The server answers the probe but fails this job's upload (a file where the tenant's
         // directory should be): a 5xx, which is not the worker's fault and is retried.
         s3.restart();
-        let blocker = db.dir.path().join("s3").join(BUCKET).join("exports/blocked");
+        let blocker = db
+            .dir
+            .path()
+            .join("s3")
+            .join(BUCKET)
+            .join("exports/blocked");
         std::fs::create_dir_all(blocker.parent().unwrap()).unwrap();
         std::fs::write(&blocker, "in the way").unwrap();
         let failing = db.run(&["export-worker"]);
@@ -197,23 +205,40 @@ both_backends!(
 );
 
 both_backends!(
-    a_bucket_that_disappears_mid_run_releases_the_job_and_stops_the_worker,
+    credentials_that_stop_working_mid_run_release_the_job_and_stop_the_worker,
     |db| {
-        let _s3 = with_s3(db);
+        let mut s3 = with_s3(db);
         db.set_env([("EXPORT_MAX_ATTEMPTS", "1")]);
-        one_big_job(db, "vanish", 300_000);
+        one_big_job(db, "rotated", 300_000);
         let worker = db.spawn(&["export-worker"]);
         worker.wait_for_message("export job claimed", Duration::from_secs(30));
-        let bucket = db.dir.path().join("s3").join(BUCKET);
-        std::fs::rename(&bucket, db.dir.path().join("s3-gone")).unwrap();
+        // The same bucket behind the same endpoint, now with another secret for the worker's
+        // access key: its credentials were rotated away while it was writing the workbook.
+        s3.stop();
+        let mut rotated = std::process::Command::new(std::env::var("S3S_FS_BIN").unwrap())
+            .args(["--host", "127.0.0.1", "--port", &s3.port.to_string()])
+            .args([
+                "--access-key",
+                "batchbox-test-key",
+                "--secret-key",
+                "rotated-secret",
+            ])
+            .arg(db.dir.path().join("s3"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
 
         let (code, lines, _) = worker.wait(Duration::from_secs(120));
+        let _ = rotated.kill();
+        let _ = rotated.wait();
         assert_eq!(code, Some(1), "{lines:#?}");
         let finished = helpers::finished_line(&helpers::json_lines(&lines.join("\n")));
         let error = finished["error"].as_str().unwrap();
         assert!(
-            error.contains("cannot export") && error.contains("NoSuchBucket"),
-            "{error}"
+            error.contains("cannot export") && error.contains("SignatureDoesNotMatch"),
+            "{error}: {:?}",
+            ex::jobs(db)[0].last_error
         );
         assert_eq!(finished["counts"]["released"], 1);
         let job = &ex::jobs(db)[0];

@@ -83,8 +83,12 @@ mod tests {
     #[test]
     fn a_refused_connection_is_a_disconnect_and_a_missing_row_is_not() {
         assert!(is_disconnect(&refused()));
-        assert!(is_disconnect(&anyhow::Error::new(sqlx::Error::PoolTimedOut)));
-        assert!(!is_disconnect(&anyhow::Error::new(sqlx::Error::RowNotFound)));
+        assert!(is_disconnect(&anyhow::Error::new(
+            sqlx::Error::PoolTimedOut
+        )));
+        assert!(!is_disconnect(&anyhow::Error::new(
+            sqlx::Error::RowNotFound
+        )));
         assert!(!is_disconnect(&anyhow::anyhow!("bad data in record 7")));
     }
 
@@ -118,6 +122,9 @@ mod tests {
         })
         .await
         .unwrap_err();
-        assert!(format!("{gave_up:#}").contains("did not answer"), "{gave_up:#}");
+        assert!(
+            format!("{gave_up:#}").contains("did not answer"),
+            "{gave_up:#}"
+        );
     }
 }

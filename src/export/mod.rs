@@ -103,7 +103,10 @@ mod tests {
         assert!(matches!(JobError::classify(denied), JobError::Refused(_)));
         let gone = anyhow::Error::new(sqlx::Error::Io(std::io::ErrorKind::BrokenPipe.into()))
             .context("reading records");
-        assert!(matches!(JobError::classify(gone), JobError::Disconnected(_)));
+        assert!(matches!(
+            JobError::classify(gone),
+            JobError::Disconnected(_)
+        ));
         let data = anyhow::anyhow!("job 3: unknown time zone `Mars/Olympus`");
         assert!(matches!(JobError::classify(data), JobError::Failed(_)));
     }

@@ -19,8 +19,8 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 use std::time::Duration;
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};

@@ -53,10 +53,13 @@ impl LocalStorage {
             .context("probe key has no directory")?
             .to_path_buf();
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("could not create {} (EXPORT_LOCAL_DIR)", dir.display()))?;
+            std::fs::create_dir_all(&dir).with_context(|| {
+                format!("could not create {} (EXPORT_LOCAL_DIR)", dir.display())
+            })?;
             tempfile::NamedTempFile::new_in(&dir)
-                .with_context(|| format!("could not write into {} (EXPORT_LOCAL_DIR)", dir.display()))?
+                .with_context(|| {
+                    format!("could not write into {} (EXPORT_LOCAL_DIR)", dir.display())
+                })?
                 .close()?;
             let _ = std::fs::remove_dir(&dir);
             Ok(())

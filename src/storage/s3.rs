@@ -21,11 +21,13 @@ use crate::runtime::stop::Stop;
 
 /// S3 error codes that mean this worker's credentials, permissions or bucket are wrong, whatever
 /// the object: retrying another job cannot help.
-const REFUSALS: [&str; 9] = [
+const REFUSALS: [&str; 11] = [
     "AccessDenied",
     "AllAccessDisabled",
     "InvalidAccessKeyId",
+    "NotSignedUp",
     "SignatureDoesNotMatch",
+    "RequestTimeTooSkewed",
     "InvalidToken",
     "ExpiredToken",
     "NoSuchBucket",

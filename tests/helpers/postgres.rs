@@ -29,7 +29,14 @@ impl PgServer {
             .as_postgres("initdb")
             .arg("-D")
             .arg(server.data())
-            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]));
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]));
         run(&mut server.pg_ctl("start"));
         server
     }
@@ -136,4 +143,3 @@ fn run(command: &mut Command) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
-

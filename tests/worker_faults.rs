@@ -388,10 +388,11 @@ fn four_workers_ride_out_a_postgres_restart_and_finish_every_job() {
     }
     let jobs = ex::jobs(&db);
     assert!(
-        jobs.iter().all(|j| j.status == "succeeded"),
-        "{:?}",
         jobs.iter()
-            .map(|j| (j.id, &j.status, &j.last_error))
+            .all(|j| j.status == "succeeded" && j.attempts == 1),
+        "every job succeeded, the restart used up no attempt: {:?}",
+        jobs.iter()
+            .map(|j| (j.id, &j.status, j.attempts, &j.last_error))
             .collect::<Vec<_>>()
     );
     assert_eq!(s3.keys().len(), JOBS);

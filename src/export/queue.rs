@@ -35,17 +35,22 @@ pub struct NewJob {
     pub max_attempts: i32,
 }
 
-/// The claim, one statement: the oldest claimable job becomes this worker's. `$lock` is the
+/// The claim, one statement: the oldest claimable job becomes this lane's. A job already running
+/// under this lane's own lease is one whose claim committed while its answer was lost to a broken
+/// connection (a lane holds one job at a time): it is taken again, as the same attempt. `$lock` is the
 /// row-lock clause, which only PostgreSQL has (SQLite runs one writer at a time anyway).
 macro_rules! claim_sql {
     ($lock:literal) => {
         concat!(
             "UPDATE export_jobs
-             SET status = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2, updated_at = $3
+             SET status = 'running', lease_expires_at = $2, updated_at = $3,
+                 attempts = CASE WHEN status = 'running' AND lease_owner = $1 THEN attempts ELSE attempts + 1 END,
+                 lease_owner = $1
              WHERE id = (
                  SELECT id FROM export_jobs
                  WHERE (status = 'pending' AND next_attempt_at <= $3)
                     OR (status = 'running' AND lease_expires_at < $3 AND attempts < max_attempts)
+                    OR (status = 'running' AND lease_owner = $1)
                  ORDER BY next_attempt_at, id
                  LIMIT 1",
             $lock,

@@ -606,16 +606,30 @@ impl Config {
     /// throwaway disk, so it is a configuration error like a missing DATABASE_URL.
     pub fn for_run(vars: &[(String, String)], writes_exports: bool) -> Result<Config, Problems> {
         let config = Config::from_vars(vars)?;
+        let mut p = Problems::default();
         if writes_exports && config.run.ecs_metadata_uri.is_some() && config.export.bucket.is_none()
         {
-            let mut p = Problems::default();
             p.add(
                 "EXPORT_BUCKET",
                 "is missing; it is required on ECS (the local export directory is for local runs only)".into(),
             );
-            return Err(p);
         }
-        Ok(config)
+        // Each lane holds a connection for as long as it streams a job's records; lease renewals,
+        // claims and the run's own bookkeeping need one more. With fewer, heartbeats wait for a
+        // connection until leases expire and jobs are taken over or stranded.
+        let lanes = config.export.concurrency as u32;
+        if writes_exports && lanes + 1 > config.database.max_connections {
+            p.add(
+                "DATABASE_MAX_CONNECTIONS",
+                format!(
+                    "is {}, too small for EXPORT_CONCURRENCY={lanes}: the worker needs one connection \
+                     per lane plus one (at least {}); raise DATABASE_MAX_CONNECTIONS or lower EXPORT_CONCURRENCY",
+                    config.database.max_connections,
+                    lanes + 1
+                ),
+            );
+        }
+        if p.is_empty() { Ok(config) } else { Err(p) }
     }
 }
 
@@ -681,6 +695,28 @@ mod tests {
     fn an_empty_value_is_a_problem_not_a_default() {
         let problems = Config::from_vars(&vars(&[("DATABASE_MAX_CONNECTIONS", " ")])).unwrap_err();
         assert_eq!(problems.variables(), ["DATABASE_MAX_CONNECTIONS"]);
+    }
+
+    #[test]
+    fn a_pool_smaller_than_the_lanes_plus_one_is_rejected_naming_both_variables() {
+        let starved = vars(&[
+            ("EXPORT_CONCURRENCY", "16"),
+            ("DATABASE_MAX_CONNECTIONS", "1"),
+        ]);
+        let problems = Config::for_run(&starved, true).unwrap_err();
+        assert_eq!(problems.variables(), ["DATABASE_MAX_CONNECTIONS"]);
+        let text = problems.to_string();
+        assert!(text.contains("EXPORT_CONCURRENCY=16"), "{text}");
+        assert!(text.contains("at least 17"), "{text}");
+        let exact = vars(&[
+            ("EXPORT_CONCURRENCY", "3"),
+            ("DATABASE_MAX_CONNECTIONS", "4"),
+        ]);
+        assert!(Config::for_run(&exact, true).is_ok());
+        assert!(
+            Config::for_run(&starved, false).is_ok(),
+            "batches without export lanes are not concerned"
+        );
     }
 
     #[test]

@@ -379,48 +379,6 @@ both_backends!(
     }
 );
 
-both_backends!(
-    an_s3_outage_fails_jobs_after_retries_and_requeue_recovers_them,
-    |db| {
-        let mut s3 = with_s3(db);
-        db.set_env([("EXPORT_RETRY_BASE", "200ms"), ("EXPORT_MAX_ATTEMPTS", "3")]);
-        db.run(&["demo-seed", "--records", "40"]).assert_code(0);
-        db.run(&["export-enqueue"]).assert_code(0);
-
-        s3.stop();
-        let failing = db.run(&["export-worker"]);
-        failing.assert_code(1);
-        let counts = &failing.finished()["counts"];
-        assert_eq!(
-            (counts["retried"].as_i64(), counts["failed"].as_i64()),
-            (Some(8), Some(4)),
-            "{counts}"
-        );
-        let retry_lines = failing
-            .json_lines()
-            .into_iter()
-            .filter(|l| l["message"] == "export job failed; it will be retried")
-            .count();
-        assert_eq!(retry_lines, 8);
-        for job in ex::jobs(db) {
-            assert_eq!((job.status.as_str(), job.attempts), ("failed", 3));
-            assert!(
-                job.last_error.as_deref().unwrap().contains("S3"),
-                "{:?}",
-                job.last_error
-            );
-        }
-
-        s3.restart();
-        let requeue = db.run(&["export-requeue", "--failed"]);
-        assert_eq!(requeue.finished()["counts"]["requeued"], 4);
-        db.run(&["export-worker"]).assert_code(0);
-        assert!(ex::jobs(db).iter().all(|j| j.status == "succeeded"));
-        assert_eq!(s3.keys().len(), 4);
-        assert_eq!(s3.open_uploads(), 0);
-    }
-);
-
 both_backends!(sigterm_releases_the_job_in_hand, |db| {
     let s3 = with_s3(db);
     let (tenant, form) = ex::make_form(

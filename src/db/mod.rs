@@ -19,6 +19,8 @@ use std::time::Duration;
 
 use crate::config::DatabaseConfig;
 
+pub mod reconnect;
+
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 

@@ -35,17 +35,22 @@ pub struct NewJob {
     pub max_attempts: i32,
 }
 
-/// The claim, one statement: the oldest claimable job becomes this worker's. `$lock` is the
+/// The claim, one statement: the oldest claimable job becomes this lane's. A job already running
+/// under this lane's own lease is one whose claim committed while its answer was lost to a broken
+/// connection (a lane holds one job at a time): it is taken again, as the same attempt. `$lock` is the
 /// row-lock clause, which only PostgreSQL has (SQLite runs one writer at a time anyway).
 macro_rules! claim_sql {
     ($lock:literal) => {
         concat!(
             "UPDATE export_jobs
-             SET status = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2, updated_at = $3
+             SET status = 'running', lease_expires_at = $2, updated_at = $3,
+                 attempts = CASE WHEN status = 'running' AND lease_owner = $1 THEN attempts ELSE attempts + 1 END,
+                 lease_owner = $1
              WHERE id = (
                  SELECT id FROM export_jobs
                  WHERE (status = 'pending' AND next_attempt_at <= $3)
                     OR (status = 'running' AND lease_expires_at < $3 AND attempts < max_attempts)
+                    OR (status = 'running' AND lease_owner = $1)
                  ORDER BY next_attempt_at, id
                  LIMIT 1",
             $lock,
@@ -126,7 +131,7 @@ pub async fn requeue(db: &Db, which: Requeue, now: DateTime<Utc>) -> anyhow::Res
     Ok(requeued)
 }
 
-/// Claims the next job for `owner` (a worker's run id) until `lease_until`.
+/// Claims the next job for `owner` (a worker lane: `{run id}:{lane}`) until `lease_until`.
 pub async fn claim(
     db: &Db,
     owner: &str,
@@ -290,6 +295,40 @@ pub async fn next_pending_at(db: &Db) -> anyhow::Result<Option<DateTime<Utc>>> {
     .await
     })?;
     Ok(next)
+}
+
+/// When the next lease of a job held by another worker (not a lane of `run_id`) expires, if any
+/// job is running elsewhere. The sweeper waits for it: a live worker renews its lease, a dead
+/// one's lease expires and the job becomes claimable.
+pub async fn next_lease_expiry_elsewhere(
+    db: &Db,
+    run_id: &str,
+) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let next = on_pool!(db, |pool| {
+        sqlx::query_scalar::<_, DateTime<Utc>>(
+            "SELECT lease_expires_at FROM export_jobs
+             WHERE status = 'running' AND lease_owner NOT LIKE $1
+             ORDER BY lease_expires_at LIMIT 1",
+        )
+        .bind(format!("{run_id}:%"))
+        .fetch_optional(pool)
+        .await
+    })?;
+    Ok(next)
+}
+
+/// How many pending jobs may not be claimed before `after` (retries in backoff past a worker's
+/// time limit).
+pub async fn pending_after(db: &Db, after: DateTime<Utc>) -> anyhow::Result<i64> {
+    let count = on_pool!(db, |pool| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM export_jobs WHERE status = 'pending' AND next_attempt_at > $1",
+        )
+        .bind(after)
+        .fetch_one(pool)
+        .await
+    })?;
+    Ok(count)
 }
 
 /// A job as `demo` and the tests read it back.

@@ -14,6 +14,8 @@ pub mod stop;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -26,7 +28,7 @@ use crate::telemetry::{self, LogTarget, RUN};
 use counts::Counts;
 use history::{Ending, NewRun};
 use lock::LockAttempt;
-use status::{RunStatus, exit_code};
+use status::{Misconfigured, RunStatus, exit_code};
 use stop::{Signals, Stop, StopReason};
 
 /// What the runtime needs to know of a batch.
@@ -48,6 +50,8 @@ pub struct RunContext {
     pub run_id: String,
     pub stop: Stop,
     pub counts: Counts,
+    /// When the time limit passes and the batch is asked to stop.
+    pub deadline: chrono::DateTime<Utc>,
 }
 
 /// A batch's work, started with its context.
@@ -97,6 +101,7 @@ pub fn launch(
             scheduled_time: None,
         },
         counts: Counts::default(),
+        misconfigured: false,
     };
     let span = tracing::info_span!(target: RUN, "run", batch = spec.batch, run_id = %run_id);
     let code = runtime.block_on(
@@ -113,6 +118,8 @@ struct Run {
     started: Instant,
     new_run: NewRun,
     counts: Counts,
+    /// The batch failed with `Misconfigured`: exit 2, not 1.
+    misconfigured: bool,
 }
 
 /// Whether the run's row was inserted when it started, or is written whole at its end (`migrate`,
@@ -241,9 +248,23 @@ impl Run {
             run_id: self.new_run.run_id.clone(),
             stop: stop.clone(),
             counts: self.counts.clone(),
+            deadline: chrono::Duration::from_std(time_limit)
+                .ok()
+                .and_then(|limit| Utc::now().checked_add_signed(limit))
+                .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC),
         };
-        let work = unwind_into_error(work(context));
+        let work = work(context);
+        // A configuration error the batch found itself (its write probe) ends the run as a
+        // usage error, exit 2, like one found before the run.
+        let misconfigured = Arc::new(AtomicBool::new(false));
+        let found = Arc::clone(&misconfigured);
+        let work: RunFuture = Box::pin(async move {
+            work.await
+                .inspect_err(|e| found.store(e.is::<Misconfigured>(), Ordering::Relaxed))
+        });
+        let work = unwind_into_error(work);
         let (mut status, mut error) = drive(work, time_limit, grace, &stop, &mut signals).await;
+        self.misconfigured = misconfigured.load(Ordering::Relaxed);
         if let (RunStatus::Succeeded, Some(panic)) = (status, panics::first()) {
             // A task of the batch panicked and the batch went on as if nothing happened.
             status = RunStatus::Failed;
@@ -266,7 +287,10 @@ impl Run {
         let ending = Ending {
             status,
             finished_at: Utc::now(),
-            exit_code: status.exit_code(),
+            exit_code: match status {
+                RunStatus::Failed if self.misconfigured => exit_code::USAGE,
+                _ => status.exit_code(),
+            },
             counts: self.counts.snapshot(),
             error,
         };

@@ -17,6 +17,13 @@ pub mod exit_code {
     pub const INTERRUPTED: u8 = 143;
 }
 
+/// A configuration problem that a batch can only find by trying (a directory it cannot write, a
+/// bucket its credentials cannot reach), before it has touched any work: the run ends `failed`
+/// with exit code 2, like a bad variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Misconfigured(pub String);
+
 /// The status column of `batch_runs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunStatus {

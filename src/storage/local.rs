@@ -43,4 +43,27 @@ impl LocalStorage {
         })
         .await?
     }
+
+    /// Creates the key's directory and a file in it, then removes both (the directory only if
+    /// it is empty: another worker may be probing at the same time).
+    pub async fn probe(&self, key: &str) -> anyhow::Result<()> {
+        let dir = self
+            .path_of(key)
+            .parent()
+            .context("probe key has no directory")?
+            .to_path_buf();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            std::fs::create_dir_all(&dir).with_context(|| {
+                format!("could not create {} (EXPORT_LOCAL_DIR)", dir.display())
+            })?;
+            tempfile::NamedTempFile::new_in(&dir)
+                .with_context(|| {
+                    format!("could not write into {} (EXPORT_LOCAL_DIR)", dir.display())
+                })?
+                .close()?;
+            let _ = std::fs::remove_dir(&dir);
+            Ok(())
+        })
+        .await?
+    }
 }

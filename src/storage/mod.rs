@@ -15,6 +15,16 @@ pub use s3::{PART_SIZE, S3Storage};
 pub const XLSX_CONTENT_TYPE: &str =
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/// Where the write probe goes, under the export prefix: `{prefix}.batchbox-probe/{run id}`.
+pub const PROBE_DIR: &str = ".batchbox-probe";
+
+/// The store refused this worker, whatever the object: denied access, bad credentials, a
+/// missing bucket, a directory it may not write. No job can succeed here until the environment
+/// is fixed, so callers stop instead of failing job after job.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
 #[derive(Debug, Clone)]
 pub enum Storage {
     S3(S3Storage),
@@ -30,11 +40,23 @@ impl Storage {
         }
     }
 
-    /// Stores `file` under `key`; returns its size in bytes.
+    /// Stores `file` under `key`; returns its size in bytes. An error that is the store's
+    /// refusal of this worker has a `Refused` in its chain.
     pub async fn put_file(&self, key: &str, file: &Path, stop: &Stop) -> anyhow::Result<u64> {
         match self {
             Storage::S3(s3) => s3.put_file(key, file, stop).await,
             Storage::Local(local) => local.put_file(key, file).await,
+        }
+    }
+
+    /// Proves that this worker may write under `prefix`: writes a small object at
+    /// `{prefix}.batchbox-probe/{name}` the way workbooks are written (same encryption), then
+    /// deletes it, so a successful probe leaves nothing behind.
+    pub async fn probe(&self, prefix: &str, name: &str) -> anyhow::Result<()> {
+        let key = format!("{prefix}{PROBE_DIR}/{name}");
+        match self {
+            Storage::S3(s3) => s3.probe(&key).await,
+            Storage::Local(local) => local.probe(&key).await,
         }
     }
 
@@ -45,4 +67,14 @@ impl Storage {
             Storage::Local(local) => local.path_of(key).display().to_string(),
         }
     }
+}
+
+/// Whether an I/O error means the disk or directory refuses this process (no space, no
+/// permission, read-only), as opposed to one file's problem.
+pub fn io_refused(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        error.kind(),
+        PermissionDenied | ReadOnlyFilesystem | StorageFull | QuotaExceeded | NotADirectory
+    )
 }

@@ -10,14 +10,30 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use aws_sdk_s3::Client;
-use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
 use tokio::io::AsyncReadExt;
 
-use super::XLSX_CONTENT_TYPE;
+use super::{Refused, XLSX_CONTENT_TYPE};
 use crate::config::ExportConfig;
 use crate::runtime::stop::Stop;
+
+/// S3 error codes that mean this worker's credentials, permissions or bucket are wrong, whatever
+/// the object: retrying another job cannot help.
+const REFUSALS: [&str; 11] = [
+    "AccessDenied",
+    "AllAccessDisabled",
+    "InvalidAccessKeyId",
+    "NotSignedUp",
+    "SignatureDoesNotMatch",
+    "RequestTimeTooSkewed",
+    "InvalidToken",
+    "ExpiredToken",
+    "NoSuchBucket",
+    "KMS.DisabledException",
+    "KMS.NotFoundException",
+];
 
 /// Files up to this size go up in one PUT; larger ones in parts of this size. 8 MiB keeps a
 /// worker's memory small (one part in flight per job) and allows files up to 80 GB.
@@ -55,18 +71,49 @@ impl S3Storage {
         &self.bucket
     }
 
-    /// An S3 error with what was attempted on which object, and the SDK's whole cause chain.
-    fn failed<E: std::error::Error + 'static>(
+    /// An S3 error with what was attempted on which object, and the SDK's whole cause chain;
+    /// a `Refused` when its code says the worker, not the object, is the problem.
+    fn failed<E: std::error::Error + ProvideErrorMetadata + 'static>(
         &self,
         operation: &str,
         key: &str,
         error: E,
     ) -> anyhow::Error {
-        anyhow::anyhow!(
+        let refused = error.code().is_some_and(|code| REFUSALS.contains(&code));
+        let message = format!(
             "S3 {operation} s3://{}/{key} failed: {}",
             self.bucket,
             DisplayErrorContext(error)
-        )
+        );
+        if refused {
+            anyhow::Error::new(Refused(message))
+        } else {
+            anyhow::anyhow!(message)
+        }
+    }
+
+    /// Puts a one-line object at `key` with the workbooks' encryption settings, then deletes it.
+    pub async fn probe(&self, key: &str) -> anyhow::Result<()> {
+        let (sse, kms) = self.encryption();
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("text/plain")
+            .set_server_side_encryption(sse)
+            .set_ssekms_key_id(kms)
+            .body(ByteStream::from_static(b"batchbox write probe\n"))
+            .send()
+            .await
+            .map_err(|e| self.failed("PutObject (write probe)", key, e))?;
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| self.failed("DeleteObject (write probe)", key, e))?;
+        Ok(())
     }
 
     fn encryption(&self) -> (Option<ServerSideEncryption>, Option<String>) {

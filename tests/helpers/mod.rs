@@ -8,6 +8,7 @@
 
 pub mod export;
 pub mod libreoffice;
+pub mod postgres;
 pub mod s3;
 
 use std::io::{BufRead, BufReader};
@@ -72,7 +73,7 @@ impl TestDb {
     pub fn new(backend: Backend) -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = match backend {
-            Backend::Postgres => create_postgres_database(),
+            Backend::Postgres => create_postgres_database(&admin_url()),
             Backend::Sqlite => format!(
                 "sqlite://{}?mode=rwc",
                 dir.path().join("test.sqlite3").display()
@@ -170,19 +171,35 @@ impl TestDb {
             .await
             .expect("test database opens")
     }
+
+    /// A fresh, migrated database on another PostgreSQL server (its admin URL), e.g. one a test
+    /// restarts.
+    pub fn migrated_on(admin: &str) -> TestDb {
+        let db = TestDb {
+            backend: Backend::Postgres,
+            url: create_postgres_database(admin),
+            dir: tempfile::tempdir().expect("temp dir"),
+            env: Default::default(),
+        };
+        db.run(&["migrate"]).assert_code(0);
+        db
+    }
 }
 
-fn create_postgres_database() -> String {
-    let admin = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
+fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
         panic!(
             "TEST_DATABASE_URL is not set: PostgreSQL tests need a server. \
              Run scripts/test.sh, which starts one, or set TEST_DATABASE_URL to an admin URL."
         )
-    });
+    })
+}
+
+fn create_postgres_database(admin: &str) -> String {
     let name = format!("batchbox_test_{}", uuid::Uuid::now_v7().simple());
     block_on(async {
         use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&admin)
+        let mut conn = sqlx::PgConnection::connect(admin)
             .await
             .expect("connect to TEST_DATABASE_URL");
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))

@@ -258,6 +258,17 @@ data "aws_iam_policy_document" "task" {
   }
 
   dynamic "statement" {
+    for_each = var.export_bucket_name == null ? [] : [var.export_bucket_name]
+    content {
+      # A worker proves it may write before it claims a job: it puts a small object under this
+      # key prefix and deletes it. Workbooks themselves can never be deleted by the task role.
+      sid       = "DeleteWriteProbes"
+      actions   = ["s3:DeleteObject"]
+      resources = ["arn:${local.partition}:s3:::${statement.value}/${var.export_prefix}.batchbox-probe/*"]
+    }
+  }
+
+  dynamic "statement" {
     for_each = var.export_bucket_name == null || var.export_kms_key_arn == null ? [] : [var.export_kms_key_arn]
     content {
       sid       = "EncryptExports"

@@ -242,7 +242,7 @@ impl Worker {
         })?;
         let period = ExportPeriod::from_bounds(job.period_start, job.period_end)?;
         let (from, to) = period.utc_bounds(tz);
-        let key = object_key(&self.settings.prefix, &form.tenant_slug, form.id, &period);
+        let key = object_key(&self.settings.prefix, &form.tenant_slug, form.id, &period)?;
         let temp_dir = self
             .settings
             .temp_dir
@@ -302,7 +302,7 @@ impl Worker {
         }
         let bytes = self.storage.put_file(&key, file.path(), &self.stop).await?;
         Ok(Exported {
-            object_key: key,
+            object_key: key.to_string(),
             rows: rows as i64,
             bytes: bytes as i64,
         })

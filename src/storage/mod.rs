@@ -1,6 +1,7 @@
 //! Where finished workbooks go: S3 in production, a local directory on the embedded default.
 //! Both write a key completely or not at all, and writing the same key again replaces it.
 
+pub mod key;
 mod local;
 mod s3;
 
@@ -9,6 +10,7 @@ use std::path::Path;
 use crate::config::ExportConfig;
 use crate::runtime::stop::Stop;
 
+pub use key::{KeyError, KeyPrefix, KeySegment, ObjectKey};
 pub use local::LocalStorage;
 pub use s3::{PART_SIZE, S3Storage};
 
@@ -31,9 +33,9 @@ impl Storage {
     }
 
     /// Stores `file` under `key`; returns its size in bytes.
-    pub async fn put_file(&self, key: &str, file: &Path, stop: &Stop) -> anyhow::Result<u64> {
+    pub async fn put_file(&self, key: &ObjectKey, file: &Path, stop: &Stop) -> anyhow::Result<u64> {
         match self {
-            Storage::S3(s3) => s3.put_file(key, file, stop).await,
+            Storage::S3(s3) => s3.put_file(key.as_str(), file, stop).await,
             Storage::Local(local) => local.put_file(key, file).await,
         }
     }

@@ -49,8 +49,10 @@ fn tenants_with_records(db: &TestDb, slugs: &[&str]) -> Vec<(String, i64)> {
 /// Runs the worker once (one attempt per job) and checks that exactly the plain slug's job
 /// succeeded, at its key, and that every hostile one failed naming its slug. Returns the key.
 fn export_and_check_hostile_jobs(db: &TestDb) -> String {
+    // The number of attempts is stored on each job when it is queued.
+    db.set_env([("EXPORT_MAX_ATTEMPTS", "1")]);
     let forms = tenants_with_records(db, &[HOSTILE_SLUGS, &[PLAIN_SLUG]].concat());
-    let worker = db.run_with(&["export-worker"], &[("EXPORT_MAX_ATTEMPTS", "1")]);
+    let worker = db.run(&["export-worker"]);
     worker.assert_code(1);
     let day = ex::yesterday();
     let mut good_key = None;

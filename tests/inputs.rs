@@ -456,6 +456,10 @@ fn never_panics(db: &TestDb, args: &[String], env: &[(&str, &str)]) -> Result<()
     Ok(())
 }
 
+/// Cases per variable and per option: each spawns `batch` (about 25 ms), so the whole property
+/// takes about a minute.
+const CASES: u32 = 64;
+
 /// Arbitrary text in every variable and every option: `batch` answers 0, 1 or 2, never a panic
 /// (101). On SQLite in a temporary directory; `export-worker` reads every variable and, with an
 /// empty queue, finishes at once when they are valid.
@@ -464,7 +468,7 @@ fn arbitrary_variables_and_options_never_panic() {
     let db = TestDb::migrated(Backend::Sqlite);
     let started = Instant::now();
     let config = || ProptestConfig {
-        cases: 24,
+        cases: CASES,
         failure_persistence: None,
         ..ProptestConfig::default()
     };
@@ -512,7 +516,7 @@ fn arbitrary_variables_and_options_never_panic() {
         .unwrap();
     eprintln!(
         "{} cases in {:?}",
-        24 * (VARIABLES.len() + OPTIONS.len() + 1),
+        CASES as usize * (VARIABLES.len() + OPTIONS.len() + 1),
         started.elapsed()
     );
 }

@@ -809,6 +809,52 @@ mod tests {
     }
 
     #[test]
+    fn the_known_variables_are_exactly_those_the_configuration_page_lists() {
+        let page = include_str!("../docs/configuration.md");
+        let documented: std::collections::BTreeSet<&str> = page
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
+            .filter(|name| {
+                ["DATABASE_", "BATCH_", "EXPORT_"]
+                    .iter()
+                    .any(|p| name.starts_with(p))
+            })
+            .collect();
+        let known: std::collections::BTreeSet<String> = known_variables()
+            .into_iter()
+            .flat_map(|(_, names)| names)
+            .collect();
+        let known: std::collections::BTreeSet<&str> = known.iter().map(String::as_str).collect();
+        assert_eq!(documented, known);
+    }
+
+    #[test]
+    fn a_misspelled_variable_names_the_closest_known_one() {
+        let problems = Config::from_vars(&vars(&[("EXPORT_CONCURENCY", "8")])).unwrap_err();
+        assert_eq!(problems.variables(), ["EXPORT_CONCURENCY"]);
+        assert!(
+            problems
+                .to_string()
+                .contains("did you mean EXPORT_CONCURRENCY?")
+        );
+    }
+
+    #[test]
+    fn durations_outside_their_range_are_refused() {
+        for (variable, value) in [
+            ("BATCH_MAX_RUNTIME", "300000y"),
+            ("EXPORT_LEASE", "1ns"),
+            ("EXPORT_RETRY_BASE", "300000y"),
+            ("DATABASE_ACQUIRE_TIMEOUT", "30d"),
+        ] {
+            let problems = Config::from_vars(&vars(&[(variable, value)])).unwrap_err();
+            assert_eq!(problems.variables(), [variable]);
+        }
+        let config = Config::from_vars(&vars(&[("EXPORT_LEASE", "2s")])).unwrap();
+        assert_eq!(config.export.lease, Duration::from_secs(2));
+    }
+
+    #[test]
     fn a_bad_log_format_falls_back_to_json_and_is_reported() {
         let (config, problems) = LogConfig::from_vars(&vars(&[("LOG_FORMAT", "xml")]));
         assert_eq!(config.format, LogFormat::Json);

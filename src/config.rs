@@ -8,11 +8,16 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::SqliteConnectOptions;
+
+use crate::storage::KeyPrefix;
 
 /// Everything a run reads from its environment.
 #[derive(Debug, Clone)]
@@ -26,7 +31,7 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct DatabaseConfig {
     /// `DATABASE_URL`; `None` selects the embedded SQLite file under `data_dir`.
-    pub url: Option<Secret>,
+    pub url: Option<DatabaseUrl>,
     /// `DATABASE_MAX_CONNECTIONS`: pool bound per task; dozens of tasks share one server.
     pub max_connections: u32,
     /// `DATABASE_ACQUIRE_TIMEOUT`: how long to wait for a connection before failing the run.
@@ -71,8 +76,8 @@ pub struct ExportConfig {
     pub temp_dir: Option<PathBuf>,
     /// `EXPORT_BUCKET`: the S3 bucket; unset means the local directory `local_dir`.
     pub bucket: Option<String>,
-    /// `EXPORT_PREFIX`: key prefix inside the bucket (or the directory), ending in `/`.
-    pub prefix: String,
+    /// `EXPORT_PREFIX`: key prefix inside the bucket (or the directory).
+    pub prefix: KeyPrefix,
     /// `EXPORT_KMS_KEY_ID`: server-side encryption with this KMS key, if set.
     pub kms_key_id: Option<String>,
     /// `EXPORT_S3_FORCE_PATH_STYLE`: path-style addressing, for local S3 servers.
@@ -197,29 +202,38 @@ impl<'de, T: Setting> Deserialize<'de> for Var<T> {
     }
 }
 
-/// A secret string (the database URL carries a password). Debug and Display never show it.
+/// `DATABASE_URL`, parsed where it enters: a URL sqlx cannot parse is a configuration error
+/// (exit 2), not a failed run. Debug never shows it: it carries a password.
 #[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
+pub enum DatabaseUrl {
+    Postgres(Box<PgConnectOptions>),
+    Sqlite(Box<SqliteConnectOptions>),
 }
 
-impl fmt::Debug for Secret {
+impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
+        match self {
+            DatabaseUrl::Postgres(_) => f.write_str("DatabaseUrl::Postgres(***)"),
+            DatabaseUrl::Sqlite(_) => f.write_str("DatabaseUrl::Sqlite(***)"),
+        }
     }
 }
 
-/// A database URL: only the schemes batchbox can talk to.
-impl Setting for Secret {
+/// Only the schemes batchbox can talk to; sqlx's own parser says whether the rest is valid.
+impl Setting for DatabaseUrl {
     const SECRET: bool = true;
     fn parse(raw: &str) -> Result<Self, String> {
-        let known = ["postgres://", "postgresql://", "sqlite:"];
-        if known.iter().any(|scheme| raw.starts_with(scheme)) {
-            Ok(Secret(raw.to_owned()))
+        // sqlx's messages may quote the URL, password included: they are never shown.
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            PgConnectOptions::from_str(raw)
+                .map(|o| DatabaseUrl::Postgres(Box::new(o)))
+                .map_err(|_| {
+                    "is not a valid PostgreSQL URL (host, port, database or parameters)".into()
+                })
+        } else if raw.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(raw)
+                .map(|o| DatabaseUrl::Sqlite(Box::new(o)))
+                .map_err(|_| "is not a valid SQLite URL such as sqlite:path?mode=rwc".into())
         } else {
             Err("expected a URL starting with postgres://, postgresql:// or sqlite:".into())
         }
@@ -278,23 +292,12 @@ impl Setting for BucketName {
     }
 }
 
-/// A key prefix: relative, normalized to end with `/` (or empty).
-#[derive(Debug, Clone)]
-struct KeyPrefix(String);
-
+/// `EXPORT_PREFIX`: checked with the same rules as every other part of an object key.
 impl Setting for KeyPrefix {
     fn parse(raw: &str) -> Result<Self, String> {
-        if raw.starts_with('/') || raw.split('/').any(|part| part == "..") {
-            return Err(
-                "expected a relative key prefix such as exports/ (no leading /, no ..)".into(),
-            );
-        }
-        let trimmed = raw.trim_end_matches('/');
-        Ok(KeyPrefix(if trimmed.is_empty() {
-            String::new()
-        } else {
-            format!("{trimmed}/")
-        }))
+        KeyPrefix::parse(raw).map_err(|why| {
+            format!("expected a relative key prefix such as exports/ or a/b/, whose every part is a plain name (a part {why})")
+        })
     }
 }
 
@@ -310,12 +313,6 @@ impl Setting for Vec<AllowEntry> {
                 None => Ok(AllowEntry::Tenant(entry.to_owned())),
             })
             .collect()
-    }
-}
-
-impl Setting for Duration {
-    fn parse(raw: &str) -> Result<Self, String> {
-        parse_duration(raw)
     }
 }
 
@@ -362,30 +359,79 @@ impl Setting for DateTime<Utc> {
     }
 }
 
-/// Parses a positive duration such as `90s`, `15m` or `2h 30m` (the syntax of `--max-runtime`).
-pub fn parse_duration(raw: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(raw) {
-        Ok(d) if !d.is_zero() => Ok(d),
-        _ => Err("expected a positive duration such as 90s, 15m or 2h".into()),
+/// A duration from `MIN_MS` to `MAX_MS` milliseconds: every duration is bounded where it enters,
+/// so that no deadline computed from it can overflow, and none is so short it defeats its purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Within<const MIN_MS: u64, const MAX_MS: u64>(pub Duration);
+
+impl<const MIN_MS: u64, const MAX_MS: u64> Within<MIN_MS, MAX_MS> {
+    pub const MIN: Duration = Duration::from_millis(MIN_MS);
+    pub const MAX: Duration = Duration::from_millis(MAX_MS);
+
+    /// Parses `90s`, `15m`, `2h 30m` and checks the bounds; the message says both.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let range = format!(
+            "from {} to {}",
+            humantime::format_duration(Self::MIN),
+            humantime::format_duration(Self::MAX)
+        );
+        match humantime::parse_duration(raw) {
+            Ok(d) if (Self::MIN..=Self::MAX).contains(&d) => Ok(Within(d)),
+            Ok(_) => Err(format!("expected a duration {range}")),
+            Err(_) => Err(format!(
+                "expected a duration such as 90s, 15m or 2h, {range}"
+            )),
+        }
     }
+}
+
+impl<const MIN_MS: u64, const MAX_MS: u64> Setting for Within<MIN_MS, MAX_MS> {
+    fn parse(raw: &str) -> Result<Self, String> {
+        Within::parse(raw)
+    }
+}
+
+const SECOND: u64 = 1000;
+const MINUTE: u64 = 60 * SECOND;
+const HOUR: u64 = 60 * MINUTE;
+const DAY: u64 = 24 * HOUR;
+
+/// A run's time limit (`BATCH_MAX_RUNTIME`, `--max-runtime`): a week is far beyond any batch,
+/// and keeps every deadline derived from it representable.
+pub type RunTime = Within<SECOND, { 7 * DAY }>;
+/// How long a batch may stay stopped-but-busy (`canary --hold`): up to a run's longest limit.
+pub type HoldTime = Within<0, { 7 * DAY }>;
+/// `BATCH_STOP_GRACE`: the upper bound is what ECS allows, checked with its own message below.
+type StopGrace = Within<1, DAY>;
+/// `DATABASE_ACQUIRE_TIMEOUT`: SQLite keeps its busy timeout in a 32-bit count of milliseconds.
+type AcquireTimeout = Within<100, { 10 * MINUTE }>;
+/// `EXPORT_LEASE`: a heartbeat renews it every third of it, so below 2 s a slow query would let
+/// another lane take a job that is still being worked on.
+type Lease = Within<{ 2 * SECOND }, DAY>;
+/// `EXPORT_RETRY_BASE`: doubled per attempt, so an hour already means days between late retries.
+type RetryBase = Within<10, HOUR>;
+
+/// Parses a run's time limit (the syntax of `--max-runtime`).
+pub fn parse_run_time(raw: &str) -> Result<Duration, String> {
+    RunTime::parse(raw).map(|d| d.0)
 }
 
 #[derive(Deserialize)]
 struct DatabaseVars {
     #[serde(default)]
-    url: Var<Secret>,
+    url: Var<DatabaseUrl>,
     #[serde(default)]
     max_connections: Var<Bounded<1, MAX_POOL>>,
     #[serde(default)]
-    acquire_timeout: Var<Duration>,
+    acquire_timeout: Var<AcquireTimeout>,
 }
 
 #[derive(Deserialize)]
 struct BatchVars {
     #[serde(default)]
-    max_runtime: Var<Duration>,
+    max_runtime: Var<RunTime>,
     #[serde(default)]
-    stop_grace: Var<Duration>,
+    stop_grace: Var<StopGrace>,
     #[serde(default)]
     scheduled_time: Var<DateTime<Utc>>,
     #[serde(default)]
@@ -401,11 +447,11 @@ struct ExportVars {
     #[serde(default)]
     concurrency: Var<Bounded<1, 16>>,
     #[serde(default)]
-    lease: Var<Duration>,
+    lease: Var<Lease>,
     #[serde(default)]
     max_attempts: Var<Bounded<1, 20>>,
     #[serde(default)]
-    retry_base: Var<Duration>,
+    retry_base: Var<RetryBase>,
     #[serde(default)]
     zip_level: Var<Bounded<0, 9>>,
     #[serde(default)]
@@ -442,6 +488,88 @@ struct LogVars {
     format: Var<LogFormat>,
     #[serde(default, rename = "rust_log")]
     filter: Var<LogFilter>,
+}
+
+/// The groups whose prefixes are the project's own: under them, a variable batchbox does not
+/// read is a mistake (`EXPORT_CONCURENCY=8` would otherwise run with the default, silently).
+/// The names come from the groups' fields, so a new field is known as soon as it exists.
+fn known_variables() -> Vec<(&'static str, Vec<String>)> {
+    let named = |prefix: &'static str, fields: &[&str]| {
+        let names = fields
+            .iter()
+            .map(|f| format!("{prefix}{}", f.to_ascii_uppercase()))
+            .collect();
+        (prefix, names)
+    };
+    vec![
+        named("DATABASE_", field_names::<DatabaseVars>()),
+        named("BATCH_", field_names::<BatchVars>()),
+        named("EXPORT_", field_names::<ExportVars>()),
+    ]
+}
+
+/// Every variable under the project's prefixes that no group reads, with the closest known name.
+fn unknown_variables(vars: &[(String, String)], problems: &mut Problems) {
+    let known = known_variables();
+    for (name, _) in vars {
+        let Some((_, names)) = known.iter().find(|(prefix, _)| name.starts_with(prefix)) else {
+            continue;
+        };
+        if names.contains(name) {
+            continue;
+        }
+        let all = known.iter().flat_map(|(_, names)| names);
+        let closest = all
+            .min_by_key(|known| strsim::levenshtein(name, known))
+            .expect("every group has variables");
+        problems.add(
+            name,
+            format!("is not a variable batchbox reads; did you mean {closest}? (see docs/configuration.md)"),
+        );
+    }
+}
+
+/// The field names of a group struct, as serde sees them (what envy matches variables against).
+fn field_names<T: for<'de> Deserialize<'de>>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+
+    struct Probe(Option<&'static [&'static str]>);
+    #[derive(Debug)]
+    struct Done;
+    impl fmt::Display for Done {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("field names probed")
+        }
+    }
+    impl std::error::Error for Done {}
+    impl de::Error for Done {
+        fn custom<M: fmt::Display>(_: M) -> Self {
+            Done
+        }
+    }
+    impl<'de> Deserializer<'de> for &mut Probe {
+        type Error = Done;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Done> {
+            Err(Done)
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Done> {
+            self.0 = Some(fields);
+            Err(Done)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+    let mut probe = Probe(None);
+    let _ = T::deserialize(&mut probe);
+    probe.0.unwrap_or(&[])
 }
 
 /// Reads one group; envy itself can only fail on a non-UTF-8 environment, which is reported too.
@@ -492,13 +620,20 @@ impl Config {
         let ecs: Option<EcsVars> = read("ECS_", vars, &mut p);
         let export: Option<ExportVars> = read("EXPORT_", vars, &mut p);
         let aws: Option<AwsVars> = read("AWS_", vars, &mut p);
+        unknown_variables(vars, &mut p);
         let (Some(database), Some(batch), Some(ecs), Some(export), Some(aws)) =
             (database, batch, ecs, export, aws)
         else {
             return Err(p);
         };
 
-        let stop_grace = p.or_default("BATCH_STOP_GRACE", batch.stop_grace, DEFAULT_STOP_GRACE);
+        let stop_grace = p
+            .or_default(
+                "BATCH_STOP_GRACE",
+                batch.stop_grace,
+                Within(DEFAULT_STOP_GRACE),
+            )
+            .0;
         if stop_grace > MAX_STOP_GRACE {
             p.add(
                 "BATCH_STOP_GRACE",
@@ -522,7 +657,13 @@ impl Config {
                 "is missing; it is required with EXPORT_BUCKET (ECS sets it)".into(),
             );
         }
-        let lease = p.or_default("EXPORT_LEASE", export.lease, Duration::from_secs(300));
+        let lease = p
+            .or_default(
+                "EXPORT_LEASE",
+                export.lease,
+                Within(Duration::from_secs(300)),
+            )
+            .0;
         let config = Config {
             export: ExportConfig {
                 time_zone: p.or_default(
@@ -542,19 +683,23 @@ impl Config {
                 max_attempts: p
                     .or_default("EXPORT_MAX_ATTEMPTS", export.max_attempts, Bounded(3))
                     .0,
-                retry_base: p.or_default(
-                    "EXPORT_RETRY_BASE",
-                    export.retry_base,
-                    Duration::from_secs(30),
-                ),
+                retry_base: p
+                    .or_default(
+                        "EXPORT_RETRY_BASE",
+                        export.retry_base,
+                        Within(Duration::from_secs(30)),
+                    )
+                    .0,
                 zip_level: p
                     .or_default("EXPORT_ZIP_LEVEL", export.zip_level, Bounded(3))
                     .0 as u8,
                 temp_dir: p.optional("EXPORT_TEMP_DIR", export.temp_dir),
                 bucket,
-                prefix: p
-                    .or_default("EXPORT_PREFIX", export.prefix, KeyPrefix("exports/".into()))
-                    .0,
+                prefix: p.or_default(
+                    "EXPORT_PREFIX",
+                    export.prefix,
+                    KeyPrefix::parse("exports/").expect("the default prefix is valid"),
+                ),
                 kms_key_id: p.optional("EXPORT_KMS_KEY_ID", export.kms_key_id),
                 s3_force_path_style: p.or_default(
                     "EXPORT_S3_FORCE_PATH_STYLE",
@@ -572,15 +717,19 @@ impl Config {
                         Bounded(4),
                     )
                     .0,
-                acquire_timeout: p.or_default(
-                    "DATABASE_ACQUIRE_TIMEOUT",
-                    database.acquire_timeout,
-                    Duration::from_secs(30),
-                ),
+                acquire_timeout: p
+                    .or_default(
+                        "DATABASE_ACQUIRE_TIMEOUT",
+                        database.acquire_timeout,
+                        Within(Duration::from_secs(30)),
+                    )
+                    .0,
                 data_dir: data_dir.clone(),
             },
             run: RunConfig {
-                max_runtime: p.optional("BATCH_MAX_RUNTIME", batch.max_runtime),
+                max_runtime: p
+                    .optional("BATCH_MAX_RUNTIME", batch.max_runtime)
+                    .map(|d| d.0),
                 stop_grace,
                 scheduled_time: p.optional("BATCH_SCHEDULED_TIME", batch.scheduled_time),
                 ecs_metadata_uri: p.optional(
@@ -717,6 +866,52 @@ mod tests {
             Config::for_run(&starved, false).is_ok(),
             "batches without export lanes are not concerned"
         );
+    }
+
+    #[test]
+    fn the_known_variables_are_exactly_those_the_configuration_page_lists() {
+        let page = include_str!("../docs/configuration.md");
+        let documented: std::collections::BTreeSet<&str> = page
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
+            .filter(|name| {
+                ["DATABASE_", "BATCH_", "EXPORT_"]
+                    .iter()
+                    .any(|p| name.starts_with(p))
+            })
+            .collect();
+        let known: std::collections::BTreeSet<String> = known_variables()
+            .into_iter()
+            .flat_map(|(_, names)| names)
+            .collect();
+        let known: std::collections::BTreeSet<&str> = known.iter().map(String::as_str).collect();
+        assert_eq!(documented, known);
+    }
+
+    #[test]
+    fn a_misspelled_variable_names_the_closest_known_one() {
+        let problems = Config::from_vars(&vars(&[("EXPORT_CONCURENCY", "8")])).unwrap_err();
+        assert_eq!(problems.variables(), ["EXPORT_CONCURENCY"]);
+        assert!(
+            problems
+                .to_string()
+                .contains("did you mean EXPORT_CONCURRENCY?")
+        );
+    }
+
+    #[test]
+    fn durations_outside_their_range_are_refused() {
+        for (variable, value) in [
+            ("BATCH_MAX_RUNTIME", "300000y"),
+            ("EXPORT_LEASE", "1ns"),
+            ("EXPORT_RETRY_BASE", "300000y"),
+            ("DATABASE_ACQUIRE_TIMEOUT", "30d"),
+        ] {
+            let problems = Config::from_vars(&vars(&[(variable, value)])).unwrap_err();
+            assert_eq!(problems.variables(), [variable]);
+        }
+        let config = Config::from_vars(&vars(&[("EXPORT_LEASE", "2s")])).unwrap();
+        assert_eq!(config.export.lease, Duration::from_secs(2));
     }
 
     #[test]

@@ -446,8 +446,9 @@ both_backends!(enqueue_is_idempotent_and_backfills_one_job_per_day, |db| {
     db.run(&["export-enqueue", "--monthly", "--month", "2001-01"])
         .assert_code(0);
     assert_eq!(ex::jobs(db).len(), 12);
+    // A reversed range is a usage error, found before the run starts.
     db.run(&["export-enqueue", "--from", &to, "--to", &from])
-        .assert_code(1);
+        .assert_code(2);
 });
 
 both_backends!(the_tenant_allowlist_limits_what_is_enqueued, |db| {

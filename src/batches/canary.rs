@@ -18,7 +18,7 @@ use crate::runtime::RunContext;
 #[derive(Debug, Args)]
 pub struct Options {
     /// Hold the batch's lock this long before finishing (e.g. 30s); stops early when asked to.
-    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_hold)]
     hold: Duration,
     /// End the run as failed, to check that a failure reaches the people on call.
     #[arg(long)]
@@ -34,6 +34,10 @@ enum PanicIn {
     Work,
     /// A task the work spawns; the work ignores how it ended, as careless code would.
     Task,
+}
+
+fn parse_hold(raw: &str) -> Result<Duration, String> {
+    crate::config::HoldTime::parse(raw).map(|d| d.0)
 }
 
 pub const BATCH: Batch = Batch {

@@ -20,7 +20,7 @@ use crate::storage::Storage;
 #[derive(Debug, Args)]
 pub struct Options {
     /// Sample records to create on the first run (later runs reuse them).
-    #[arg(long, value_name = "N", default_value_t = 500)]
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
     records: u64,
 }
 

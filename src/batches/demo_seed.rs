@@ -13,7 +13,7 @@ use crate::runtime::RunContext;
 #[derive(Debug, Args)]
 pub struct Options {
     /// How many records to add.
-    #[arg(long, value_name = "N", default_value_t = 1000)]
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
     pub records: u64,
     /// Spread them over this many days, ending yesterday in EXPORT_TIME_ZONE.
     #[arg(long, value_name = "DAYS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=366))]

@@ -3,24 +3,25 @@
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use clap::Args;
+use clap::error::ErrorKind;
+use clap::{ArgMatches, Args, FromArgMatches};
 
-use super::{Batch, bind};
+use super::{Batch, Work, bind};
 use crate::db::SchemaNeed;
 use crate::export::enqueue::{EnqueuePlan, enqueue};
-use crate::export::period::ExportPeriod;
+use crate::export::period::{ExportPeriod, parse_date, parse_month};
 use crate::runtime::RunContext;
 
 #[derive(Debug, Args)]
 pub struct Options {
     /// Export this day (YYYY-MM-DD, in EXPORT_TIME_ZONE) instead of yesterday.
-    #[arg(long, value_name = "DATE", conflicts_with_all = ["from", "monthly"])]
+    #[arg(long, value_name = "DATE", conflicts_with_all = ["from", "monthly"], value_parser = parse_date)]
     date: Option<NaiveDate>,
     /// Backfill: the first day of a range, one job per day (with --to).
-    #[arg(long, value_name = "DATE", requires = "to", conflicts_with = "monthly")]
+    #[arg(long, value_name = "DATE", requires = "to", conflicts_with = "monthly", value_parser = parse_date)]
     from: Option<NaiveDate>,
     /// Backfill: the last day of the range, inclusive (with --from).
-    #[arg(long, value_name = "DATE", requires = "from")]
+    #[arg(long, value_name = "DATE", requires = "from", value_parser = parse_date)]
     to: Option<NaiveDate>,
     /// Export a calendar month instead of a day: the previous month, or --month.
     #[arg(long)]
@@ -33,13 +34,30 @@ pub struct Options {
     requeue_failed: bool,
 }
 
-fn parse_month(raw: &str) -> Result<(i32, u32), String> {
-    let date = NaiveDate::parse_from_str(&format!("{raw}-01"), "%Y-%m-%d")
-        .map_err(|_| format!("expected a month such as 2026-11, got `{raw}`"))?;
-    Ok((
-        chrono::Datelike::year(&date),
-        chrono::Datelike::month(&date),
-    ))
+impl Options {
+    /// The periods the options name by themselves (`None`: yesterday or last month, which depend
+    /// on the time zone and the clock of the run).
+    fn explicit_periods(&self) -> anyhow::Result<Option<Vec<ExportPeriod>>> {
+        Ok(match (self.date, self.from, self.to, self.month) {
+            (Some(date), ..) => Some(vec![ExportPeriod::day(date)]),
+            (None, Some(from), Some(to), _) => Some(ExportPeriod::each_day(from, to)?),
+            (None, _, _, Some((year, month))) => Some(vec![ExportPeriod::month(year, month)?]),
+            _ => None,
+        })
+    }
+}
+
+/// Checks what can be checked before the run (`--from` after `--to`, a backfill too long), so
+/// that a wrong command line is a usage error (exit 2) and leaves no failed run behind.
+fn prepare(matches: &ArgMatches) -> Result<Work, clap::Error> {
+    let options = Options::from_arg_matches(matches)?;
+    if let Err(e) = options.explicit_periods() {
+        return Err(clap::Error::raw(
+            ErrorKind::ValueValidation,
+            format!("{e}\n"),
+        ));
+    }
+    bind(matches, run)
 }
 
 pub const BATCH: Batch = Batch {
@@ -57,32 +75,16 @@ already_present, requeued, outside_allowlist.",
     schema: SchemaNeed::Current,
     storage: false,
     options: <Options as Args>::augment_args,
-    prepare: |matches| bind(matches, run),
+    prepare,
 };
 
 async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
     let tz = ctx.config.export.time_zone;
     let now = Utc::now();
-    let periods = match (&options, options.month) {
-        (
-            Options {
-                date: Some(date), ..
-            },
-            _,
-        ) => vec![ExportPeriod::day(*date)],
-        (
-            Options {
-                from: Some(from),
-                to: Some(to),
-                ..
-            },
-            _,
-        ) => ExportPeriod::each_day(*from, *to)?,
-        (Options { monthly: true, .. }, Some((year, month))) => {
-            vec![ExportPeriod::month(year, month)?]
-        }
-        (Options { monthly: true, .. }, None) => vec![ExportPeriod::previous_month(now, tz)],
-        _ => vec![ExportPeriod::previous_day(now, tz)],
+    let periods = match options.explicit_periods()? {
+        Some(periods) => periods,
+        None if options.monthly => vec![ExportPeriod::previous_month(now, tz)],
+        None => vec![ExportPeriod::previous_day(now, tz)],
     };
     let plan = EnqueuePlan::new(&ctx.config.export, periods, options.requeue_failed);
     enqueue(&ctx.db, &plan, &ctx.counts).await

@@ -79,15 +79,17 @@ impl Batch {
                     .long("max-runtime")
                     .value_name("DURATION")
                     .help("Stop the run after this long (e.g. 30m); overrides BATCH_MAX_RUNTIME and the default")
-                    .value_parser(crate::config::parse_duration),
+                    .value_parser(crate::config::parse_run_time),
             );
         (self.options)(sub)
     }
 
-    /// Checks arguments the way `batch <name> ARGS` would, without running anything.
+    /// Checks arguments the way `batch <name> ARGS` would (parsing, then the batch's own checks
+    /// in `prepare`), without running anything.
     pub fn check_arguments(&self, args: &[String]) -> Result<(), clap::Error> {
         let argv = std::iter::once(self.name.to_owned()).chain(args.iter().cloned());
-        self.command().try_get_matches_from(argv).map(|_| ())
+        let matches = self.command().try_get_matches_from(argv)?;
+        (self.prepare)(&matches).map(|_| ())
     }
 
     pub fn spec(&self) -> RunSpec {

@@ -1,10 +1,11 @@
 //! `batch history`: the time line of runs, newest first.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::config::{self, Config, LogConfig};
 use crate::db::{Db, SchemaNeed};
+use crate::export::period::{self, FIRST_DATE, LAST_DATE};
 use crate::runtime::history::{self, HistoryQuery, RunRecord, ShownStatus};
 use crate::runtime::status::exit_code;
 use crate::telemetry::{self, LogTarget};
@@ -43,20 +44,29 @@ task) before it could record how it ended.",
         .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("One JSON array"))
 }
 
+/// A date, an RFC 3339 time or an age, always ending up within the dates a run can have.
 fn parse_since(raw: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(time) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(time.with_timezone(&Utc));
+    let expected = || {
+        format!(
+            "expected a date (2026-11-20) or an RFC 3339 time from {FIRST_DATE} to {LAST_DATE}, \
+or an age such as 24h or 7d"
+        )
+    };
+    let since = if let Ok(time) = DateTime::parse_from_rfc3339(raw) {
+        time.with_timezone(&Utc)
+    } else if let Ok(date) = period::parse_date(raw) {
+        date.and_time(NaiveTime::MIN).and_utc()
+    } else {
+        let age = humantime::parse_duration(raw).map_err(|_| expected())?;
+        chrono::Duration::from_std(age)
+            .ok()
+            .and_then(|age| Utc::now().checked_sub_signed(age))
+            .ok_or_else(expected)?
+    };
+    if since.date_naive() < FIRST_DATE || since.date_naive() > LAST_DATE {
+        return Err(expected());
     }
-    if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        return Ok(date
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight exists")
-            .and_utc());
-    }
-    let age = config::parse_duration(raw).map_err(|_| {
-        "expected a date (2026-11-20), an RFC 3339 time, or an age such as 24h".to_string()
-    })?;
-    Ok(Utc::now() - chrono::Duration::from_std(age).map_err(|e| e.to_string())?)
+    Ok(since)
 }
 
 pub fn print(matches: &ArgMatches) -> u8 {

@@ -6,23 +6,35 @@
 //! which orders correctly as text because every value comes through the same encoder.
 
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use anyhow::{Context, bail};
 use log::LevelFilter;
 use sqlx::ConnectOptions;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{PgPool, SqlitePool};
 use std::time::Duration;
 
-use crate::config::DatabaseConfig;
+use crate::config::{DatabaseConfig, DatabaseUrl};
 
 pub mod reconnect;
 
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+
+const PG_HAS_MIGRATIONS_TABLE: &str = "SELECT count(*) FROM pg_tables WHERE tablename = '_sqlx_migrations' AND schemaname = current_schema()";
+
+/// Names the advisory lock `migrate` runs hold on PostgreSQL.
+const MIGRATION_LOCK: &str = "batchbox migrate";
+
+fn unapplied(migrator: &Migrator, applied: &[i64]) -> Vec<i64> {
+    migrator
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| !applied.contains(v))
+        .collect()
+}
 
 /// File name of the embedded database inside `BATCH_DATA_DIR`.
 const EMBEDDED_FILE: &str = "batchbox.sqlite3";
@@ -65,9 +77,9 @@ impl Db {
     /// sees which batch holds which connection.
     pub async fn open(config: &DatabaseConfig, application_name: &str) -> anyhow::Result<Db> {
         match &config.url {
-            Some(url) if !url.expose().starts_with("sqlite:") => {
-                let options = PgConnectOptions::from_str(url.expose())
-                    .context("DATABASE_URL could not be parsed")?
+            Some(DatabaseUrl::Postgres(options)) => {
+                let options = (**options)
+                    .clone()
                     .application_name(application_name)
                     .log_slow_statements(SLOW_STATEMENT_LEVEL, SLOW_STATEMENT);
                 let pool = PgPoolOptions::new()
@@ -79,10 +91,8 @@ impl Db {
                     .context("could not connect to the PostgreSQL database in DATABASE_URL")?;
                 Ok(Db::Postgres(pool))
             }
-            Some(url) => {
-                let options = SqliteConnectOptions::from_str(url.expose())
-                    .context("DATABASE_URL could not be parsed")?;
-                Self::open_sqlite(options, config).await
+            Some(DatabaseUrl::Sqlite(options)) => {
+                Self::open_sqlite((**options).clone(), config).await
             }
             None => {
                 let dir = &config.data_dir;
@@ -154,11 +164,87 @@ impl Db {
         }
     }
 
-    /// Applies pending migrations; returns how many were applied.
+    /// Applies pending migrations; returns how many THIS call applied. Concurrent callers (two
+    /// `migrate` runs, two batches on a fresh embedded file) take turns: the second finds nothing
+    /// pending and reports 0, instead of both applying, or reporting, the same migrations.
     pub async fn migrate(&self) -> anyhow::Result<usize> {
-        let before = self.pending_migrations().await?.len();
-        on_pool!(self, |pool| self.migrator().run(pool).await).context("migration failed")?;
-        Ok(before)
+        match self {
+            Db::Postgres(pool) => {
+                // On one connection, which holds the turn: the pool may have a single connection.
+                let mut conn = pool
+                    .acquire()
+                    .await
+                    .context("could not connect to migrate")?;
+                sqlx::query("SELECT pg_advisory_lock(hashtextextended($1, 0))")
+                    .bind(MIGRATION_LOCK)
+                    .execute(&mut *conn)
+                    .await
+                    .context("could not take the migration lock")?;
+                let result = async {
+                    let pending = self.pending_on(&mut conn).await?.len();
+                    // `run` on a borrowed connection trips a higher-ranked lifetime error in a
+                    // Send future; `run_direct` is sqlx's own way around it.
+                    POSTGRES_MIGRATIONS
+                        .run_direct(None, &mut *conn, false)
+                        .await
+                        .context("migration failed")?;
+                    anyhow::Ok(pending)
+                }
+                .await;
+                // Closing the session drops its advisory lock, whatever happened above.
+                let _ = conn.close().await;
+                result
+            }
+            Db::Sqlite(pool) => {
+                let _turn = self.sqlite_migration_lock().await?;
+                let pending = self.pending_migrations().await?.len();
+                SQLITE_MIGRATIONS
+                    .run(pool)
+                    .await
+                    .context("migration failed")?;
+                Ok(pending)
+            }
+        }
+    }
+
+    /// PostgreSQL's pending versions, read on the connection that holds the migration lock.
+    async fn pending_on(&self, conn: &mut sqlx::PgConnection) -> anyhow::Result<Vec<i64>> {
+        let exists: i64 = sqlx::query_scalar(PG_HAS_MIGRATIONS_TABLE)
+            .fetch_one(&mut *conn)
+            .await?;
+        let applied: Vec<i64> = if exists > 0 {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&mut *conn)
+                .await?
+        } else {
+            Vec::new()
+        };
+        Ok(unapplied(self.migrator(), &applied))
+    }
+
+    /// An exclusive lock on a file beside the database, waited for; dropped with the file.
+    async fn sqlite_migration_lock(&self) -> anyhow::Result<Option<std::fs::File>> {
+        let Some(db_file) = self.sqlite_path() else {
+            return Ok(None);
+        };
+        if db_file.as_os_str().is_empty() || db_file.as_os_str() == ":memory:" {
+            return Ok(None);
+        }
+        let mut name = db_file.into_os_string();
+        name.push(".migrations.lock");
+        let path = PathBuf::from(name);
+        tokio::task::spawn_blocking(move || {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .with_context(|| format!("could not open {}", path.display()))?;
+            file.lock()
+                .with_context(|| format!("could not lock {}", path.display()))?;
+            Ok(Some(file))
+        })
+        .await?
     }
 
     /// Versions this binary knows that the database has not applied yet.
@@ -172,18 +258,13 @@ impl Db {
         } else {
             Vec::new()
         };
-        Ok(self
-            .migrator()
-            .iter()
-            .map(|m| m.version)
-            .filter(|v| !applied.contains(v))
-            .collect())
+        Ok(unapplied(self.migrator(), &applied))
     }
 
     async fn has_migrations_table(&self) -> anyhow::Result<bool> {
         let count: i64 = match self {
             Db::Postgres(pool) => {
-                sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE tablename = '_sqlx_migrations' AND schemaname = current_schema()")
+                sqlx::query_scalar(PG_HAS_MIGRATIONS_TABLE)
                     .fetch_one(pool)
                     .await?
             }

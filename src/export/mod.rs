@@ -11,6 +11,7 @@ pub mod sample_data;
 pub mod workbook;
 pub mod worker;
 
+use crate::storage::{KeyPrefix, KeySegment, ObjectKey};
 use period::ExportPeriod;
 
 /// Why one export attempt did not finish.
@@ -61,37 +62,59 @@ fn is_refusal(error: &anyhow::Error) -> bool {
     })
 }
 
-/// The one place an export's object key is made: `{prefix}{tenant}/form-{id}/{period}.xlsx`.
-/// Deterministic, so a re-run overwrites the same object instead of adding a second one.
-pub fn object_key(prefix: &str, tenant_slug: &str, form_id: i64, period: &ExportPeriod) -> String {
-    let tenant: String = tenant_slug
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("{prefix}{tenant}/form-{form_id}/{}.xlsx", period.label())
+/// The one place an export's object key is made: `{prefix}{tenant slug}/form-{id}/{period}.xlsx`.
+/// Deterministic, so a re-run overwrites the same object instead of adding a second one. The slug
+/// is used as it is (spaces, Japanese text); a slug that cannot be one segment of a key (empty,
+/// `.`, `..`, a `/`, ...) fails the job instead of writing anywhere else.
+pub fn object_key(
+    prefix: &KeyPrefix,
+    tenant_slug: &str,
+    form_id: i64,
+    period: &ExportPeriod,
+) -> anyhow::Result<ObjectKey> {
+    let tenant = KeySegment::new(tenant_slug).map_err(|why| {
+        anyhow::anyhow!(
+            "the tenant slug {tenant_slug:?} cannot be a folder of an object key: it {why}"
+        )
+    })?;
+    let fixed = |text: String| KeySegment::new(&text).expect("made of digits, dashes and letters");
+    Ok(ObjectKey::new(
+        prefix,
+        [
+            tenant,
+            fixed(format!("form-{form_id}")),
+            fixed(format!("{}.xlsx", period.label())),
+        ],
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn prefix(raw: &str) -> KeyPrefix {
+        KeyPrefix::parse(raw).unwrap()
+    }
+
     #[test]
-    fn object_keys_are_deterministic_and_safe() {
+    fn object_keys_are_deterministic_and_keep_the_slug_as_it_is() {
         let day = ExportPeriod::day("2026-11-20".parse().unwrap());
+        let key = |slug| {
+            object_key(&prefix("exports/"), slug, 12, &day)
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(key("acme"), "exports/acme/form-12/2026-11-20.xlsx");
         assert_eq!(
-            object_key("exports/", "acme", 12, &day),
-            "exports/acme/form-12/2026-11-20.xlsx"
+            key("東京 支社"),
+            "exports/東京 支社/form-12/2026-11-20.xlsx"
         );
         let month = ExportPeriod::month(2026, 11).unwrap();
         assert_eq!(
-            object_key("", "a/../b", 3, &month),
-            "a_.._b/form-3/2026-11.xlsx"
+            object_key(&prefix(""), "acme", 3, &month)
+                .unwrap()
+                .to_string(),
+            "acme/form-3/2026-11.xlsx"
         );
     }
 
@@ -110,5 +133,14 @@ mod tests {
         ));
         let data = anyhow::anyhow!("job 3: unknown time zone `Mars/Olympus`");
         assert!(matches!(JobError::classify(data), JobError::Failed(_)));
+    }
+
+    #[test]
+    fn a_slug_that_is_not_one_segment_fails_naming_the_slug() {
+        let day = ExportPeriod::day("2026-11-20".parse().unwrap());
+        for slug in ["", ".", "..", "a/../b", "a\\b", "x\n"] {
+            let error = object_key(&prefix("exports/"), slug, 7, &day).unwrap_err();
+            assert!(error.to_string().contains(&format!("{slug:?}")), "{error}");
+        }
     }
 }

@@ -2,7 +2,9 @@
 //! EventBridge fires in UTC, but "yesterday" means yesterday where the customers are.
 
 use anyhow::{Context, bail};
-use chrono::{DateTime, Datelike, Days, Months, NaiveDate, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 
 /// `[start, end)` in local dates: one day or one whole month.
@@ -14,6 +16,34 @@ pub struct ExportPeriod {
 
 /// Backfills are bounded so that a typo in `--from` cannot create years of jobs.
 pub const MAX_BACKFILL_DAYS: u64 = 400;
+
+/// The dates a period may cover: from the Unix epoch to the last day both databases, Excel and
+/// the text form of a date (four-digit years) share. Dates enter through `parse_date`.
+pub const FIRST_DATE: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
+pub const LAST_DATE: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+
+/// A date given on the command line (`--date`, `--from`, `--to`, `history --since`):
+/// `YYYY-MM-DD` from `FIRST_DATE` to `LAST_DATE`.
+pub fn parse_date(raw: &str) -> Result<NaiveDate, String> {
+    match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        Ok(date) if (FIRST_DATE..=LAST_DATE).contains(&date) => Ok(date),
+        _ => Err(format!(
+            "expected a date YYYY-MM-DD from {FIRST_DATE} to {LAST_DATE}"
+        )),
+    }
+}
+
+/// A month given on the command line (`--month`): `YYYY-MM`, within the same range.
+pub fn parse_month(raw: &str) -> Result<(i32, u32), String> {
+    let date = parse_date(&format!("{raw}-01")).map_err(|_| {
+        format!(
+            "expected a month YYYY-MM from {} to {}",
+            FIRST_DATE.format("%Y-%m"),
+            LAST_DATE.format("%Y-%m")
+        )
+    })?;
+    Ok((date.year(), date.month()))
+}
 
 impl ExportPeriod {
     pub fn day(date: NaiveDate) -> ExportPeriod {
@@ -35,8 +65,9 @@ impl ExportPeriod {
     /// Rebuilds a period read back from the queue, refusing anything but a day or a month.
     pub fn from_bounds(start: NaiveDate, end: NaiveDate) -> anyhow::Result<ExportPeriod> {
         let period = ExportPeriod { start, end };
-        if period == ExportPeriod::day(start) || (start.day() == 1 && end == start + Months::new(1))
-        {
+        let next_day = start.checked_add_days(Days::new(1));
+        let next_month = start.checked_add_months(Months::new(1));
+        if Some(end) == next_day || (start.day() == 1 && Some(end) == next_month) {
             Ok(period)
         } else {
             bail!("{start}..{end} is neither a day nor a calendar month")
@@ -84,7 +115,7 @@ impl ExportPeriod {
     /// One day period for each day of `from..=to`.
     pub fn each_day(from: NaiveDate, to: NaiveDate) -> anyhow::Result<Vec<ExportPeriod>> {
         if to < from {
-            bail!("--to {to} is before --from {from}");
+            bail!("--from {from} is after --to {to}");
         }
         let days = (to - from).num_days() as u64 + 1;
         if days > MAX_BACKFILL_DAYS {
@@ -101,16 +132,36 @@ impl ExportPeriod {
 }
 
 /// The first instant of `date` in `tz`. Where a zone skips midnight (a DST change at 00:00),
-/// the day starts at the first local time that exists.
+/// the day starts at the first local time that exists; where it skips the whole day (Pacific/Apia
+/// went from 2011-12-29 to 2011-12-31), the day is empty and starts where the next one does.
 fn local_midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-    (0..=3)
-        .find_map(|hour| {
-            tz.from_local_datetime(&(midnight + chrono::Duration::hours(hour)))
-                .earliest()
-        })
-        .expect("a day has a start within three hours of midnight")
-        .with_timezone(&Utc)
+    let midnight = date.and_time(NaiveTime::MIN);
+    let first = |local: NaiveDateTime| tz.from_local_datetime(&local).earliest();
+    if let Some(start) = first(midnight) {
+        return start.with_timezone(&Utc);
+    }
+    // Midnight is in a gap. Gaps are one stretch, at most a day long: find the first whole hour
+    // after it that exists, then the first second that does.
+    let hour = chrono::Duration::hours(1);
+    let Some(after) = (1..=48)
+        .map(|h| midnight + hour * h)
+        .find(|t| first(*t).is_some())
+    else {
+        // No zone has a gap this long; UTC midnight is as good a start as any.
+        return midnight.and_utc();
+    };
+    let base = after - hour;
+    let at = |seconds: i64| base + chrono::Duration::seconds(seconds);
+    let (mut missing, mut exists) = (0, 3600);
+    while exists - missing > 1 {
+        let middle = (missing + exists) / 2;
+        if first(at(middle)).is_some() {
+            exists = middle;
+        } else {
+            missing = middle;
+        }
+    }
+    first(at(exists)).map_or(midnight.and_utc(), |start| start.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -163,6 +214,46 @@ mod tests {
         );
         assert!(ExportPeriod::each_day(date("2026-11-02"), date("2026-11-01")).is_err());
         assert!(ExportPeriod::each_day(date("2020-01-01"), date("2026-01-01")).is_err());
+    }
+
+    #[test]
+    fn a_day_a_zone_skipped_is_empty_and_the_next_day_is_whole() {
+        let apia = chrono_tz::Pacific::Apia;
+        let (from, to) = ExportPeriod::day(date("2011-12-30")).utc_bounds(apia);
+        assert_eq!(from, to, "2011-12-30 did not exist in Samoa");
+        assert_eq!(from.to_rfc3339(), "2011-12-30T10:00:00+00:00");
+        let (from, to) = ExportPeriod::day(date("2011-12-31")).utc_bounds(apia);
+        assert_eq!((to - from).num_hours(), 24);
+    }
+
+    #[test]
+    fn a_day_whose_midnight_a_zone_skips_starts_at_its_first_local_second() {
+        // Liberia moved from -00:44:30 to UTC at midnight of 1972-01-07 (local 00:00 -> 00:44:30).
+        let (from, _) =
+            ExportPeriod::day(date("1972-01-07")).utc_bounds(chrono_tz::Africa::Monrovia);
+        assert_eq!(from.to_rfc3339(), "1972-01-07T00:44:30+00:00");
+        // Santiago starts daylight time at 00:00 (to 01:00) on the first Sunday of September.
+        let (from, _) =
+            ExportPeriod::day(date("2026-09-06")).utc_bounds(chrono_tz::America::Santiago);
+        assert_eq!(from.to_rfc3339(), "2026-09-06T04:00:00+00:00");
+    }
+
+    #[test]
+    fn command_line_dates_are_bounded() {
+        assert_eq!(parse_date("2026-11-20"), Ok(date("2026-11-20")));
+        for bad in [
+            "+262142-12-31",
+            "1969-12-31",
+            "10000-01-01",
+            "2026-02-30",
+            "x",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_month("9999-12"), Ok((9999, 12)));
+        assert!(parse_month("+262142-12").is_err());
+        let last = ExportPeriod::day(LAST_DATE);
+        let _ = last.utc_bounds(chrono_tz::Pacific::Kiritimati);
     }
 
     #[test]

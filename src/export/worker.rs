@@ -170,7 +170,7 @@ impl Worker {
                 format!(
                     "the write probe under {} failed (check the bucket, the credentials and \
                      AWS_ENDPOINT_URL, or the directory): {e:#}",
-                    self.storage.locate(&self.settings.prefix)
+                    self.storage.locate(&self.settings.prefix.to_string())
                 ),
             ));
         }
@@ -430,7 +430,7 @@ impl Worker {
         })?;
         let period = ExportPeriod::from_bounds(job.period_start, job.period_end)?;
         let (from, to) = period.utc_bounds(tz);
-        let key = object_key(&self.settings.prefix, &form.tenant_slug, form.id, &period);
+        let key = object_key(&self.settings.prefix, &form.tenant_slug, form.id, &period)?;
         let temp_dir = self.temp_dir();
         let file = tempfile::Builder::new()
             .prefix("batchbox-export-")
@@ -479,7 +479,7 @@ impl Worker {
         }
         let bytes = self.storage.put_file(&key, file.path(), &self.stop).await?;
         Ok(Exported {
-            object_key: key,
+            object_key: key.to_string(),
             rows: rows as i64,
             bytes: bytes as i64,
         })

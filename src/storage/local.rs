@@ -1,9 +1,15 @@
 //! The embedded default's "bucket": a directory. Written atomically: a temporary file in the
 //! same directory, then a rename, so a reader never sees half a workbook.
+//!
+//! Nothing is ever written outside the directory, whatever the key: a key's segments cannot climb
+//! (`ObjectKey`), and a symbolic link inside the directory that points elsewhere is refused too,
+//! since following it would write where the key does not say.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
+
+use super::ObjectKey;
 
 #[derive(Debug, Clone)]
 pub struct LocalStorage {
@@ -17,25 +23,37 @@ impl LocalStorage {
         }
     }
 
+    /// Where a key's file is, for people (a key as recorded on its job); writing goes through
+    /// `put_file`'s checks.
     pub fn path_of(&self, key: &str) -> PathBuf {
         self.root.join(key)
     }
 
-    pub async fn put_file(&self, key: &str, file: &Path) -> anyhow::Result<u64> {
-        let target = self.path_of(key);
-        let dir = target
-            .parent()
-            .context("object key has no directory")?
-            .to_path_buf();
+    pub async fn put_file(&self, key: &ObjectKey, file: &Path) -> anyhow::Result<u64> {
+        let root = self.root.clone();
+        let target = key.segments().fold(root.clone(), |path, s| path.join(s));
         let source = file.to_path_buf();
         tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
+            let dir = target
+                .parent()
+                .context("object key has no directory")?
+                .to_path_buf();
+            std::fs::create_dir_all(&root)
+                .with_context(|| format!("could not create {}", root.display()))?;
+            let root = root
+                .canonicalize()
+                .with_context(|| format!("could not resolve {}", root.display()))?;
+            // Before creating anything: the part of the path that exists must already be inside.
+            confine(&root, &target, &deepest_existing(&dir))?;
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("could not create {}", dir.display()))?;
+            confine(&root, &target, &dir)?;
             let partial = tempfile::NamedTempFile::new_in(&dir)?;
             std::fs::copy(&source, partial.path())
                 .with_context(|| format!("could not write into {}", dir.display()))?;
             partial.as_file().sync_all()?;
             let bytes = partial.as_file().metadata()?.len();
+            // A rename replaces a symbolic link at `target` itself; it never writes through it.
             partial
                 .persist(&target)
                 .with_context(|| format!("could not move the workbook to {}", target.display()))?;
@@ -46,9 +64,10 @@ impl LocalStorage {
 
     /// Creates the key's directory and a file in it, then removes both (the directory only if
     /// it is empty: another worker may be probing at the same time).
-    pub async fn probe(&self, key: &str) -> anyhow::Result<()> {
-        let dir = self
-            .path_of(key)
+    pub async fn probe(&self, key: &ObjectKey) -> anyhow::Result<()> {
+        let dir = key
+            .segments()
+            .fold(self.root.clone(), |path, s| path.join(s))
             .parent()
             .context("probe key has no directory")?
             .to_path_buf();
@@ -65,5 +84,77 @@ impl LocalStorage {
             Ok(())
         })
         .await?
+    }
+}
+
+/// Fails unless `dir`, with every link resolved, is `root` or inside it, and `target` has only
+/// plain components.
+fn confine(root: &Path, target: &Path, dir: &Path) -> anyhow::Result<()> {
+    if target
+        .components()
+        .any(|c| matches!(c, Component::ParentDir | Component::CurDir))
+    {
+        bail!("refusing to write {}: the path climbs", target.display());
+    }
+    let resolved = dir
+        .canonicalize()
+        .with_context(|| format!("could not resolve {}", dir.display()))?;
+    if !resolved.starts_with(root) {
+        bail!(
+            "refusing to write {}: it resolves to {}, outside the export directory {}",
+            target.display(),
+            resolved.display(),
+            root.display()
+        );
+    }
+    Ok(())
+}
+
+/// `path` itself or its closest ancestor that exists.
+fn deepest_existing(path: &Path) -> PathBuf {
+    path.ancestors()
+        .find(|p| p.exists())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{KeyPrefix, KeySegment};
+
+    fn key(prefix: &str, rest: &[&str]) -> ObjectKey {
+        ObjectKey::new(
+            &KeyPrefix::parse(prefix).unwrap(),
+            rest.iter().map(|s| KeySegment::new(s).unwrap()),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_symlink_inside_the_directory_cannot_carry_a_workbook_outside() {
+        let outside = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("exports")).unwrap();
+        let source = tempfile::NamedTempFile::new().unwrap();
+        let storage = LocalStorage::new(root.path());
+
+        let error = storage
+            .put_file(&key("exports/", &["acme", "a.xlsx"]), source.path())
+            .await
+            .unwrap_err();
+
+        assert!(format!("{error:#}").contains("outside"), "{error:#}");
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_key_is_written_under_the_root() {
+        let root = tempfile::tempdir().unwrap();
+        let source = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(source.path(), b"xlsx").unwrap();
+        let storage = LocalStorage::new(root.path());
+        let key = key("a/b", &["東京", "x.xlsx"]);
+        assert_eq!(storage.put_file(&key, source.path()).await.unwrap(), 4);
+        assert!(root.path().join("a/b/東京/x.xlsx").is_file());
     }
 }

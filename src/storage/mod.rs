@@ -1,6 +1,7 @@
 //! Where finished workbooks go: S3 in production, a local directory on the embedded default.
 //! Both write a key completely or not at all, and writing the same key again replaces it.
 
+pub mod key;
 mod local;
 mod s3;
 
@@ -9,6 +10,7 @@ use std::path::Path;
 use crate::config::ExportConfig;
 use crate::runtime::stop::Stop;
 
+pub use key::{KeyError, KeyPrefix, KeySegment, ObjectKey};
 pub use local::LocalStorage;
 pub use s3::{PART_SIZE, S3Storage};
 
@@ -42,9 +44,9 @@ impl Storage {
 
     /// Stores `file` under `key`; returns its size in bytes. An error that is the store's
     /// refusal of this worker has a `Refused` in its chain.
-    pub async fn put_file(&self, key: &str, file: &Path, stop: &Stop) -> anyhow::Result<u64> {
+    pub async fn put_file(&self, key: &ObjectKey, file: &Path, stop: &Stop) -> anyhow::Result<u64> {
         match self {
-            Storage::S3(s3) => s3.put_file(key, file, stop).await,
+            Storage::S3(s3) => s3.put_file(key.as_str(), file, stop).await,
             Storage::Local(local) => local.put_file(key, file).await,
         }
     }
@@ -52,10 +54,13 @@ impl Storage {
     /// Proves that this worker may write under `prefix`: writes a small object at
     /// `{prefix}.batchbox-probe/{name}` the way workbooks are written (same encryption), then
     /// deletes it, so a successful probe leaves nothing behind.
-    pub async fn probe(&self, prefix: &str, name: &str) -> anyhow::Result<()> {
-        let key = format!("{prefix}{PROBE_DIR}/{name}");
+    pub async fn probe(&self, prefix: &KeyPrefix, name: &str) -> anyhow::Result<()> {
+        let segment = |text: &str| {
+            KeySegment::new(text).map_err(|why| anyhow::anyhow!("probe name {text:?}: it {why}"))
+        };
+        let key = ObjectKey::new(prefix, [segment(PROBE_DIR)?, segment(name)?]);
         match self {
-            Storage::S3(s3) => s3.probe(&key).await,
+            Storage::S3(s3) => s3.probe(key.as_str()).await,
             Storage::Local(local) => local.probe(&key).await,
         }
     }

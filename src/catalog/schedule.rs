@@ -2,19 +2,19 @@
 //!
 //! EventBridge's cron is not Unix cron: it has a year field, days of week are 1-7 from Sunday
 //! (or SUN-SAT), `?` means "any" and exactly one of day-of-month and day-of-week must be `?`.
-//! `L`, `W` and `#` are allowed. The fields are checked here; croner (in Quartz weekday mode)
-//! computes the fire times.
+//! The rules of AWS's reference are in [`super::cron`], which also computes the fire times.
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use croner::parser::{CronParser, Seconds, Year};
+
+use super::cron::Cron;
 
 #[derive(Debug, Clone)]
 pub enum Schedule {
     Cron {
         expression: String,
-        cron: Box<croner::Cron>,
+        cron: Box<Cron>,
     },
     Rate {
         expression: String,
@@ -59,7 +59,7 @@ impl Schedule {
     /// the rule was created; it is shown counted from `after`.
     pub fn next_fires(&self, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
         match self {
-            Schedule::Cron { cron, .. } => cron.iter_after(after).take(count).collect(),
+            Schedule::Cron { cron, .. } => cron.next_fires(after, count),
             Schedule::Rate { every, .. } => {
                 (1..=count as i32).map(|n| after + *every * n).collect()
             }
@@ -67,49 +67,8 @@ impl Schedule {
     }
 }
 
-fn parse_cron(inner: &str) -> Result<croner::Cron, String> {
-    let fields: Vec<&str> = inner.split_whitespace().collect();
-    if fields.len() != 6 {
-        return Err(format!(
-            "cron({inner}) has {} fields; EventBridge needs 6: minutes hours day-of-month month day-of-week year",
-            fields.len()
-        ));
-    }
-    let (minutes, hours, day_of_month, day_of_week) = (fields[0], fields[1], fields[2], fields[4]);
-    if minutes.contains('?') || hours.contains('?') {
-        return Err(format!(
-            "cron({inner}): `?` is only allowed in day-of-month or day-of-week"
-        ));
-    }
-    match (day_of_month == "?", day_of_week == "?") {
-        (true, true) => {
-            return Err(format!(
-                "cron({inner}): day-of-month and day-of-week cannot both be `?`"
-            ));
-        }
-        (false, false) => {
-            return Err(format!(
-                "cron({inner}): EventBridge cannot take both day-of-month and day-of-week; put `?` in one of them"
-            ));
-        }
-        _ => {}
-    }
-    if let Some(bad) = day_of_week
-        .split([',', '-', '/', '#'])
-        .filter_map(|part| part.trim_end_matches('L').parse::<u32>().ok())
-        .find(|n| !(1..=7).contains(n))
-    {
-        return Err(format!(
-            "cron({inner}): day-of-week {bad} is out of range; EventBridge uses 1-7 (1 = Sunday) or SUN-SAT"
-        ));
-    }
-    CronParser::builder()
-        .seconds(Seconds::Required)
-        .year(Year::Required)
-        .alternative_weekdays(true)
-        .build()
-        .parse(&format!("0 {inner}"))
-        .map_err(|e| format!("cron({inner}) is not valid: {e}"))
+fn parse_cron(inner: &str) -> Result<Cron, String> {
+    Cron::parse(inner).map_err(|e| format!("cron({inner}) {e}"))
 }
 
 fn parse_rate(inner: &str) -> Result<chrono::Duration, String> {
@@ -199,7 +158,7 @@ mod tests {
             ("cron(10 0 * * * *)", "cannot take both"),
             ("cron(10 0 ? * ? *)", "cannot both be `?`"),
             ("cron(10 0 ? * 0 *)", "1-7"),
-            ("cron(61 0 * * ? *)", "not valid"),
+            ("cron(61 0 * * ? *)", "minutes `61`: 61 is out of range"),
             ("rate(1 hours)", "singular"),
             ("rate(0 minutes)", "not valid"),
             ("rate(5 weeks)", "not valid"),

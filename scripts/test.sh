@@ -20,6 +20,10 @@ ensure_debian_package soffice libreoffice-calc-nogui
 ensure_s3s_fs
 export S3S_FS_BIN
 
+# The cron tests compare the schedule engine with an independent one (npm aws-cron-parser).
+ensure_aws_cron_parser
+export AWS_CRON_PARSER_DIR
+
 if [[ -n "${DATABASE_URL:-}" ]]; then
     log "using the PostgreSQL server in DATABASE_URL"
     export TEST_DATABASE_URL="$DATABASE_URL"

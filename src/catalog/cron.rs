@@ -67,6 +67,8 @@ pub enum CronError {
     BothDaysAny,
     #[error("EventBridge cannot take both day-of-month and day-of-week; put `?` in one of them")]
     BothDays,
+    #[error("has a space after `cron(` or before `)`")]
+    Spaces,
     #[error("never fires in any year EventBridge can run it (1970-2199)")]
     NeverFires,
 }
@@ -324,6 +326,9 @@ impl Cron {
     /// Parses the six fields inside `cron(...)`.
     pub fn parse(fields: &str) -> Result<Cron, CronError> {
         let parts: Vec<&str> = fields.split(' ').filter(|p| !p.is_empty()).collect();
+        if fields.starts_with(' ') || fields.ends_with(' ') {
+            return Err(CronError::Spaces);
+        }
         if parts.len() != 6 {
             return Err(CronError::FieldCount(parts.len()));
         }
@@ -896,6 +901,9 @@ mod tests {
             ("0 0 * * ? 26", "year `26`: 26 is out of range"),
             ("005 0 * * ? *", "`005` is not a value"),
             ("0 0 30 2 ? *", "never fires"),
+            (" 0 0 * * ? *", "has a space after `cron(`"),
+            ("0 0 * * ? * ", "before `)`"),
+            ("0\t0 * * ? *", "has 5 fields"),
             ("0 0 31 4,6,9,11 ? *", "never fires"),
         ] {
             let error = refused(fields);

@@ -78,7 +78,11 @@ fn parse_rate(inner: &str) -> Result<chrono::Duration, String> {
         )
     };
     let (value, unit) = inner.split_once(' ').ok_or_else(invalid)?;
-    let value: i64 = value.parse().ok().filter(|v| *v > 0).ok_or_else(invalid)?;
+    // A positive number written plainly, as the Terraform validation also requires.
+    let value: i64 = Some(value)
+        .filter(|v| !v.starts_with('0') && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(invalid)?;
     let (singular, minutes) = match unit {
         "minute" => (true, 1),
         "minutes" => (false, 1),
@@ -93,7 +97,10 @@ fn parse_rate(inner: &str) -> Result<chrono::Duration, String> {
             "rate({inner}): EventBridge wants the singular unit for 1 and the plural otherwise"
         ));
     }
-    Ok(chrono::Duration::minutes(value * minutes))
+    value
+        .checked_mul(minutes)
+        .and_then(chrono::Duration::try_minutes)
+        .ok_or_else(|| format!("rate({inner}) is too long an interval"))
 }
 
 #[cfg(test)]
@@ -162,6 +169,10 @@ mod tests {
             ("rate(1 hours)", "singular"),
             ("rate(0 minutes)", "not valid"),
             ("rate(5 weeks)", "not valid"),
+            ("rate(05 minutes)", "not valid"),
+            ("rate(+5 minutes)", "not valid"),
+            ("rate(5  minutes)", "not valid"),
+            ("rate(99999999999999999 days)", "too long"),
             ("0 10 * * ?", "neither"),
         ] {
             let error = Schedule::parse(expression).unwrap_err();

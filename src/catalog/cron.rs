@@ -326,11 +326,11 @@ impl Cron {
     /// Parses the six fields inside `cron(...)`.
     pub fn parse(fields: &str) -> Result<Cron, CronError> {
         let parts: Vec<&str> = fields.split(' ').filter(|p| !p.is_empty()).collect();
-        if fields.starts_with(' ') || fields.ends_with(' ') {
-            return Err(CronError::Spaces);
-        }
         if parts.len() != 6 {
             return Err(CronError::FieldCount(parts.len()));
+        }
+        if fields.starts_with(' ') || fields.ends_with(' ') {
+            return Err(CronError::Spaces);
         }
         let [minutes, hours, day_of_month, month, day_of_week, year] = parts[..] else {
             unreachable!("six fields were counted");

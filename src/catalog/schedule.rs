@@ -8,7 +8,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use super::cron::Cron;
+use super::cron::{Cron, CronError};
 
 #[derive(Debug, Clone)]
 pub enum Schedule {
@@ -68,7 +68,13 @@ impl Schedule {
 }
 
 fn parse_cron(inner: &str) -> Result<Cron, String> {
-    Cron::parse(inner).map_err(|e| format!("cron({inner}) {e}"))
+    Cron::parse(inner).map_err(|e| match e {
+        // "cron(...) has 5 fields" reads on; every other reason follows a colon.
+        CronError::FieldCount(_) | CronError::Spaces | CronError::NeverFires => {
+            format!("cron({inner}) {e}")
+        }
+        _ => format!("cron({inner}): {e}"),
+    })
 }
 
 fn parse_rate(inner: &str) -> Result<chrono::Duration, String> {
@@ -165,7 +171,10 @@ mod tests {
             ("cron(10 0 * * * *)", "cannot take both"),
             ("cron(10 0 ? * ? *)", "cannot both be `?`"),
             ("cron(10 0 ? * 0 *)", "1-7"),
-            ("cron(61 0 * * ? *)", "minutes `61`: 61 is out of range"),
+            (
+                "cron(61 0 * * ? *)",
+                "cron(61 0 * * ? *): minutes `61`: 61 is out of range",
+            ),
             ("rate(1 hours)", "singular"),
             ("rate(0 minutes)", "not valid"),
             ("rate(5 weeks)", "not valid"),

@@ -48,6 +48,20 @@ ensure_s3s_fs() {
         || { echo "error: cargo install s3s-fs@$S3S_FS_VERSION failed" >&2; return 1; }
 }
 
+# ensure_aws_cron_parser: the pinned npm aws-cron-parser, the independent judge of the cron tests
+# (tests/cron_judge.rs), in $AWS_CRON_PARSER_DIR, installed with npm once per machine.
+AWS_CRON_PARSER_VERSION=1.1.12
+AWS_CRON_PARSER_DIR="$BATCHBOX_CACHE/aws-cron-parser-$AWS_CRON_PARSER_VERSION"
+ensure_aws_cron_parser() {
+    [[ -f "$AWS_CRON_PARSER_DIR/node_modules/aws-cron-parser/package.json" ]] && return 0
+    command -v npm >/dev/null || { echo "error: npm is required to install aws-cron-parser" >&2; return 1; }
+    echo "    installing aws-cron-parser $AWS_CRON_PARSER_VERSION into $AWS_CRON_PARSER_DIR" >&2
+    mkdir -p "$AWS_CRON_PARSER_DIR"
+    npm install --prefix "$AWS_CRON_PARSER_DIR" --no-audit --no-fund --silent \
+        "aws-cron-parser@$AWS_CRON_PARSER_VERSION" >&2 \
+        || { echo "error: npm install aws-cron-parser@$AWS_CRON_PARSER_VERSION failed" >&2; return 1; }
+}
+
 # postgres_bindir: prints the directory of PostgreSQL's server binaries (initdb, pg_ctl),
 # installing them with apt-get when they are missing and this runs as root.
 postgres_bindir() {

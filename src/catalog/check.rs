@@ -1,6 +1,8 @@
 //! The catalog check: what a reviewer cannot be trusted to see in a plan. Every problem names
 //! the catalog block (or tfvars entry) it is about.
 
+use chrono::Utc;
+
 use super::schedule::Schedule;
 use super::{Catalog, Override};
 use crate::batches::{self, Batch};
@@ -55,9 +57,9 @@ pub fn check(catalog: &Catalog, overrides: &[Override], registry: &[Batch]) -> V
             problems.push(format!("{block}: no description (the rule's description is what a reader of the schedule sees)"));
         }
         if let Some(expression) = &entry.schedule
-            && let Err(error) = Schedule::parse(expression)
+            && let Some(problem) = schedule_problem(expression)
         {
-            problems.push(format!("{block}: schedule {error}"));
+            problems.push(format!("{block}: schedule {problem}"));
         }
     }
     for batch in registry {
@@ -77,12 +79,24 @@ pub fn check(catalog: &Catalog, overrides: &[Override], registry: &[Batch]) -> V
             problems.push(format!("{place}: no catalog block of that name"));
         }
         if let Some(expression) = &entry.schedule
-            && let Err(error) = Schedule::parse(expression)
+            && let Some(problem) = schedule_problem(expression)
         {
-            problems.push(format!("{place}: schedule {error}"));
+            problems.push(format!("{place}: schedule {problem}"));
         }
     }
     problems
+}
+
+/// What is wrong with a schedule: not one EventBridge accepts, or one that will not fire again
+/// (its years are past), which EventBridge accepts and then never runs.
+fn schedule_problem(expression: &str) -> Option<String> {
+    match Schedule::parse(expression) {
+        Err(error) => Some(error),
+        Ok(schedule) if schedule.next_fires(Utc::now(), 1).is_empty() => Some(format!(
+            "{schedule} fires no more: its last fire time is past"
+        )),
+        Ok(_) => None,
+    }
 }
 
 fn names(registry: &[Batch]) -> String {
@@ -96,4 +110,42 @@ fn names(registry: &[Batch]) -> String {
 /// The check against this binary's own registry.
 pub fn check_against_registry(catalog: &Catalog, overrides: &[Override]) -> Vec<String> {
     check(catalog, overrides, batches::REGISTRY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Entry;
+
+    fn entry(name: &str, schedule: &str) -> Entry {
+        Entry {
+            name: name.to_owned(),
+            description: Some("a batch".to_owned()),
+            schedule: Some(schedule.to_owned()),
+            args: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_schedule_whose_years_are_past_is_reported() {
+        let catalog = Catalog {
+            entries: vec![entry("past", "cron(0 0 1 1 ? 2020-2021)")],
+            local_only: Vec::new(),
+        };
+        let overrides = [Override {
+            file: "terraform/envs/staging/terraform.tfvars".to_owned(),
+            name: "past".to_owned(),
+            schedule: Some("cron(0 0 ? * MON 1999)".to_owned()),
+        }];
+        let problems = check(&catalog, &overrides, &[]);
+        for place in [
+            "catalog block `past`: schedule cron(0 0 1 1 ? 2020-2021) fires no more",
+            "batch_overrides `past`: schedule cron(0 0 ? * MON 1999) fires no more",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.contains(place)),
+                "{place}\n{problems:#?}"
+            );
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! against this binary's registry (`check`), and previewed in local time (`batch schedule`).
 
 pub mod check;
+pub mod cron;
 pub mod schedule;
 
 use std::path::Path;

@@ -2,19 +2,19 @@
 //!
 //! EventBridge's cron is not Unix cron: it has a year field, days of week are 1-7 from Sunday
 //! (or SUN-SAT), `?` means "any" and exactly one of day-of-month and day-of-week must be `?`.
-//! `L`, `W` and `#` are allowed. The fields are checked here; croner (in Quartz weekday mode)
-//! computes the fire times.
+//! The rules of AWS's reference are in [`super::cron`], which also computes the fire times.
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use croner::parser::{CronParser, Seconds, Year};
+
+use super::cron::{Cron, CronError};
 
 #[derive(Debug, Clone)]
 pub enum Schedule {
     Cron {
         expression: String,
-        cron: Box<croner::Cron>,
+        cron: Box<Cron>,
     },
     Rate {
         expression: String,
@@ -59,7 +59,7 @@ impl Schedule {
     /// the rule was created; it is shown counted from `after`.
     pub fn next_fires(&self, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
         match self {
-            Schedule::Cron { cron, .. } => cron.iter_after(after).take(count).collect(),
+            Schedule::Cron { cron, .. } => cron.next_fires(after, count),
             Schedule::Rate { every, .. } => {
                 (1..=count as i32).map(|n| after + *every * n).collect()
             }
@@ -67,49 +67,14 @@ impl Schedule {
     }
 }
 
-fn parse_cron(inner: &str) -> Result<croner::Cron, String> {
-    let fields: Vec<&str> = inner.split_whitespace().collect();
-    if fields.len() != 6 {
-        return Err(format!(
-            "cron({inner}) has {} fields; EventBridge needs 6: minutes hours day-of-month month day-of-week year",
-            fields.len()
-        ));
-    }
-    let (minutes, hours, day_of_month, day_of_week) = (fields[0], fields[1], fields[2], fields[4]);
-    if minutes.contains('?') || hours.contains('?') {
-        return Err(format!(
-            "cron({inner}): `?` is only allowed in day-of-month or day-of-week"
-        ));
-    }
-    match (day_of_month == "?", day_of_week == "?") {
-        (true, true) => {
-            return Err(format!(
-                "cron({inner}): day-of-month and day-of-week cannot both be `?`"
-            ));
+fn parse_cron(inner: &str) -> Result<Cron, String> {
+    Cron::parse(inner).map_err(|e| match e {
+        // "cron(...) has 5 fields" reads on; every other reason follows a colon.
+        CronError::FieldCount(_) | CronError::Spaces | CronError::NeverFires => {
+            format!("cron({inner}) {e}")
         }
-        (false, false) => {
-            return Err(format!(
-                "cron({inner}): EventBridge cannot take both day-of-month and day-of-week; put `?` in one of them"
-            ));
-        }
-        _ => {}
-    }
-    if let Some(bad) = day_of_week
-        .split([',', '-', '/', '#'])
-        .filter_map(|part| part.trim_end_matches('L').parse::<u32>().ok())
-        .find(|n| !(1..=7).contains(n))
-    {
-        return Err(format!(
-            "cron({inner}): day-of-week {bad} is out of range; EventBridge uses 1-7 (1 = Sunday) or SUN-SAT"
-        ));
-    }
-    CronParser::builder()
-        .seconds(Seconds::Required)
-        .year(Year::Required)
-        .alternative_weekdays(true)
-        .build()
-        .parse(&format!("0 {inner}"))
-        .map_err(|e| format!("cron({inner}) is not valid: {e}"))
+        _ => format!("cron({inner}): {e}"),
+    })
 }
 
 fn parse_rate(inner: &str) -> Result<chrono::Duration, String> {
@@ -119,7 +84,11 @@ fn parse_rate(inner: &str) -> Result<chrono::Duration, String> {
         )
     };
     let (value, unit) = inner.split_once(' ').ok_or_else(invalid)?;
-    let value: i64 = value.parse().ok().filter(|v| *v > 0).ok_or_else(invalid)?;
+    // A positive number written plainly, as the Terraform validation also requires.
+    let value: i64 = Some(value)
+        .filter(|v| !v.starts_with('0') && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(invalid)?;
     let (singular, minutes) = match unit {
         "minute" => (true, 1),
         "minutes" => (false, 1),
@@ -134,7 +103,10 @@ fn parse_rate(inner: &str) -> Result<chrono::Duration, String> {
             "rate({inner}): EventBridge wants the singular unit for 1 and the plural otherwise"
         ));
     }
-    Ok(chrono::Duration::minutes(value * minutes))
+    value
+        .checked_mul(minutes)
+        .and_then(chrono::Duration::try_minutes)
+        .ok_or_else(|| format!("rate({inner}) is too long an interval"))
 }
 
 #[cfg(test)]
@@ -199,10 +171,17 @@ mod tests {
             ("cron(10 0 * * * *)", "cannot take both"),
             ("cron(10 0 ? * ? *)", "cannot both be `?`"),
             ("cron(10 0 ? * 0 *)", "1-7"),
-            ("cron(61 0 * * ? *)", "not valid"),
+            (
+                "cron(61 0 * * ? *)",
+                "cron(61 0 * * ? *): minutes `61`: 61 is out of range",
+            ),
             ("rate(1 hours)", "singular"),
             ("rate(0 minutes)", "not valid"),
             ("rate(5 weeks)", "not valid"),
+            ("rate(05 minutes)", "not valid"),
+            ("rate(+5 minutes)", "not valid"),
+            ("rate(5  minutes)", "not valid"),
+            ("rate(99999999999999999 days)", "too long"),
             ("0 10 * * ?", "neither"),
         ] {
             let error = Schedule::parse(expression).unwrap_err();

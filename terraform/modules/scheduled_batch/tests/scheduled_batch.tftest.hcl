@@ -322,3 +322,34 @@ run "runbook_link_when_the_repository_url_is_given" {
     error_message = "the failure message links to the runbook section"
   }
 }
+
+# AWS's cron reference allows an increment from a value in any field but day-of-week, and year
+# increments; tests/cron_judge.rs checks the whole corpus against this validation.
+run "accepts_the_references_increments" {
+  command = plan
+
+  variables {
+    schedule_expression = "cron(0/5 8-17 ? * MON-FRI 2026/2)"
+    interval_minutes    = 5
+  }
+}
+
+run "rejects_a_year_aws_does_not_run" {
+  command = plan
+
+  variables {
+    schedule_expression = "cron(0 0 1 1 ? 2200)"
+  }
+
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_more_than_one_hash_in_day_of_week" {
+  command = plan
+
+  variables {
+    schedule_expression = "cron(0 0 ? * 3#1,6#3 *)"
+  }
+
+  expect_failures = [var.schedule_expression]
+}

@@ -19,18 +19,10 @@ import json
 import re
 import sys
 
+from checks import Checks
 from localstack_events import pattern_matches, render as localstack_render
 
-failures = []
-checked = 0
-
-
-def check(condition, message):
-    global checked
-    checked += 1
-    if not condition:
-        failures.append(message)
-        print(f"    FAIL {message}", file=sys.stderr)
+check = Checks()
 
 
 def resources(module):
@@ -232,10 +224,7 @@ def main(plan_path):
                 check("STOPPED ON PURPOSE" in message.splitlines()[0] and "UserInitiated" in message
                       and "Exit code of the batch container: 143" in message, f"{family} {label}: labelled a deliberate stop")
 
-    if failures:
-        print(f"    EventBridge judge: {len(failures)} of {checked} checks FAILED", file=sys.stderr)
-        sys.exit(1)
-    print(f"    EventBridge judge (LocalStack's pattern engine and renderer): {checked} checks passed for {len(families)} families")
+    check.finish("EventBridge judge (LocalStack's pattern engine and renderer)", f"for {len(families)} families")
     example = messages.get(("batchbox-local-export-worker", "failed")) or next(iter(messages.values()))
     print("    rendered failure message (export-worker, exit 1):")
     for line in example.splitlines():

@@ -104,10 +104,26 @@ pub fn launch(
         misconfigured: false,
     };
     let span = tracing::info_span!(target: RUN, "run", batch = spec.batch, run_id = %run_id);
-    let code = runtime.block_on(
-        run.supervise(vars, log_problems, max_runtime_flag, work)
+    let started = run.started;
+    let supervised = runtime.block_on(
+        AssertUnwindSafe(run.supervise(vars, log_problems, max_runtime_flag, work))
+            .catch_unwind()
             .instrument(span),
     );
+    // The batch's own panics end its run through `unwind_into_error`; this is the last guard, for
+    // a panic in the runtime itself: the hook has logged it, and the run still ends with its
+    // `run finished` line (its history row, if written, stays `running` and shows as `stale`
+    // once its deadline passes).
+    let code = supervised.unwrap_or_else(|payload| {
+        tracing::error!(target: RUN,
+            status = RunStatus::Failed.as_str(),
+            exit_code = exit_code::FAILURE,
+            duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            error = format!("the runtime panicked: {}", panics::message(payload.as_ref())),
+            "run finished"
+        );
+        exit_code::FAILURE
+    });
     // Do not wait for work abandoned after its grace period.
     runtime.shutdown_timeout(Duration::from_millis(500));
     code

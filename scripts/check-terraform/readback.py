@@ -1,0 +1,210 @@
+"""Reads back through the emulator's API what envs/local created, and compares it with the catalog."""
+import json
+import re
+import sys
+
+import boto3
+
+from checks import Checks
+
+endpoint, outputs_path, phase, image_tag = sys.argv[1:5]
+outputs = {k: v["value"] for k, v in json.load(open(outputs_path)).items()}
+catalog = outputs["catalog"]
+deployed = outputs["batches"]
+topic_arn = outputs["notification_topic_arn"]
+cluster_arn = outputs["cluster_arn"]
+prefix = "batchbox-local-"
+
+session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="ap-northeast-1")
+client = lambda service: session.client(service, endpoint_url=endpoint)
+events, ecs, cloudwatch, logs, sns, iam, sqs = (client(s) for s in ("events", "ecs", "cloudwatch", "logs", "sns", "iam", "sqs"))
+
+check = Checks()
+
+
+scheduled = sorted(n for n, b in catalog.items() if b.get("schedule") is not None)
+manual = sorted(n for n, b in catalog.items() if b.get("schedule") is None)
+check(sorted(deployed) == sorted(catalog), f"deployed batches {sorted(deployed)} == catalog {sorted(catalog)}")
+
+rules = events.list_rules(NamePrefix=prefix)["Rules"]
+schedule_rules = {r["Name"]: r for r in rules if r.get("ScheduleExpression")}
+check(sorted(schedule_rules) == sorted(prefix + n for n in scheduled),
+      f"one schedule rule per scheduled batch: {sorted(schedule_rules)}")
+
+for name in scheduled:
+    spec, out = catalog[name], deployed[name]
+    family_arn = out["task_definition_family_arn"]
+    rule = schedule_rules.get(prefix + name)
+    if rule is None:
+        check(False, f"{name}: rule {prefix + name} exists")
+        continue
+    check(rule.get("Description") == spec["description"] and rule["Description"].strip(), f"{name}: rule description is the catalog's")
+    check(rule["ScheduleExpression"] == spec["schedule"], f"{name}: schedule {rule['ScheduleExpression']} == {spec['schedule']}")
+    check(rule["State"] == "ENABLED", f"{name}: rule is ENABLED")
+
+    targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    check(len(targets) == 1, f"{name}: exactly one target (found {len(targets)})")
+    if not targets:
+        continue
+    target = targets[0]
+    ecs_params = target.get("EcsParameters", {})
+    task_definition_arn = ecs_params.get("TaskDefinitionArn", "")
+    check(target["Arn"] == cluster_arn, f"{name}: target is the cluster")
+    check(task_definition_arn == family_arn and not re.search(r":\d+$", task_definition_arn),
+          f"{name}: target runs the family without revision ({task_definition_arn})")
+    check(ecs_params.get("LaunchType") == "FARGATE", f"{name}: Fargate launch type")
+    check(ecs_params.get("TaskCount") == spec.get("task_count", 1), f"{name}: task count {ecs_params.get('TaskCount')}")
+    check(target.get("RoleArn", "").endswith(":role/batchbox-local-events"), f"{name}: target uses the events role")
+    vpc = ecs_params.get("NetworkConfiguration", {}).get("awsvpcConfiguration", {})
+    check(vpc.get("Subnets") and vpc.get("SecurityGroups"), f"{name}: target has subnets and security groups")
+    transformer = target.get("InputTransformer", {})
+    check(transformer.get("InputPathsMap", {}).get("time") == "$.time", f"{name}: the transformer reads the event time")
+    try:
+        rendered = json.loads(transformer.get("InputTemplate", "").replace("<time>", "2026-11-21T18:30:00Z"))
+        override = rendered["containerOverrides"][0]
+        env = {e["name"]: e["value"] for e in override["environment"]}
+        check(override["name"] == "batch" and env.get("BATCH_SCHEDULED_TIME") == "2026-11-21T18:30:00Z",
+              f"{name}: the event time reaches container batch as BATCH_SCHEDULED_TIME")
+    except (ValueError, KeyError, IndexError) as error:
+        check(False, f"{name}: input template renders to container overrides ({error})")
+
+    # What the target runs: ECS resolves the family ARN to the latest ACTIVE revision.
+    task_def = ecs.describe_task_definition(taskDefinition=task_definition_arn)["taskDefinition"]
+    containers = {c["name"]: c for c in task_def["containerDefinitions"]}
+    container = containers.get("batch")
+    check(container is not None, f"{name}: the task definition has a container named batch")
+    if container:
+        command = container.get("command", [])
+        check(command[:1] == [name], f"{name}: container command[0] is the batch name ({command[:1]})")
+        check(command[1:] == spec.get("args", []), f"{name}: command args {command[1:]} == catalog {spec.get('args', [])}")
+        check(container["image"].endswith(":" + image_tag), f"{name}: runs image tag {image_tag} ({container['image']})")
+
+for name in scheduled + manual:
+    spec, out = catalog[name], deployed[name]
+    task_def = ecs.describe_task_definition(taskDefinition=out["task_definition_family_arn"])["taskDefinition"]
+    check(task_def["status"] == "ACTIVE", f"{name}: the family has an ACTIVE revision")
+    check(task_def["requiresCompatibilities"] == ["FARGATE"] and task_def["networkMode"] == "awsvpc", f"{name}: Fargate, awsvpc")
+    check((task_def["cpu"], task_def["memory"]) == (str(spec["cpu"]), str(spec["memory"])),
+          f"{name}: cpu/memory {task_def['cpu']}/{task_def['memory']} == catalog {spec['cpu']}/{spec['memory']}")
+    container = {c["name"]: c for c in task_def["containerDefinitions"]}.get("batch", {})
+    env_names = {e["name"] for e in container.get("environment", [])}
+    secret_names = {s["name"] for s in container.get("secrets", [])}
+    check("DATABASE_URL" in secret_names and "DATABASE_URL" not in env_names, f"{name}: DATABASE_URL comes from secrets only")
+    check({"DATABASE_MAX_CONNECTIONS", "LOG_FORMAT", "RUST_LOG"} <= env_names, f"{name}: default environment present")
+    env_values = {e["name"]: e["value"] for e in container.get("environment", [])}
+    check(env_values.get("EXPORT_BUCKET") == "batchbox-local-exports" and env_values.get("EXPORT_PREFIX") == "exports/",
+          f"{name}: EXPORT_BUCKET and EXPORT_PREFIX name the bucket the task role may write")
+    log_options = container.get("logConfiguration", {}).get("options", {})
+    check(container.get("logConfiguration", {}).get("logDriver") == "awslogs" and log_options.get("awslogs-stream-prefix") == name,
+          f"{name}: awslogs with stream prefix {name}")
+    check(log_options.get("mode") == "blocking", f"{name}: awslogs mode set explicitly to blocking ({log_options.get('mode')})")
+    check(container.get("readonlyRootFilesystem") is True, f"{name}: read-only root file system")
+    if phase == "after-new-tag":
+        check(task_def["revision"] >= 2, f"{name}: the family now resolves to a new revision ({task_def['revision']})")
+        old = ecs.describe_task_definition(taskDefinition=f"{out['task_definition_family_arn']}:{task_def['revision'] - 1}")["taskDefinition"]
+        check(old["status"] == "INACTIVE", f"{name}: the previous revision is deregistered")
+
+for name in manual:
+    check(prefix + name not in {r["Name"] for r in rules}, f"{name}: manual batch has no rule")
+
+# Dead-letter queue of every EventBridge target: encrypted, EventBridge may send from this
+# environment's rules only, alarmed when not empty.
+dlq_name = outputs["dead_letter_queue_name"]
+dlq_url = sqs.get_queue_url(QueueName=dlq_name)["QueueUrl"]
+dlq = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["All"])["Attributes"]
+dlq_arn = dlq["QueueArn"]
+check(dlq.get("SqsManagedSseEnabled") == "true", f"dead-letter queue {dlq_name} is encrypted (SSE-SQS)")
+dlq_policy = json.loads(dlq.get("Policy", "{}"))
+dlq_statement = (dlq_policy.get("Statement") or [{}])[0]
+check(dlq_statement.get("Principal") == {"Service": "events.amazonaws.com"} and dlq_statement.get("Action") == "sqs:SendMessage"
+      and dlq_statement.get("Condition", {}).get("ArnLike", {}).get("aws:SourceArn", "").endswith(":rule/batchbox-local-*"),
+      "dead-letter queue policy: EventBridge may send, from this environment's rules only")
+
+# Notification rules: one pair per batch (failed, stopped on purpose) -> the topic, with the DLQ.
+all_rules = {r["Name"]: r for r in rules}
+for name in scheduled + manual:
+    kinds = deployed[name]["notification_rule_names"]
+    check(sorted(kinds) == ["failed", "stopped"], f"{name}: a failure rule and a deliberate-stop rule ({sorted(kinds)})")
+    for kind, rule_name in sorted(kinds.items()):
+        rule = all_rules.get(rule_name)
+        check(rule is not None and rule["State"] == "ENABLED", f"{name}: rule {rule_name} exists and is ENABLED")
+        if rule is None:
+            continue
+        pattern = json.loads(rule["EventPattern"])
+        detail = pattern.get("detail", {})
+        check(pattern.get("source") == ["aws.ecs"] and pattern.get("detail-type") == ["ECS Task State Change"], f"{rule_name}: ECS Task State Change events")
+        check(detail.get("lastStatus") == ["STOPPED"] and detail.get("clusterArn") == [cluster_arn], f"{rule_name}: STOPPED tasks of this cluster")
+        check(detail.get("taskDefinitionArn") == [{"prefix": deployed[name]["task_definition_family_arn"] + ":"}], f"{rule_name}: revisions of its family only")
+        targets = events.list_targets_by_rule(Rule=rule_name)["Targets"]
+        check(len(targets) == 1 and targets[0]["Arn"] == topic_arn and not targets[0].get("RoleArn"), f"{rule_name}: one target, the topic, no role")
+        if targets:
+            check(targets[0].get("DeadLetterConfig", {}).get("Arn") == dlq_arn, f"{rule_name}: target has the dead-letter queue")
+            paths = targets[0].get("InputTransformer", {}).get("InputPathsMap", {})
+            check({"task", "exitCode", "stopCode", "stoppedReason", "stoppedAt"} <= set(paths), f"{rule_name}: readable message (task, exit code, stop code and reason, time)")
+
+for name in scheduled:
+    targets = events.list_targets_by_rule(Rule=prefix + name)["Targets"]
+    check(bool(targets) and targets[0].get("DeadLetterConfig", {}).get("Arn") == dlq_arn, f"{name}: the schedule's ECS target has the dead-letter queue")
+    check(bool(targets) and targets[0].get("RetryPolicy", {}).get("MaximumEventAgeInSeconds") == 3600, f"{name}: the schedule's target retries for an hour at most")
+
+attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+check(attributes.get("KmsMasterKeyId"), "notification topic exists and is encrypted with KMS")
+policy = json.loads(attributes.get("Policy", "{}"))
+principals = json.dumps([s.get("Principal") for s in policy.get("Statement", [])])
+check("events.amazonaws.com" in principals and "cloudwatch.amazonaws.com" in principals, "topic policy lets EventBridge and alarms publish")
+events_statements = [st for st in policy.get("Statement", []) if st.get("Principal") == {"Service": "events.amazonaws.com"}]
+check(len(events_statements) == 1 and "Condition" not in events_statements[0],
+      "topic policy: EventBridge's statement has no Condition (EventBridge User Guide: conditions are not supported for it)")
+subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+check(any(s["Protocol"] == "email" for s in subscriptions), "topic has the e-mail subscription")
+
+all_alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms(AlarmNamePrefix=prefix, MaxRecords=100)["MetricAlarms"]}
+
+# FailedInvocations: one alarm per rule of the environment, on that rule, to the topic.
+rule_names = sorted(all_rules)
+invocation_alarms = {a["Dimensions"][0]["Value"]: a for a in all_alarms.values() if a.get("MetricName") == "FailedInvocations"}
+check(sorted(invocation_alarms) == rule_names, f"one FailedInvocations alarm per rule ({len(invocation_alarms)} alarms, {len(rule_names)} rules)")
+for rule_name, alarm in sorted(invocation_alarms.items()):
+    check(alarm["Namespace"] == "AWS/Events" and alarm["Dimensions"] == [{"Name": "RuleName", "Value": rule_name}]
+          and alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold" and topic_arn in alarm.get("AlarmActions", []),
+          f"{rule_name}: FailedInvocations alarm fires on the first failure and notifies the topic")
+dlq_alarm = all_alarms.get(outputs["dead_letter_alarm_name"])
+check(dlq_alarm is not None and dlq_alarm["Namespace"] == "AWS/SQS" and dlq_alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+      and dlq_alarm["Dimensions"] == [{"Name": "QueueName", "Value": dlq_name}] and dlq_alarm["Threshold"] == 0
+      and topic_arn in dlq_alarm.get("AlarmActions", []), "the dead-letter queue alarms on its first message, to the topic")
+
+# Missed-success alarms: one per scheduled batch, none for manual ones.
+alarms = {n: a for n, a in all_alarms.items() if n.endswith("-missed-success")}
+check(sorted(alarms) == sorted(f"{prefix}{n}-missed-success" for n in scheduled), f"one missed-success alarm per scheduled batch: {sorted(alarms)}")
+filters = {f["filterName"]: f for f in logs.describe_metric_filters(logGroupName=outputs["log_group_name"])["metricFilters"]}
+for name in scheduled:
+    alarm = alarms.get(f"{prefix}{name}-missed-success")
+    if alarm is None:
+        continue
+    window = deployed[name]["alarm_window_minutes"]
+    check(alarm["Period"] * alarm["EvaluationPeriods"] == window * 60, f"{name}: alarm window {alarm['Period']}s x {alarm['EvaluationPeriods']} == {window} min")
+    check(alarm["TreatMissingData"] == "breaching" and alarm["ComparisonOperator"] == "LessThanThreshold", f"{name}: alarm fires on no success, missing data breaching")
+    check(topic_arn in alarm.get("AlarmActions", []), f"{name}: alarm notifies the topic")
+    check(alarm.get("Dimensions") == [{"Name": "Batch", "Value": name}] and alarm["MetricName"] == "RunSucceeded", f"{name}: alarm watches RunSucceeded for Batch={name}")
+for name in scheduled + manual:
+    mf = filters.get(deployed[name]["metric_filter_name"])
+    check(mf is not None and f'$.batch = "{name}"' in mf["filterPattern"] and '$.status = "succeeded"' in mf["filterPattern"]
+          and '$.message = "run finished"' in mf["filterPattern"], f"{name}: metric filter counts its successful runs")
+
+# Least privilege of the events role: these families, these two roles.
+events_policy = iam.get_role_policy(RoleName="batchbox-local-events", PolicyName="run-scheduled-batches")["PolicyDocument"]
+if isinstance(events_policy, str):
+    events_policy = json.loads(events_policy)
+statements = {s.get("Sid"): s for s in events_policy["Statement"]}
+as_list = lambda v: v if isinstance(v, list) else [v]
+run_task = set(as_list(statements.get("RunScheduledBatches", {}).get("Resource", [])))
+want = {arn for n in scheduled for arn in (deployed[n]["task_definition_family_arn"], deployed[n]["task_definition_family_arn"] + ":*")}
+check(run_task == want, f"events role may run exactly the scheduled families ({sorted(run_task)})")
+pass_role = set(as_list(statements.get("PassTheBatchRoles", {}).get("Resource", [])))
+want_roles = {iam.get_role(RoleName=f"{prefix}{r}")["Role"]["Arn"] for r in ("execution", "task")}
+check(pass_role == want_roles, f"events role may pass exactly the execution and task roles ({sorted(pass_role)})")
+
+group = logs.describe_log_groups(logGroupNamePrefix=outputs["log_group_name"])["logGroups"]
+check(len(group) == 1 and group[0].get("retentionInDays") and group[0].get("kmsKeyId"), "log group exists with retention and KMS key")
+
+check.finish(f"read-back ({phase})", f"for {len(scheduled)} scheduled ({', '.join(scheduled)}) and {len(manual)} manual ({', '.join(manual)}) batches")

@@ -4,7 +4,6 @@
 
 pub mod canary;
 pub mod demo;
-pub mod demo_seed;
 pub mod export_enqueue;
 pub mod export_requeue;
 pub mod export_worker;
@@ -52,7 +51,7 @@ pub const REGISTRY: &[Batch] = &[
     canary::BATCH,
     migrate::BATCH,
     demo::BATCH,
-    demo_seed::BATCH,
+    demo::seed::BATCH,
 ];
 
 pub fn find(name: &str) -> Option<&'static Batch> {

@@ -7,7 +7,6 @@ pub mod form;
 pub mod period;
 pub mod queue;
 pub mod records;
-pub mod sample_data;
 pub mod workbook;
 pub mod worker;
 

@@ -3,9 +3,10 @@
 
 use std::io::Cursor;
 
+use batchbox::batches::demo::read_back::{self, JobRow};
+use batchbox::batches::demo::sample_data;
 use batchbox::export::form::{ColumnKind, Form};
 use batchbox::export::period::ExportPeriod;
-use batchbox::export::queue::{self, JobRow};
 use batchbox::export::records::Record;
 use batchbox::on_pool;
 use calamine::{Data, Reader, Xlsx};
@@ -18,7 +19,7 @@ pub const TZ: chrono_tz::Tz = chrono_tz::Asia::Tokyo;
 pub fn jobs(db: &TestDb) -> Vec<JobRow> {
     block_on(async {
         let handle = db.open().await;
-        let jobs = queue::list(&handle).await.unwrap();
+        let jobs = read_back::jobs(&handle).await.unwrap();
         handle.close().await;
         jobs
     })
@@ -78,7 +79,7 @@ pub fn make_form(
         .fetch_one(pool)
         .await)
         .unwrap();
-        let form = batchbox::export::sample_data::ensure_form(&handle, tenant, (name, columns))
+        let form = sample_data::ensure_form(&handle, tenant, (name, columns))
             .await
             .unwrap();
         handle.close().await;
@@ -100,9 +101,7 @@ pub fn insert(
             .map(|(at, values)| (tenant, form, at, "tester", values))
             .collect();
         for chunk in rows.chunks(500) {
-            batchbox::export::sample_data::insert_records(&handle, chunk)
-                .await
-                .unwrap();
+            sample_data::insert_records(&handle, chunk).await.unwrap();
         }
         handle.close().await;
     })

@@ -10,9 +10,9 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use sqlx::types::Json;
 
-use super::form::ColumnKind;
-use super::period::ExportPeriod;
 use crate::db::Db;
+use crate::export::form::ColumnKind;
+use crate::export::period::ExportPeriod;
 use crate::on_pool;
 use crate::runtime::counts::Counts;
 

@@ -6,12 +6,15 @@ use std::time::Duration;
 use chrono::Utc;
 use clap::Args;
 
+pub mod read_back;
+pub mod sample_data;
+pub mod seed;
+
+use self::sample_data::{SeedPlan, seed};
 use super::{Batch, bind, refuse_on_ecs};
 use crate::db::SchemaNeed;
 use crate::export::enqueue::{EnqueuePlan, enqueue};
 use crate::export::period::ExportPeriod;
-use crate::export::queue;
-use crate::export::sample_data::{SeedPlan, seed};
 use crate::export::worker::Worker;
 use crate::on_pool;
 use crate::runtime::RunContext;
@@ -66,7 +69,7 @@ async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
     Worker::new(&ctx, storage.clone()).run().await?;
 
     eprintln!("\nWorkbooks for {}:", period.label());
-    for job in queue::list(&ctx.db).await? {
+    for job in read_back::jobs(&ctx.db).await? {
         if let (Some(key), true) = (&job.object_key, job.period_start == period.start) {
             let location = storage.locate(key);
             tracing::info!(

@@ -5,9 +5,9 @@ use std::time::Duration;
 use chrono::Utc;
 use clap::Args;
 
+use super::sample_data::{SeedPlan, seed};
 use super::{Batch, bind, refuse_on_ecs};
 use crate::db::SchemaNeed;
-use crate::export::sample_data::{SeedPlan, seed};
 use crate::runtime::RunContext;
 
 #[derive(Debug, Args)]

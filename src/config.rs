@@ -24,6 +24,10 @@ use crate::storage::KeyPrefix;
 pub struct Config {
     pub database: DatabaseConfig,
     pub run: RunConfig,
+    /// `EXPORT_TIME_ZONE` (the name predates other batches thinking in days): the company's time
+    /// zone. Business days and months (`calendar::Period`) are calendar days and months in it,
+    /// and datetimes in exported workbooks are shown in it.
+    pub time_zone: Tz,
     pub export: ExportConfig,
 }
 
@@ -56,9 +60,6 @@ pub struct RunConfig {
 /// `EXPORT_*`: the records-to-xlsx export.
 #[derive(Debug, Clone)]
 pub struct ExportConfig {
-    /// `EXPORT_TIME_ZONE`: periods are calendar days and months in this zone; datetimes in the
-    /// workbooks are shown in it.
-    pub time_zone: Tz,
     /// `EXPORT_TENANT_ALLOWLIST`: tenants (slugs) and `group:NAME` rollout groups that
     /// `export-enqueue` considers; empty means every tenant.
     pub tenant_allowlist: Vec<AllowEntry>,
@@ -438,10 +439,15 @@ struct BatchVars {
     data_dir: Var<PathBuf>,
 }
 
+/// The business calendar's one variable, under the export's prefix for compatibility.
 #[derive(Deserialize)]
-struct ExportVars {
+struct CalendarVars {
     #[serde(default)]
     time_zone: Var<Tz>,
+}
+
+#[derive(Deserialize)]
+struct ExportVars {
     #[serde(default)]
     tenant_allowlist: Var<Vec<AllowEntry>>,
     #[serde(default)]
@@ -494,7 +500,7 @@ struct LogVars {
 /// read is a mistake (`EXPORT_CONCURENCY=8` would otherwise run with the default, silently).
 /// The names come from the groups' fields, so a new field is known as soon as it exists.
 fn known_variables() -> Vec<(&'static str, Vec<String>)> {
-    let named = |prefix: &'static str, fields: &[&str]| {
+    let named = |prefix: &'static str, fields: Vec<&str>| {
         let names = fields
             .iter()
             .map(|f| format!("{prefix}{}", f.to_ascii_uppercase()))
@@ -502,9 +508,12 @@ fn known_variables() -> Vec<(&'static str, Vec<String>)> {
         (prefix, names)
     };
     vec![
-        named("DATABASE_", field_names::<DatabaseVars>()),
-        named("BATCH_", field_names::<BatchVars>()),
-        named("EXPORT_", field_names::<ExportVars>()),
+        named("DATABASE_", field_names::<DatabaseVars>().to_vec()),
+        named("BATCH_", field_names::<BatchVars>().to_vec()),
+        named(
+            "EXPORT_",
+            [field_names::<CalendarVars>(), field_names::<ExportVars>()].concat(),
+        ),
     ]
 }
 
@@ -618,11 +627,12 @@ impl Config {
         let database: Option<DatabaseVars> = read("DATABASE_", vars, &mut p);
         let batch: Option<BatchVars> = read("BATCH_", vars, &mut p);
         let ecs: Option<EcsVars> = read("ECS_", vars, &mut p);
+        let calendar: Option<CalendarVars> = read("EXPORT_", vars, &mut p);
         let export: Option<ExportVars> = read("EXPORT_", vars, &mut p);
         let aws: Option<AwsVars> = read("AWS_", vars, &mut p);
         unknown_variables(vars, &mut p);
-        let (Some(database), Some(batch), Some(ecs), Some(export), Some(aws)) =
-            (database, batch, ecs, export, aws)
+        let (Some(database), Some(batch), Some(ecs), Some(calendar), Some(export), Some(aws)) =
+            (database, batch, ecs, calendar, export, aws)
         else {
             return Err(p);
         };
@@ -665,12 +675,12 @@ impl Config {
             )
             .0;
         let config = Config {
+            time_zone: p.or_default(
+                "EXPORT_TIME_ZONE",
+                calendar.time_zone,
+                chrono_tz::Asia::Tokyo,
+            ),
             export: ExportConfig {
-                time_zone: p.or_default(
-                    "EXPORT_TIME_ZONE",
-                    export.time_zone,
-                    chrono_tz::Asia::Tokyo,
-                ),
                 tenant_allowlist: p.or_default(
                     "EXPORT_TENANT_ALLOWLIST",
                     export.tenant_allowlist,

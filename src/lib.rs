@@ -5,6 +5,7 @@
 //! (one run: history, lock, time limit, signals) -> `db`, `storage` -> `config`, `telemetry`.
 
 pub mod batches;
+pub mod calendar;
 pub mod catalog;
 pub mod cli;
 pub mod config;

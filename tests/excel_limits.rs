@@ -27,7 +27,7 @@ fn with_s3(db: &TestDb) -> S3Server {
 /// Inserts one record whose `field_values` is this JSON text, exactly as written (numbers such
 /// as `1e-400` do not survive a round trip through serde_json).
 fn insert_raw(db: &TestDb, tenant: i64, form: i64, minute: i64, json_text: &str) {
-    let (start, _) = batchbox::export::period::ExportPeriod::day(ex::yesterday()).utc_bounds(TZ);
+    let (start, _) = batchbox::calendar::Period::day(ex::yesterday()).utc_bounds(TZ);
     let at = start + chrono::Duration::minutes(minute);
     let sql = match db.backend {
         Backend::Postgres => {

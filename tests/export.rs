@@ -102,7 +102,7 @@ both_backends!(edge_values_survive_as_readable_cells, |db| {
     ];
     let (tenant, form) = ex::make_form(db, "edge", "Edge: cases [1/2]?", &columns);
     let day = ex::yesterday();
-    let (start, _) = batchbox::export::period::ExportPeriod::day(day).utc_bounds(TZ);
+    let (start, _) = batchbox::calendar::Period::day(day).utc_bounds(TZ);
     let at = |minute: i64| start + chrono::Duration::minutes(minute);
     let long = "長".repeat(40_000);
     ex::insert(

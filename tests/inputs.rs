@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Instant;
 
+use batchbox::calendar::Period;
 use batchbox::export::form::ColumnKind;
-use batchbox::export::period::ExportPeriod;
 use helpers::export::{self as ex, TZ};
 use helpers::s3::S3Server;
 use helpers::{Backend, TestDb};
@@ -27,7 +27,7 @@ const PLAIN_SLUG: &str = "東京 支社";
 /// One tenant per slug, each with one record yesterday; returns (slug, form id) pairs.
 fn tenants_with_records(db: &TestDb, slugs: &[&str]) -> Vec<(String, i64)> {
     let day = ex::yesterday();
-    let (start, _) = ExportPeriod::day(day).utc_bounds(TZ);
+    let (start, _) = Period::day(day).utc_bounds(TZ);
     let forms = slugs
         .iter()
         .map(|slug| {

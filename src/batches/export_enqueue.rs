@@ -7,9 +7,9 @@ use clap::error::ErrorKind;
 use clap::{ArgMatches, Args, FromArgMatches};
 
 use super::{Batch, Work, bind};
+use crate::calendar::{Period, parse_date, parse_month};
 use crate::db::SchemaNeed;
 use crate::export::enqueue::{EnqueuePlan, enqueue};
-use crate::export::period::{ExportPeriod, parse_date, parse_month};
 use crate::runtime::RunContext;
 
 #[derive(Debug, Args)]
@@ -37,11 +37,11 @@ pub struct Options {
 impl Options {
     /// The periods the options name by themselves (`None`: yesterday or last month, which depend
     /// on the time zone and the clock of the run).
-    fn explicit_periods(&self) -> anyhow::Result<Option<Vec<ExportPeriod>>> {
+    fn explicit_periods(&self) -> anyhow::Result<Option<Vec<Period>>> {
         Ok(match (self.date, self.from, self.to, self.month) {
-            (Some(date), ..) => Some(vec![ExportPeriod::day(date)]),
-            (None, Some(from), Some(to), _) => Some(ExportPeriod::each_day(from, to)?),
-            (None, _, _, Some((year, month))) => Some(vec![ExportPeriod::month(year, month)?]),
+            (Some(date), ..) => Some(vec![Period::day(date)]),
+            (None, Some(from), Some(to), _) => Some(Period::each_day(from, to)?),
+            (None, _, _, Some((year, month))) => Some(vec![Period::month(year, month)?]),
             _ => None,
         })
     }
@@ -79,13 +79,13 @@ already_present, requeued, outside_allowlist.",
 };
 
 async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
-    let tz = ctx.config.export.time_zone;
+    let tz = ctx.config.time_zone;
     let now = Utc::now();
     let periods = match options.explicit_periods()? {
         Some(periods) => periods,
-        None if options.monthly => vec![ExportPeriod::previous_month(now, tz)],
-        None => vec![ExportPeriod::previous_day(now, tz)],
+        None if options.monthly => vec![Period::previous_month(now, tz)],
+        None => vec![Period::previous_day(now, tz)],
     };
-    let plan = EnqueuePlan::new(&ctx.config.export, periods, options.requeue_failed);
+    let plan = EnqueuePlan::new(&ctx.config.export, tz, periods, options.requeue_failed);
     enqueue(&ctx.db, &plan, &ctx.counts).await
 }

@@ -3,9 +3,9 @@
 use chrono::{DateTime, NaiveTime, Utc};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
+use crate::calendar::{self, FIRST_DATE, LAST_DATE};
 use crate::config::{self, Config, LogConfig};
 use crate::db::{Db, SchemaNeed};
-use crate::export::period::{self, FIRST_DATE, LAST_DATE};
 use crate::runtime::history::{self, HistoryQuery, RunRecord, ShownStatus};
 use crate::runtime::status::exit_code;
 use crate::telemetry::{self, LogTarget};
@@ -54,7 +54,7 @@ or an age such as 24h or 7d"
     };
     let since = if let Ok(time) = DateTime::parse_from_rfc3339(raw) {
         time.with_timezone(&Utc)
-    } else if let Ok(date) = period::parse_date(raw) {
+    } else if let Ok(date) = calendar::parse_date(raw) {
         date.and_time(NaiveTime::MIN).and_utc()
     } else {
         let age = humantime::parse_duration(raw).map_err(|_| expected())?;

@@ -3,8 +3,8 @@
 use chrono::Utc;
 use chrono_tz::Tz;
 
-use super::period::ExportPeriod;
 use super::queue::{self, NewJob, Requeue};
+use crate::calendar::Period;
 use crate::config::{AllowEntry, ExportConfig};
 use crate::db::Db;
 use crate::on_pool;
@@ -13,7 +13,7 @@ use crate::runtime::counts::Counts;
 /// How to enqueue.
 #[derive(Debug, Clone)]
 pub struct EnqueuePlan {
-    pub periods: Vec<ExportPeriod>,
+    pub periods: Vec<Period>,
     pub time_zone: Tz,
     pub allowlist: Vec<AllowEntry>,
     pub max_attempts: u32,
@@ -21,15 +21,16 @@ pub struct EnqueuePlan {
 }
 
 impl EnqueuePlan {
-    /// The plan for `periods` with this run's export settings.
+    /// The plan for `periods` (local to `time_zone`) with this run's export settings.
     pub fn new(
         export: &ExportConfig,
-        periods: Vec<ExportPeriod>,
+        time_zone: Tz,
+        periods: Vec<Period>,
         requeue_failed: bool,
     ) -> EnqueuePlan {
         EnqueuePlan {
             periods,
-            time_zone: export.time_zone,
+            time_zone,
             allowlist: export.tenant_allowlist.clone(),
             max_attempts: export.max_attempts,
             requeue_failed,

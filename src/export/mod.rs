@@ -4,14 +4,13 @@
 pub mod enqueue;
 pub mod excel_limits;
 pub mod form;
-pub mod period;
 pub mod queue;
 pub mod records;
 pub mod workbook;
 pub mod worker;
 
+use crate::calendar::Period;
 use crate::storage::{KeyPrefix, KeySegment, ObjectKey};
-use period::ExportPeriod;
 
 /// Why one export attempt did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +68,7 @@ pub fn object_key(
     prefix: &KeyPrefix,
     tenant_slug: &str,
     form_id: i64,
-    period: &ExportPeriod,
+    period: &Period,
 ) -> anyhow::Result<ObjectKey> {
     let tenant = KeySegment::new(tenant_slug).map_err(|why| {
         anyhow::anyhow!(
@@ -97,7 +96,7 @@ mod tests {
 
     #[test]
     fn object_keys_are_deterministic_and_keep_the_slug_as_it_is() {
-        let day = ExportPeriod::day("2026-11-20".parse().unwrap());
+        let day = Period::day("2026-11-20".parse().unwrap());
         let key = |slug| {
             object_key(&prefix("exports/"), slug, 12, &day)
                 .unwrap()
@@ -108,7 +107,7 @@ mod tests {
             key("東京 支社"),
             "exports/東京 支社/form-12/2026-11-20.xlsx"
         );
-        let month = ExportPeriod::month(2026, 11).unwrap();
+        let month = Period::month(2026, 11).unwrap();
         assert_eq!(
             object_key(&prefix(""), "acme", 3, &month)
                 .unwrap()
@@ -136,7 +135,7 @@ mod tests {
 
     #[test]
     fn a_slug_that_is_not_one_segment_fails_naming_the_slug() {
-        let day = ExportPeriod::day("2026-11-20".parse().unwrap());
+        let day = Period::day("2026-11-20".parse().unwrap());
         for slug in ["", ".", "..", "a/../b", "a\\b", "x\n"] {
             let error = object_key(&prefix("exports/"), slug, 7, &day).unwrap_err();
             assert!(error.to_string().contains(&format!("{slug:?}")), "{error}");

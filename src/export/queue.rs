@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::period::ExportPeriod;
+use crate::calendar::Period;
 use crate::db::Db;
 use crate::on_pool;
 
@@ -30,7 +30,7 @@ pub struct Job {
 pub struct NewJob {
     pub tenant_id: i64,
     pub form_id: i64,
-    pub period: ExportPeriod,
+    pub period: Period,
     pub time_zone: String,
     pub max_attempts: i32,
 }
@@ -95,7 +95,7 @@ pub enum Requeue {
     Key {
         tenant_id: i64,
         form_id: i64,
-        period: ExportPeriod,
+        period: Period,
     },
 }
 

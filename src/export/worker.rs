@@ -30,11 +30,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::excel_limits::MAX_ROWS;
-use super::period::ExportPeriod;
 use super::queue::{self, Exported, Job};
 use super::records::{self, RecordQuery};
 use super::workbook::{self, WorkbookPlan};
 use super::{JobError, form, object_key};
+use crate::calendar::Period;
 use crate::config::ExportConfig;
 use crate::db::Db;
 use crate::db::reconnect::{self, BUDGET};
@@ -428,7 +428,7 @@ impl Worker {
         let tz: Tz = job.time_zone.parse().map_err(|_| {
             anyhow::anyhow!("job {}: unknown time zone `{}`", job.id, job.time_zone)
         })?;
-        let period = ExportPeriod::from_bounds(job.period_start, job.period_end)?;
+        let period = Period::from_bounds(job.period_start, job.period_end)?;
         let (from, to) = period.utc_bounds(tz);
         let key = object_key(&self.settings.prefix, &form.tenant_slug, form.id, &period)?;
         let temp_dir = self.temp_dir();

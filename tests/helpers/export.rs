@@ -5,8 +5,8 @@ use std::io::Cursor;
 
 use batchbox::batches::demo::read_back::{self, JobRow};
 use batchbox::batches::demo::sample_data;
+use batchbox::calendar::Period;
 use batchbox::export::form::{ColumnKind, Form};
-use batchbox::export::period::ExportPeriod;
 use batchbox::export::records::Record;
 use batchbox::on_pool;
 use calamine::{Data, Reader, Xlsx};
@@ -26,7 +26,7 @@ pub fn jobs(db: &TestDb) -> Vec<JobRow> {
 }
 
 pub fn yesterday() -> NaiveDate {
-    ExportPeriod::previous_day(Utc::now(), TZ).start
+    Period::previous_day(Utc::now(), TZ).start
 }
 
 pub fn form(db: &TestDb, form_id: i64) -> Form {
@@ -42,7 +42,7 @@ pub fn form(db: &TestDb, form_id: i64) -> Form {
 
 /// The records a job covers, in export order, read straight from the database.
 pub fn records_of(db: &TestDb, job: &JobRow) -> Vec<Record> {
-    let period = ExportPeriod::from_bounds(job.period_start, job.period_end).unwrap();
+    let period = Period::from_bounds(job.period_start, job.period_end).unwrap();
     let (from, to) = period.utc_bounds(TZ);
     block_on(async {
         let handle = db.open().await;
@@ -110,7 +110,7 @@ pub fn insert(
 /// `n` records `[\"row {i}\", i]` one millisecond apart from the start of `day` (Tokyo), made
 /// by the database itself on PostgreSQL (fast) and in batches on SQLite.
 pub fn bulk(db: &TestDb, tenant: i64, form: i64, day: NaiveDate, n: i64) {
-    let (start, _) = ExportPeriod::day(day).utc_bounds(TZ);
+    let (start, _) = Period::day(day).utc_bounds(TZ);
     match db.backend {
         super::Backend::Postgres => block_on(async {
             let handle = db.open().await;

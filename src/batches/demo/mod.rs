@@ -12,9 +12,9 @@ pub mod seed;
 
 use self::sample_data::{SeedPlan, seed};
 use super::{Batch, bind, refuse_on_ecs};
+use crate::calendar::Period;
 use crate::db::SchemaNeed;
 use crate::export::enqueue::{EnqueuePlan, enqueue};
-use crate::export::period::ExportPeriod;
 use crate::export::worker::Worker;
 use crate::on_pool;
 use crate::runtime::RunContext;
@@ -56,14 +56,14 @@ async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
         let plan = SeedPlan {
             records: options.records,
             days: 1,
-            time_zone: export.time_zone,
+            time_zone: ctx.config.time_zone,
             seed: 42,
             now,
         };
         seed(&ctx.db, &plan, &ctx.counts).await?;
     }
-    let period = ExportPeriod::previous_day(now, export.time_zone);
-    let plan = EnqueuePlan::new(export, vec![period], true);
+    let period = Period::previous_day(now, ctx.config.time_zone);
+    let plan = EnqueuePlan::new(export, ctx.config.time_zone, vec![period], true);
     enqueue(&ctx.db, &plan, &ctx.counts).await?;
     let storage = Storage::from_config(export).await;
     Worker::new(&ctx, storage.clone()).run().await?;

@@ -10,9 +10,9 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use sqlx::types::Json;
 
+use crate::calendar::Period;
 use crate::db::Db;
 use crate::export::form::ColumnKind;
-use crate::export::period::ExportPeriod;
 use crate::on_pool;
 use crate::runtime::counts::Counts;
 
@@ -127,9 +127,9 @@ pub async fn seed(db: &Db, plan: &SeedPlan, counts: &Counts) -> anyhow::Result<(
     counts.add("tenants", TENANTS.len() as i64);
     counts.add("forms", forms.len() as i64);
 
-    let yesterday = ExportPeriod::previous_day(plan.now, plan.time_zone);
+    let yesterday = Period::previous_day(plan.now, plan.time_zone);
     let first_day = yesterday.start - Days::new(u64::from(plan.days.max(1)) - 1);
-    let (from, _) = ExportPeriod::day(first_day).utc_bounds(plan.time_zone);
+    let (from, _) = Period::day(first_day).utc_bounds(plan.time_zone);
     let (_, to) = yesterday.utc_bounds(plan.time_zone);
     let span_ms = (to - from).num_milliseconds();
 

@@ -43,7 +43,7 @@ impl Options {
         SeedPlan {
             records: self.records,
             days: self.days,
-            time_zone: ctx.config.export.time_zone,
+            time_zone: ctx.config.time_zone,
             seed: self.seed,
             now: Utc::now(),
         }

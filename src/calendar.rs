@@ -1,5 +1,6 @@
-//! Export periods: a calendar day or a calendar month in the export time zone.
-//! EventBridge fires in UTC, but "yesterday" means yesterday where the customers are.
+//! The business calendar: periods are calendar days and months in the company's time zone
+//! (`EXPORT_TIME_ZONE`, `Config::time_zone`). EventBridge fires in UTC, but "yesterday" means
+//! yesterday where the customers are. Any batch that thinks in days uses it; the export is one.
 
 use anyhow::{Context, bail};
 use chrono::{
@@ -9,7 +10,7 @@ use chrono_tz::Tz;
 
 /// `[start, end)` in local dates: one day or one whole month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ExportPeriod {
+pub struct Period {
     pub start: NaiveDate,
     pub end: NaiveDate,
 }
@@ -45,26 +46,26 @@ pub fn parse_month(raw: &str) -> Result<(i32, u32), String> {
     Ok((date.year(), date.month()))
 }
 
-impl ExportPeriod {
-    pub fn day(date: NaiveDate) -> ExportPeriod {
-        ExportPeriod {
+impl Period {
+    pub fn day(date: NaiveDate) -> Period {
+        Period {
             start: date,
             end: date + Days::new(1),
         }
     }
 
-    pub fn month(year: i32, month: u32) -> anyhow::Result<ExportPeriod> {
+    pub fn month(year: i32, month: u32) -> anyhow::Result<Period> {
         let start = NaiveDate::from_ymd_opt(year, month, 1)
             .with_context(|| format!("no month {year}-{month:02}"))?;
-        Ok(ExportPeriod {
+        Ok(Period {
             start,
             end: start + Months::new(1),
         })
     }
 
-    /// Rebuilds a period read back from the queue, refusing anything but a day or a month.
-    pub fn from_bounds(start: NaiveDate, end: NaiveDate) -> anyhow::Result<ExportPeriod> {
-        let period = ExportPeriod { start, end };
+    /// Rebuilds a period from stored bounds (e.g. an export job's), refusing anything but a day or a month.
+    pub fn from_bounds(start: NaiveDate, end: NaiveDate) -> anyhow::Result<Period> {
+        let period = Period { start, end };
         let next_day = start.checked_add_days(Days::new(1));
         let next_month = start.checked_add_months(Months::new(1));
         if Some(end) == next_day || (start.day() == 1 && Some(end) == next_month) {
@@ -93,27 +94,27 @@ impl ExportPeriod {
     }
 
     /// The day before `now`'s local date in `tz`.
-    pub fn previous_day(now: DateTime<Utc>, tz: Tz) -> ExportPeriod {
+    pub fn previous_day(now: DateTime<Utc>, tz: Tz) -> Period {
         let today = now.with_timezone(&tz).date_naive();
-        ExportPeriod::day(today - Days::new(1))
+        Period::day(today - Days::new(1))
     }
 
     /// The calendar month before `now`'s local month in `tz`.
-    pub fn previous_month(now: DateTime<Utc>, tz: Tz) -> ExportPeriod {
+    pub fn previous_month(now: DateTime<Utc>, tz: Tz) -> Period {
         let this_month = now
             .with_timezone(&tz)
             .date_naive()
             .with_day(1)
             .expect("day 1 exists");
         let start = this_month - Months::new(1);
-        ExportPeriod {
+        Period {
             start,
             end: this_month,
         }
     }
 
     /// One day period for each day of `from..=to`.
-    pub fn each_day(from: NaiveDate, to: NaiveDate) -> anyhow::Result<Vec<ExportPeriod>> {
+    pub fn each_day(from: NaiveDate, to: NaiveDate) -> anyhow::Result<Vec<Period>> {
         if to < from {
             bail!("--from {from} is after --to {to}");
         }
@@ -126,7 +127,7 @@ impl ExportPeriod {
         Ok(from
             .iter_days()
             .take(days as usize)
-            .map(ExportPeriod::day)
+            .map(Period::day)
             .collect())
     }
 }
@@ -177,18 +178,18 @@ mod tests {
         // 2026-11-20 16:30 UTC is already 2026-11-21 01:30 in Tokyo.
         let now = "2026-11-20T16:30:00Z".parse().unwrap();
         assert_eq!(
-            ExportPeriod::previous_day(now, chrono_tz::Asia::Tokyo).start,
+            Period::previous_day(now, chrono_tz::Asia::Tokyo).start,
             date("2026-11-20")
         );
         assert_eq!(
-            ExportPeriod::previous_day(now, chrono_tz::UTC).start,
+            Period::previous_day(now, chrono_tz::UTC).start,
             date("2026-11-19")
         );
     }
 
     #[test]
     fn a_tokyo_day_starts_at_15_utc_the_day_before() {
-        let (from, to) = ExportPeriod::day(date("2026-11-20")).utc_bounds(chrono_tz::Asia::Tokyo);
+        let (from, to) = Period::day(date("2026-11-20")).utc_bounds(chrono_tz::Asia::Tokyo);
         assert_eq!(from.to_rfc3339(), "2026-11-19T15:00:00+00:00");
         assert_eq!(to.to_rfc3339(), "2026-11-20T15:00:00+00:00");
     }
@@ -196,7 +197,7 @@ mod tests {
     #[test]
     fn previous_month_crosses_the_year() {
         let now = "2027-01-01T00:00:00Z".parse().unwrap();
-        let period = ExportPeriod::previous_month(now, chrono_tz::Asia::Tokyo);
+        let period = Period::previous_month(now, chrono_tz::Asia::Tokyo);
         assert_eq!(
             (period.start, period.end),
             (date("2026-12-01"), date("2027-01-01"))
@@ -206,35 +207,33 @@ mod tests {
 
     #[test]
     fn backfill_is_one_period_per_day_and_bounded() {
-        let days = ExportPeriod::each_day(date("2026-10-30"), date("2026-11-02")).unwrap();
-        let labels: Vec<String> = days.iter().map(ExportPeriod::label).collect();
+        let days = Period::each_day(date("2026-10-30"), date("2026-11-02")).unwrap();
+        let labels: Vec<String> = days.iter().map(Period::label).collect();
         assert_eq!(
             labels,
             ["2026-10-30", "2026-10-31", "2026-11-01", "2026-11-02"]
         );
-        assert!(ExportPeriod::each_day(date("2026-11-02"), date("2026-11-01")).is_err());
-        assert!(ExportPeriod::each_day(date("2020-01-01"), date("2026-01-01")).is_err());
+        assert!(Period::each_day(date("2026-11-02"), date("2026-11-01")).is_err());
+        assert!(Period::each_day(date("2020-01-01"), date("2026-01-01")).is_err());
     }
 
     #[test]
     fn a_day_a_zone_skipped_is_empty_and_the_next_day_is_whole() {
         let apia = chrono_tz::Pacific::Apia;
-        let (from, to) = ExportPeriod::day(date("2011-12-30")).utc_bounds(apia);
+        let (from, to) = Period::day(date("2011-12-30")).utc_bounds(apia);
         assert_eq!(from, to, "2011-12-30 did not exist in Samoa");
         assert_eq!(from.to_rfc3339(), "2011-12-30T10:00:00+00:00");
-        let (from, to) = ExportPeriod::day(date("2011-12-31")).utc_bounds(apia);
+        let (from, to) = Period::day(date("2011-12-31")).utc_bounds(apia);
         assert_eq!((to - from).num_hours(), 24);
     }
 
     #[test]
     fn a_day_whose_midnight_a_zone_skips_starts_at_its_first_local_second() {
         // Liberia moved from -00:44:30 to UTC at midnight of 1972-01-07 (local 00:00 -> 00:44:30).
-        let (from, _) =
-            ExportPeriod::day(date("1972-01-07")).utc_bounds(chrono_tz::Africa::Monrovia);
+        let (from, _) = Period::day(date("1972-01-07")).utc_bounds(chrono_tz::Africa::Monrovia);
         assert_eq!(from.to_rfc3339(), "1972-01-07T00:44:30+00:00");
         // Santiago starts daylight time at 00:00 (to 01:00) on the first Sunday of September.
-        let (from, _) =
-            ExportPeriod::day(date("2026-09-06")).utc_bounds(chrono_tz::America::Santiago);
+        let (from, _) = Period::day(date("2026-09-06")).utc_bounds(chrono_tz::America::Santiago);
         assert_eq!(from.to_rfc3339(), "2026-09-06T04:00:00+00:00");
     }
 
@@ -252,17 +251,17 @@ mod tests {
         }
         assert_eq!(parse_month("9999-12"), Ok((9999, 12)));
         assert!(parse_month("+262142-12").is_err());
-        let last = ExportPeriod::day(LAST_DATE);
+        let last = Period::day(LAST_DATE);
         let _ = last.utc_bounds(chrono_tz::Pacific::Kiritimati);
     }
 
     #[test]
     fn only_days_and_months_come_back_from_the_queue() {
         assert!(
-            ExportPeriod::from_bounds(date("2026-11-01"), date("2026-12-01"))
+            Period::from_bounds(date("2026-11-01"), date("2026-12-01"))
                 .unwrap()
                 .is_month()
         );
-        assert!(ExportPeriod::from_bounds(date("2026-11-03"), date("2026-11-05")).is_err());
+        assert!(Period::from_bounds(date("2026-11-03"), date("2026-11-05")).is_err());
     }
 }

@@ -119,6 +119,18 @@ pub enum LogFormat {
     Pretty,
 }
 
+impl LogFormat {
+    /// The format when `LOG_FORMAT` is unset: pretty for a person at a terminal (`cargo run --
+    /// demo`), JSON anywhere else (ECS, pipes, tests), where a program reads the lines.
+    pub fn default_for(at_terminal: bool) -> LogFormat {
+        if at_terminal {
+            LogFormat::Pretty
+        } else {
+            LogFormat::Json
+        }
+    }
+}
+
 /// The largest pool a task may ask for; more would defeat the point of bounding it.
 const MAX_POOL: u32 = 64;
 /// ECS waits 30 s after SIGTERM before SIGKILL; the grace plus recording the run (at most 4 s,
@@ -608,12 +620,13 @@ pub fn process_env() -> Vec<(String, String)> {
 impl LogConfig {
     /// Never fails, so that even a run with a bad `LOG_FORMAT` or `RUST_LOG` logs its start and
     /// end: the bad value falls back to the default and is reported with the other problems.
-    pub fn from_vars(vars: &[(String, String)]) -> (LogConfig, Problems) {
+    /// `at_terminal`: whether the logs go to a terminal (see `LogFormat::default_for`).
+    pub fn from_vars(vars: &[(String, String)], at_terminal: bool) -> (LogConfig, Problems) {
         let mut problems = Problems::default();
         let raw: Option<LogVars> = read("", vars, &mut problems);
         let (format, filter) = raw.map_or((Var::Unset, Var::Unset), |r| (r.format, r.filter));
         let config = LogConfig {
-            format: problems.or_default("LOG_FORMAT", format, LogFormat::Json),
+            format: problems.or_default("LOG_FORMAT", format, LogFormat::default_for(at_terminal)),
             filter: problems.or_default("RUST_LOG", filter, LogFilter::default()),
         };
         (config, problems)
@@ -926,15 +939,29 @@ mod tests {
 
     #[test]
     fn a_bad_log_format_falls_back_to_json_and_is_reported() {
-        let (config, problems) = LogConfig::from_vars(&vars(&[("LOG_FORMAT", "xml")]));
+        let (config, problems) = LogConfig::from_vars(&vars(&[("LOG_FORMAT", "xml")]), false);
         assert_eq!(config.format, LogFormat::Json);
         assert_eq!(problems.variables(), ["LOG_FORMAT"]);
     }
 
     #[test]
+    fn logs_are_pretty_at_a_terminal_and_json_elsewhere_unless_log_format_says() {
+        assert_eq!(LogFormat::default_for(true), LogFormat::Pretty);
+        assert_eq!(LogFormat::default_for(false), LogFormat::Json);
+        for at_terminal in [true, false] {
+            let json = LogConfig::from_vars(&vars(&[("LOG_FORMAT", "json")]), at_terminal);
+            assert_eq!(json.0.format, LogFormat::Json);
+            let pretty = LogConfig::from_vars(&vars(&[("LOG_FORMAT", "pretty")]), at_terminal);
+            assert_eq!(pretty.0.format, LogFormat::Pretty);
+        }
+        let (at_terminal, _) = LogConfig::from_vars(&[], true);
+        assert_eq!(at_terminal.format, LogFormat::Pretty);
+    }
+
+    #[test]
     fn a_malformed_rust_log_is_reported_not_replaced_silently() {
         for raw in ["batchbox=loud", "[[[", "info,sqlx=sometimes"] {
-            let (config, problems) = LogConfig::from_vars(&vars(&[("RUST_LOG", raw)]));
+            let (config, problems) = LogConfig::from_vars(&vars(&[("RUST_LOG", raw)]), false);
             assert_eq!(problems.variables(), ["RUST_LOG"], "{raw}");
             assert!(problems.to_string().contains(raw), "{problems}");
             assert_eq!(config.filter.0.to_string(), "info", "{raw}");
@@ -944,7 +971,7 @@ mod tests {
     #[test]
     fn rust_log_directives_are_accepted_as_written() {
         for raw in ["warn", "off", "batchbox=debug,sqlx=warn", "info,foo=debug"] {
-            let (config, problems) = LogConfig::from_vars(&vars(&[("RUST_LOG", raw)]));
+            let (config, problems) = LogConfig::from_vars(&vars(&[("RUST_LOG", raw)]), false);
             assert!(problems.is_empty(), "{raw}: {problems}");
             // EnvFilter shows its directives most specific first.
             let sorted = |text: &str| {

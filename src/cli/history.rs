@@ -71,7 +71,9 @@ or an age such as 24h or 7d"
 
 pub fn print(matches: &ArgMatches) -> u8 {
     let vars = config::process_env();
-    let (log_config, _) = LogConfig::from_vars(&vars);
+    // Its logs go to stderr (stdout is the history itself): that is the stream a person reads.
+    let at_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let (log_config, _) = LogConfig::from_vars(&vars, at_terminal);
     telemetry::init(log_config, LogTarget::Stderr, &[]);
     let config = match Config::from_vars(&vars) {
         Ok(config) => config,

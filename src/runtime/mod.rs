@@ -71,7 +71,8 @@ pub fn launch(
 ) -> u8 {
     let vars = config::process_env();
     let run_id = uuid::Uuid::now_v7().to_string();
-    let (log_config, log_problems) = LogConfig::from_vars(&vars);
+    let at_terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let (log_config, log_problems) = LogConfig::from_vars(&vars, at_terminal);
     telemetry::init(
         log_config,
         LogTarget::Stdout,

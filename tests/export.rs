@@ -22,7 +22,7 @@ fn workbook(s3: &S3Server, key: &str) -> Book {
     let (bytes, content_type) = s3.get(key);
     assert_eq!(
         content_type.as_deref(),
-        Some(batchbox::storage::XLSX_CONTENT_TYPE)
+        Some(batchbox::export::XLSX_CONTENT_TYPE)
     );
     ex::read_workbook(bytes)
 }
@@ -559,6 +559,7 @@ fn the_demo_exports_sample_workbooks_on_the_embedded_default() {
 
 #[test]
 fn a_multipart_upload_that_is_stopped_is_aborted_and_leaves_nothing() {
+    use batchbox::export::XLSX_CONTENT_TYPE as XLSX;
     use batchbox::runtime::stop::{Stop, StopReason};
     use batchbox::storage::{PART_SIZE, S3Storage};
 
@@ -569,7 +570,11 @@ fn a_multipart_upload_that_is_stopped_is_aborted_and_leaves_nothing() {
         "true".into(),
     )])
     .unwrap();
-    let storage = S3Storage::with_sdk_config(helpers::s3::BUCKET, &s3.sdk_config(), &config.export);
+    let storage = S3Storage::with_sdk_config(
+        helpers::s3::BUCKET,
+        &s3.sdk_config(),
+        &config.export.storage,
+    );
     let file = dir.path().join("big.xlsx");
     std::fs::write(&file, vec![7u8; PART_SIZE * 2 + 1]).unwrap();
 
@@ -581,9 +586,13 @@ fn a_multipart_upload_that_is_stopped_is_aborted_and_leaves_nothing() {
 
     let stopped = Stop::default();
     stopped.request(StopReason::Interrupted("SIGTERM"));
-    let error =
-        helpers::block_on(storage.put_file("exports/t/form-1/2026-11-20.xlsx", &file, &stopped))
-            .unwrap_err();
+    let error = helpers::block_on(storage.put_file(
+        "exports/t/form-1/2026-11-20.xlsx",
+        &file,
+        XLSX,
+        &stopped,
+    ))
+    .unwrap_err();
     assert!(
         error.to_string().contains("stopped during the upload"),
         "{error:#}"
@@ -595,6 +604,7 @@ fn a_multipart_upload_that_is_stopped_is_aborted_and_leaves_nothing() {
     let bytes = helpers::block_on(storage.put_file(
         "exports/t/form-1/2026-11-20.xlsx",
         &file,
+        XLSX,
         &Stop::default(),
     ))
     .unwrap();

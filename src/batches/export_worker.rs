@@ -38,6 +38,6 @@ deferred, rows, bytes.",
 };
 
 async fn run(ctx: RunContext, _options: Options) -> anyhow::Result<()> {
-    let storage = Storage::from_config(&ctx.config.export).await;
+    let storage = Storage::from_config(&ctx.config.export.storage).await;
     Worker::new(&ctx, storage).run().await
 }

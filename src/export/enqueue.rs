@@ -3,9 +3,9 @@
 use chrono::Utc;
 use chrono_tz::Tz;
 
+use super::config::{AllowEntry, ExportConfig};
 use super::queue::{self, NewJob, Requeue};
 use crate::calendar::Period;
-use crate::config::{AllowEntry, ExportConfig};
 use crate::db::Db;
 use crate::on_pool;
 use crate::runtime::counts::Counts;

@@ -1,6 +1,7 @@
 //! Records to xlsx to S3: the queue, the record source, the workbook and the worker that ties
 //! them together. `export-enqueue` fills the queue; `export-worker` tasks empty it.
 
+pub mod config;
 pub mod enqueue;
 pub mod excel_limits;
 pub mod form;
@@ -11,6 +12,10 @@ pub mod worker;
 
 use crate::calendar::Period;
 use crate::storage::{KeyPrefix, KeySegment, ObjectKey};
+
+/// The content type every workbook is stored with.
+pub const XLSX_CONTENT_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Why one export attempt did not finish.
 #[derive(Debug, thiserror::Error)]

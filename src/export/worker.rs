@@ -29,13 +29,13 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::config::ExportConfig;
 use super::excel_limits::MAX_ROWS;
 use super::queue::{self, Exported, Job};
 use super::records::{self, RecordQuery};
 use super::workbook::{self, WorkbookPlan};
 use super::{JobError, form, object_key};
 use crate::calendar::Period;
-use crate::config::ExportConfig;
 use crate::db::Db;
 use crate::db::reconnect::{self, BUDGET};
 use crate::runtime::RunContext;
@@ -477,7 +477,10 @@ impl Worker {
         if self.stop.is_requested() {
             return Err(JobError::Stopped);
         }
-        let bytes = self.storage.put_file(&key, file.path(), &self.stop).await?;
+        let bytes = self
+            .storage
+            .put_file(&key, file.path(), super::XLSX_CONTENT_TYPE, &self.stop)
+            .await?;
         Ok(Exported {
             object_key: key.to_string(),
             rows: rows as i64,

@@ -15,8 +15,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
 use tokio::io::AsyncReadExt;
 
-use super::{Refused, XLSX_CONTENT_TYPE};
-use crate::config::ExportConfig;
+use super::{Refused, StorageConfig};
 use crate::runtime::stop::Stop;
 
 /// S3 error codes that mean this worker's credentials, permissions or bucket are wrong, whatever
@@ -48,14 +47,14 @@ pub struct S3Storage {
 
 impl S3Storage {
     /// With the default credential chain and the `AWS_*` environment.
-    pub async fn new(bucket: &str, config: &ExportConfig) -> S3Storage {
+    pub async fn new(bucket: &str, config: &StorageConfig) -> S3Storage {
         S3Storage::with_sdk_config(bucket, &aws_config::load_from_env().await, config)
     }
 
     pub fn with_sdk_config(
         bucket: &str,
         shared: &aws_config::SdkConfig,
-        config: &ExportConfig,
+        config: &StorageConfig,
     ) -> S3Storage {
         let s3_config = aws_sdk_s3::config::Builder::from(shared)
             .force_path_style(config.s3_force_path_style)
@@ -123,17 +122,23 @@ impl S3Storage {
         }
     }
 
-    pub async fn put_file(&self, key: &str, file: &Path, stop: &Stop) -> anyhow::Result<u64> {
+    pub async fn put_file(
+        &self,
+        key: &str,
+        file: &Path,
+        content_type: &str,
+        stop: &Stop,
+    ) -> anyhow::Result<u64> {
         let size = tokio::fs::metadata(file).await?.len();
         if size <= PART_SIZE as u64 {
-            self.put_whole(key, file).await?;
+            self.put_whole(key, file, content_type).await?;
         } else {
-            self.put_multipart(key, file, stop).await?;
+            self.put_multipart(key, file, content_type, stop).await?;
         }
         Ok(size)
     }
 
-    async fn put_whole(&self, key: &str, file: &Path) -> anyhow::Result<()> {
+    async fn put_whole(&self, key: &str, file: &Path, content_type: &str) -> anyhow::Result<()> {
         let (sse, kms) = self.encryption();
         let body = ByteStream::from_path(file)
             .await
@@ -142,7 +147,7 @@ impl S3Storage {
             .put_object()
             .bucket(&self.bucket)
             .key(key)
-            .content_type(XLSX_CONTENT_TYPE)
+            .content_type(content_type)
             .set_server_side_encryption(sse)
             .set_ssekms_key_id(kms)
             .body(body)
@@ -152,14 +157,20 @@ impl S3Storage {
         Ok(())
     }
 
-    async fn put_multipart(&self, key: &str, file: &Path, stop: &Stop) -> anyhow::Result<()> {
+    async fn put_multipart(
+        &self,
+        key: &str,
+        file: &Path,
+        content_type: &str,
+        stop: &Stop,
+    ) -> anyhow::Result<()> {
         let (sse, kms) = self.encryption();
         let created = self
             .client
             .create_multipart_upload()
             .bucket(&self.bucket)
             .key(key)
-            .content_type(XLSX_CONTENT_TYPE)
+            .content_type(content_type)
             .set_server_side_encryption(sse)
             .set_ssekms_key_id(kms)
             .send()

@@ -65,7 +65,7 @@ async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
     let period = Period::previous_day(now, ctx.config.time_zone);
     let plan = EnqueuePlan::new(export, ctx.config.time_zone, vec![period], true);
     enqueue(&ctx.db, &plan, &ctx.counts).await?;
-    let storage = Storage::from_config(export).await;
+    let storage = Storage::from_config(&export.storage).await;
     Worker::new(&ctx, storage.clone()).run().await?;
 
     eprintln!("\nWorkbooks for {}:", period.label());

@@ -1,11 +1,10 @@
-//! Configuration from environment variables, read with envy, typed and grouped by concern.
-//!
-//! envy stops at the first bad field, but an operator fixing a task definition wants every
-//! problem at once. So each group is first read into `Var<T>` fields that never fail (they keep
-//! the parse error), and `Problems` then turns the group into its typed form while collecting
-//! every missing or malformed variable by name. Values of secret variables are never echoed.
+//! Configuration from environment variables, read with envy, typed and grouped by concern: the
+//! runtime's own groups here (database, run, logs, the company's time zone), each wing's in the
+//! wing (the export's in `export::config`), all read with the machinery in `settings` so that
+//! every problem in the environment is reported at once.
 
-use std::collections::BTreeMap;
+pub mod settings;
+
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -13,11 +12,15 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 
-use crate::storage::KeyPrefix;
+use self::settings::{
+    Bounded, DAY, MINUTE, SECOND, Setting, Var, field_names, read, unknown_variables,
+};
+pub use self::settings::{Problems, Within, process_env};
+use crate::export::config::ExportConfig;
 
 /// Everything a run reads from its environment.
 #[derive(Debug, Clone)]
@@ -55,44 +58,6 @@ pub struct RunConfig {
     pub scheduled_time: Option<DateTime<Utc>>,
     /// `ECS_CONTAINER_METADATA_URI_V4`: set by ECS; used to record the task ARN.
     pub ecs_metadata_uri: Option<String>,
-}
-
-/// `EXPORT_*`: the records-to-xlsx export.
-#[derive(Debug, Clone)]
-pub struct ExportConfig {
-    /// `EXPORT_TENANT_ALLOWLIST`: tenants (slugs) and `group:NAME` rollout groups that
-    /// `export-enqueue` considers; empty means every tenant.
-    pub tenant_allowlist: Vec<AllowEntry>,
-    /// `EXPORT_CONCURRENCY`: jobs one worker task exports at once.
-    pub concurrency: usize,
-    /// `EXPORT_LEASE`: how long a claimed job stays a worker's without a heartbeat.
-    pub lease: Duration,
-    /// `EXPORT_MAX_ATTEMPTS`: attempts of a job before it is marked failed.
-    pub max_attempts: u32,
-    /// `EXPORT_RETRY_BASE`: first retry delay; doubled per attempt, with jitter.
-    pub retry_base: Duration,
-    /// `EXPORT_ZIP_LEVEL`: deflate level of the workbook (0-9).
-    pub zip_level: u8,
-    /// `EXPORT_TEMP_DIR`: where workbooks are assembled (needs about 700 MB per million rows).
-    pub temp_dir: Option<PathBuf>,
-    /// `EXPORT_BUCKET`: the S3 bucket; unset means the local directory `local_dir`.
-    pub bucket: Option<String>,
-    /// `EXPORT_PREFIX`: key prefix inside the bucket (or the directory).
-    pub prefix: KeyPrefix,
-    /// `EXPORT_KMS_KEY_ID`: server-side encryption with this KMS key, if set.
-    pub kms_key_id: Option<String>,
-    /// `EXPORT_S3_FORCE_PATH_STYLE`: path-style addressing, for local S3 servers.
-    pub s3_force_path_style: bool,
-    /// `EXPORT_LOCAL_DIR`: the embedded default's "bucket" (keys start with the prefix);
-    /// `$BATCH_DATA_DIR` if unset.
-    pub local_dir: PathBuf,
-}
-
-/// One entry of `EXPORT_TENANT_ALLOWLIST`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AllowEntry {
-    Tenant(String),
-    Group(String),
 }
 
 /// `LOG_FORMAT` and `RUST_LOG`, read before anything else so that even configuration errors are
@@ -138,83 +103,6 @@ const MAX_POOL: u32 = 64;
 const MAX_STOP_GRACE: Duration = Duration::from_secs(20);
 const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(15);
 
-/// Every problem found in the environment, by variable name.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Problems(BTreeMap<String, String>);
-
-impl Problems {
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-    pub fn variables(&self) -> Vec<&str> {
-        self.0.keys().map(String::as_str).collect()
-    }
-    pub fn extend(&mut self, other: Problems) {
-        self.0.extend(other.0);
-    }
-    fn add(&mut self, variable: &str, problem: String) {
-        self.0.insert(variable.to_owned(), problem);
-    }
-    fn optional<T>(&mut self, variable: &str, var: Var<T>) -> Option<T> {
-        match var {
-            Var::Unset => None,
-            Var::Set(value) => Some(value),
-            Var::Invalid(problem) => {
-                self.add(variable, problem);
-                None
-            }
-        }
-    }
-    fn or_default<T>(&mut self, variable: &str, var: Var<T>, default: T) -> T {
-        self.optional(variable, var).unwrap_or(default)
-    }
-}
-
-impl fmt::Display for Problems {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, (variable, problem)) in self.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{variable}: {problem}")?;
-        }
-        Ok(())
-    }
-}
-
-/// One environment variable as envy saw it. Deserializing never fails, so envy reads the whole
-/// group and the problems are collected afterwards.
-#[derive(Debug, Default)]
-enum Var<T> {
-    #[default]
-    Unset,
-    Set(T),
-    Invalid(String),
-}
-
-/// A value type read from one variable; `SECRET` values never appear in messages.
-trait Setting: Sized {
-    const SECRET: bool = false;
-    fn parse(raw: &str) -> Result<Self, String>;
-}
-
-impl<'de, T: Setting> Deserialize<'de> for Var<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        if raw.trim().is_empty() {
-            return Ok(Var::Invalid("is set but empty".into()));
-        }
-        Ok(match T::parse(raw.trim()) {
-            Ok(value) => Var::Set(value),
-            Err(why) if T::SECRET => Var::Invalid(format!("{why} (value hidden)")),
-            Err(why) => Var::Invalid(format!("{why}, got `{raw}`")),
-        })
-    }
-}
-
 /// `DATABASE_URL`, parsed where it enters: a URL sqlx cannot parse is a configuration error
 /// (exit 2), not a failed run. Debug never shows it: it carries a password.
 #[derive(Clone)]
@@ -253,82 +141,6 @@ impl Setting for DatabaseUrl {
     }
 }
 
-/// A whole number from `MIN` to `MAX`.
-#[derive(Debug, Clone, Copy)]
-struct Bounded<const MIN: u32, const MAX: u32>(u32);
-
-impl<const MIN: u32, const MAX: u32> Setting for Bounded<MIN, MAX> {
-    fn parse(raw: &str) -> Result<Self, String> {
-        match raw.parse::<u32>() {
-            Ok(n) if (MIN..=MAX).contains(&n) => Ok(Bounded(n)),
-            _ => Err(format!("expected a whole number from {MIN} to {MAX}")),
-        }
-    }
-}
-
-impl Setting for bool {
-    fn parse(raw: &str) -> Result<Self, String> {
-        match raw.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => Ok(true),
-            "false" | "0" | "no" => Ok(false),
-            _ => Err("expected true or false".into()),
-        }
-    }
-}
-
-impl Setting for Tz {
-    fn parse(raw: &str) -> Result<Self, String> {
-        raw.parse()
-            .map_err(|_| "expected an IANA time zone such as Asia/Tokyo or UTC".into())
-    }
-}
-
-/// An S3 bucket name, checked against S3's naming rules so a typo fails before any export.
-#[derive(Debug, Clone)]
-struct BucketName(String);
-
-impl Setting for BucketName {
-    fn parse(raw: &str) -> Result<Self, String> {
-        let valid_chars = raw
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
-        let valid_ends = raw.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && raw.ends_with(|c: char| c.is_ascii_alphanumeric());
-        if (3..=63).contains(&raw.len()) && valid_chars && valid_ends {
-            Ok(BucketName(raw.to_owned()))
-        } else {
-            Err(
-                "expected an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens"
-                    .into(),
-            )
-        }
-    }
-}
-
-/// `EXPORT_PREFIX`: checked with the same rules as every other part of an object key.
-impl Setting for KeyPrefix {
-    fn parse(raw: &str) -> Result<Self, String> {
-        KeyPrefix::parse(raw).map_err(|why| {
-            format!("expected a relative key prefix such as exports/ or a/b/, whose every part is a plain name (a part {why})")
-        })
-    }
-}
-
-/// Comma-separated tenant slugs and `group:NAME` entries.
-impl Setting for Vec<AllowEntry> {
-    fn parse(raw: &str) -> Result<Self, String> {
-        raw.split(',')
-            .map(str::trim)
-            .filter(|entry| !entry.is_empty())
-            .map(|entry| match entry.strip_prefix("group:") {
-                Some("") => Err("`group:` needs a group name, e.g. group:beta".to_string()),
-                Some(group) => Ok(AllowEntry::Group(group.to_owned())),
-                None => Ok(AllowEntry::Tenant(entry.to_owned())),
-            })
-            .collect()
-    }
-}
-
 impl Setting for LogFormat {
     fn parse(raw: &str) -> Result<Self, String> {
         match raw {
@@ -352,63 +164,6 @@ impl Setting for LogFilter {
     }
 }
 
-impl Setting for String {
-    fn parse(raw: &str) -> Result<Self, String> {
-        Ok(raw.to_owned())
-    }
-}
-
-impl Setting for PathBuf {
-    fn parse(raw: &str) -> Result<Self, String> {
-        Ok(PathBuf::from(raw))
-    }
-}
-
-impl Setting for DateTime<Utc> {
-    fn parse(raw: &str) -> Result<Self, String> {
-        DateTime::parse_from_rfc3339(raw)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| "expected an RFC 3339 time such as 2026-11-21T00:10:00Z".into())
-    }
-}
-
-/// A duration from `MIN_MS` to `MAX_MS` milliseconds: every duration is bounded where it enters,
-/// so that no deadline computed from it can overflow, and none is so short it defeats its purpose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Within<const MIN_MS: u64, const MAX_MS: u64>(pub Duration);
-
-impl<const MIN_MS: u64, const MAX_MS: u64> Within<MIN_MS, MAX_MS> {
-    pub const MIN: Duration = Duration::from_millis(MIN_MS);
-    pub const MAX: Duration = Duration::from_millis(MAX_MS);
-
-    /// Parses `90s`, `15m`, `2h 30m` and checks the bounds; the message says both.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let range = format!(
-            "from {} to {}",
-            humantime::format_duration(Self::MIN),
-            humantime::format_duration(Self::MAX)
-        );
-        match humantime::parse_duration(raw) {
-            Ok(d) if (Self::MIN..=Self::MAX).contains(&d) => Ok(Within(d)),
-            Ok(_) => Err(format!("expected a duration {range}")),
-            Err(_) => Err(format!(
-                "expected a duration such as 90s, 15m or 2h, {range}"
-            )),
-        }
-    }
-}
-
-impl<const MIN_MS: u64, const MAX_MS: u64> Setting for Within<MIN_MS, MAX_MS> {
-    fn parse(raw: &str) -> Result<Self, String> {
-        Within::parse(raw)
-    }
-}
-
-const SECOND: u64 = 1000;
-const MINUTE: u64 = 60 * SECOND;
-const HOUR: u64 = 60 * MINUTE;
-const DAY: u64 = 24 * HOUR;
-
 /// A run's time limit (`BATCH_MAX_RUNTIME`, `--max-runtime`): a week is far beyond any batch,
 /// and keeps every deadline derived from it representable.
 pub type RunTime = Within<SECOND, { 7 * DAY }>;
@@ -418,11 +173,6 @@ pub type HoldTime = Within<0, { 7 * DAY }>;
 type StopGrace = Within<1, DAY>;
 /// `DATABASE_ACQUIRE_TIMEOUT`: SQLite keeps its busy timeout in a 32-bit count of milliseconds.
 type AcquireTimeout = Within<100, { 10 * MINUTE }>;
-/// `EXPORT_LEASE`: a heartbeat renews it every third of it, so below 2 s a slow query would let
-/// another lane take a job that is still being worked on.
-type Lease = Within<{ 2 * SECOND }, DAY>;
-/// `EXPORT_RETRY_BASE`: doubled per attempt, so an hour already means days between late retries.
-type RetryBase = Within<10, HOUR>;
 
 /// Parses a run's time limit (the syntax of `--max-runtime`).
 pub fn parse_run_time(raw: &str) -> Result<Duration, String> {
@@ -456,34 +206,6 @@ struct BatchVars {
 struct CalendarVars {
     #[serde(default)]
     time_zone: Var<Tz>,
-}
-
-#[derive(Deserialize)]
-struct ExportVars {
-    #[serde(default)]
-    tenant_allowlist: Var<Vec<AllowEntry>>,
-    #[serde(default)]
-    concurrency: Var<Bounded<1, 16>>,
-    #[serde(default)]
-    lease: Var<Lease>,
-    #[serde(default)]
-    max_attempts: Var<Bounded<1, 20>>,
-    #[serde(default)]
-    retry_base: Var<RetryBase>,
-    #[serde(default)]
-    zip_level: Var<Bounded<0, 9>>,
-    #[serde(default)]
-    temp_dir: Var<PathBuf>,
-    #[serde(default)]
-    bucket: Var<BucketName>,
-    #[serde(default)]
-    prefix: Var<KeyPrefix>,
-    #[serde(default)]
-    kms_key_id: Var<String>,
-    #[serde(default)]
-    s3_force_path_style: Var<bool>,
-    #[serde(default)]
-    local_dir: Var<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -524,97 +246,9 @@ fn known_variables() -> Vec<(&'static str, Vec<String>)> {
         named("BATCH_", field_names::<BatchVars>().to_vec()),
         named(
             "EXPORT_",
-            [field_names::<CalendarVars>(), field_names::<ExportVars>()].concat(),
+            [field_names::<CalendarVars>(), ExportConfig::variables()].concat(),
         ),
     ]
-}
-
-/// Every variable under the project's prefixes that no group reads, with the closest known name.
-fn unknown_variables(vars: &[(String, String)], problems: &mut Problems) {
-    let known = known_variables();
-    for (name, _) in vars {
-        let Some((_, names)) = known.iter().find(|(prefix, _)| name.starts_with(prefix)) else {
-            continue;
-        };
-        if names.contains(name) {
-            continue;
-        }
-        let all = known.iter().flat_map(|(_, names)| names);
-        let closest = all
-            .min_by_key(|known| strsim::levenshtein(name, known))
-            .expect("every group has variables");
-        problems.add(
-            name,
-            format!("is not a variable batchbox reads; did you mean {closest}? (see docs/configuration.md)"),
-        );
-    }
-}
-
-/// The field names of a group struct, as serde sees them (what envy matches variables against).
-fn field_names<T: for<'de> Deserialize<'de>>() -> &'static [&'static str] {
-    use serde::de::{self, Visitor};
-
-    struct Probe(Option<&'static [&'static str]>);
-    #[derive(Debug)]
-    struct Done;
-    impl fmt::Display for Done {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("field names probed")
-        }
-    }
-    impl std::error::Error for Done {}
-    impl de::Error for Done {
-        fn custom<M: fmt::Display>(_: M) -> Self {
-            Done
-        }
-    }
-    impl<'de> Deserializer<'de> for &mut Probe {
-        type Error = Done;
-        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Done> {
-            Err(Done)
-        }
-        fn deserialize_struct<V: Visitor<'de>>(
-            self,
-            _: &'static str,
-            fields: &'static [&'static str],
-            _: V,
-        ) -> Result<V::Value, Done> {
-            self.0 = Some(fields);
-            Err(Done)
-        }
-        serde::forward_to_deserialize_any! {
-            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
-            ignored_any
-        }
-    }
-    let mut probe = Probe(None);
-    let _ = T::deserialize(&mut probe);
-    probe.0.unwrap_or(&[])
-}
-
-/// Reads one group; envy itself can only fail on a non-UTF-8 environment, which is reported too.
-fn read<T: for<'de> Deserialize<'de>>(
-    prefix: &str,
-    vars: &[(String, String)],
-    problems: &mut Problems,
-) -> Option<T> {
-    let result = if prefix.is_empty() {
-        envy::from_iter(vars.iter().cloned())
-    } else {
-        envy::prefixed(prefix).from_iter(vars.iter().cloned())
-    };
-    result
-        .map_err(|e| problems.add(&format!("{prefix}*"), e.to_string()))
-        .ok()
-}
-
-/// The process environment as UTF-8 pairs; a variable that is not UTF-8 is skipped here and
-/// cannot be one of ours (all our names and values are ASCII or UTF-8).
-pub fn process_env() -> Vec<(String, String)> {
-    std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect()
 }
 
 impl LogConfig {
@@ -641,11 +275,10 @@ impl Config {
         let batch: Option<BatchVars> = read("BATCH_", vars, &mut p);
         let ecs: Option<EcsVars> = read("ECS_", vars, &mut p);
         let calendar: Option<CalendarVars> = read("EXPORT_", vars, &mut p);
-        let export: Option<ExportVars> = read("EXPORT_", vars, &mut p);
         let aws: Option<AwsVars> = read("AWS_", vars, &mut p);
-        unknown_variables(vars, &mut p);
-        let (Some(database), Some(batch), Some(ecs), Some(calendar), Some(export), Some(aws)) =
-            (database, batch, ecs, calendar, export, aws)
+        unknown_variables(&known_variables(), vars, &mut p);
+        let (Some(database), Some(batch), Some(ecs), Some(calendar), Some(aws)) =
+            (database, batch, ecs, calendar, aws)
         else {
             return Err(p);
         };
@@ -671,66 +304,24 @@ impl Config {
             batch.data_dir,
             PathBuf::from("batchbox-data"),
         );
-        let bucket = p.optional("EXPORT_BUCKET", export.bucket).map(|b| b.0);
+        let Some(export) = ExportConfig::from_vars(vars, &data_dir, &mut p) else {
+            return Err(p);
+        };
         let region = p.optional("AWS_REGION", aws.region);
         let default_region = p.optional("AWS_DEFAULT_REGION", aws.default_region);
-        if bucket.is_some() && region.is_none() && default_region.is_none() {
+        if export.storage.bucket.is_some() && region.is_none() && default_region.is_none() {
             p.add(
                 "AWS_REGION",
                 "is missing; it is required with EXPORT_BUCKET (ECS sets it)".into(),
             );
         }
-        let lease = p
-            .or_default(
-                "EXPORT_LEASE",
-                export.lease,
-                Within(Duration::from_secs(300)),
-            )
-            .0;
         let config = Config {
             time_zone: p.or_default(
                 "EXPORT_TIME_ZONE",
                 calendar.time_zone,
                 chrono_tz::Asia::Tokyo,
             ),
-            export: ExportConfig {
-                tenant_allowlist: p.or_default(
-                    "EXPORT_TENANT_ALLOWLIST",
-                    export.tenant_allowlist,
-                    Vec::new(),
-                ),
-                concurrency: p
-                    .or_default("EXPORT_CONCURRENCY", export.concurrency, Bounded(2))
-                    .0 as usize,
-                lease,
-                max_attempts: p
-                    .or_default("EXPORT_MAX_ATTEMPTS", export.max_attempts, Bounded(3))
-                    .0,
-                retry_base: p
-                    .or_default(
-                        "EXPORT_RETRY_BASE",
-                        export.retry_base,
-                        Within(Duration::from_secs(30)),
-                    )
-                    .0,
-                zip_level: p
-                    .or_default("EXPORT_ZIP_LEVEL", export.zip_level, Bounded(3))
-                    .0 as u8,
-                temp_dir: p.optional("EXPORT_TEMP_DIR", export.temp_dir),
-                bucket,
-                prefix: p.or_default(
-                    "EXPORT_PREFIX",
-                    export.prefix,
-                    KeyPrefix::parse("exports/").expect("the default prefix is valid"),
-                ),
-                kms_key_id: p.optional("EXPORT_KMS_KEY_ID", export.kms_key_id),
-                s3_force_path_style: p.or_default(
-                    "EXPORT_S3_FORCE_PATH_STYLE",
-                    export.s3_force_path_style,
-                    false,
-                ),
-                local_dir: p.or_default("EXPORT_LOCAL_DIR", export.local_dir, data_dir.clone()),
-            },
+            export,
             database: DatabaseConfig {
                 url: p.optional("DATABASE_URL", database.url),
                 max_connections: p
@@ -774,32 +365,15 @@ impl Config {
     }
 
     /// The configuration of one run of a batch: `from_vars`, plus what batches that write
-    /// exports need. On ECS a missing bucket would otherwise send workbooks to the task's
-    /// throwaway disk, so it is a configuration error like a missing DATABASE_URL.
+    /// exports need (see `ExportConfig::check_for_run`).
     pub fn for_run(vars: &[(String, String)], writes_exports: bool) -> Result<Config, Problems> {
         let config = Config::from_vars(vars)?;
         let mut p = Problems::default();
-        if writes_exports && config.run.ecs_metadata_uri.is_some() && config.export.bucket.is_none()
-        {
-            p.add(
-                "EXPORT_BUCKET",
-                "is missing; it is required on ECS (the local export directory is for local runs only)".into(),
-            );
-        }
-        // Each lane holds a connection for as long as it streams a job's records; lease renewals,
-        // claims and the run's own bookkeeping need one more. With fewer, heartbeats wait for a
-        // connection until leases expire and jobs are taken over or stranded.
-        let lanes = config.export.concurrency as u32;
-        if writes_exports && lanes + 1 > config.database.max_connections {
-            p.add(
-                "DATABASE_MAX_CONNECTIONS",
-                format!(
-                    "is {}, too small for EXPORT_CONCURRENCY={lanes}: the worker needs one connection \
-                     per lane plus one (at least {}); raise DATABASE_MAX_CONNECTIONS or lower EXPORT_CONCURRENCY",
-                    config.database.max_connections,
-                    lanes + 1
-                ),
-            );
+        if writes_exports {
+            let on_ecs = config.run.ecs_metadata_uri.is_some();
+            config
+                .export
+                .check_for_run(&config.database, on_ecs, &mut p);
         }
         if p.is_empty() { Ok(config) } else { Err(p) }
     }
@@ -893,7 +467,7 @@ mod tests {
 
     #[test]
     fn the_known_variables_are_exactly_those_the_configuration_page_lists() {
-        let page = include_str!("../docs/configuration.md");
+        let page = include_str!("../../docs/configuration.md");
         let documented: std::collections::BTreeSet<&str> = page
             .lines()
             .filter_map(|line| line.strip_prefix("| `")?.split('`').next())

@@ -1,8 +1,10 @@
 //! batchbox: every scheduled batch of the company in one binary, `batch`.
 //!
 //! Layers (dependencies only point down):
-//! `cli` -> `batches` (the registry) -> `export` (queue, records, workbook, worker) and `runtime`
-//! (one run: history, lock, time limit, signals) -> `db`, `storage` -> `config`, `telemetry`.
+//! `cli` -> `batches` (the registry; `demo` and its sample data) -> `export` (its configuration,
+//! queue, records, workbook, worker) and `runtime` (one run: history, lock, time limit, signals)
+//! -> `db`, `storage`, `calendar` (business days in the company's time zone) -> `config`,
+//! `telemetry`.
 
 pub mod batches;
 pub mod calendar;

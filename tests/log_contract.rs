@@ -19,6 +19,14 @@ const FILTERS: [Option<&str>; 6] = [
     Some("off"),
 ];
 
+/// The runtime's own lines every run writes exactly once, whatever `RUST_LOG` says.
+const CONTRACT_LINES: [&str; 4] = [
+    "run started",
+    "run configured",
+    "lock acquired",
+    "run finished",
+];
+
 fn run_with_filter(db: &TestDb, args: &[&str], filter: Option<&str>) -> Output {
     match filter {
         Some(filter) => db.run_with(args, &[("RUST_LOG", filter)]),
@@ -42,12 +50,7 @@ both_backends!(
                 let context = format!("RUST_LOG={filter:?} batch {args:?}\n{}", output.stdout);
                 assert_eq!(output.code, code, "{context}");
                 let lines = output.json_lines();
-                for message in [
-                    "run started",
-                    "run configured",
-                    "lock acquired",
-                    "run finished",
-                ] {
+                for message in CONTRACT_LINES {
                     assert_eq!(
                         messages(&lines, message).len(),
                         1,
@@ -136,12 +139,7 @@ both_backends!(
                 Some(0),
                 "RUST_LOG={filter:?}\n{stdout}"
             );
-            for message in [
-                "run started",
-                "run configured",
-                "lock acquired",
-                "run finished",
-            ] {
+            for message in CONTRACT_LINES {
                 assert_eq!(
                     stdout.matches(message).count(),
                     1,

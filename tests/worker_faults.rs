@@ -315,6 +315,55 @@ both_backends!(
     }
 );
 
+/// A real full disk: a 1 MiB tmpfs as EXPORT_TEMP_DIR (mounting it needs root, as the rest of
+/// the suite's setup does; the test fails, never skips, without it).
+struct TinyDisk(std::path::PathBuf);
+
+impl TinyDisk {
+    fn mount(at: std::path::PathBuf) -> TinyDisk {
+        std::fs::create_dir_all(&at).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+            .arg(&at)
+            .status()
+            .expect("mount");
+        assert!(status.success(), "mounting a 1 MiB tmpfs needs root");
+        TinyDisk(at)
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+both_backends!(
+    a_temp_disk_that_fills_mid_job_releases_the_job_and_stops_the_worker,
+    |db| {
+        let _s3 = with_s3(db);
+        let disk = TinyDisk::mount(db.dir.path().join("tiny"));
+        db.set_env([
+            ("EXPORT_MAX_ATTEMPTS", "1"),
+            ("EXPORT_TEMP_DIR", disk.0.to_str().unwrap()),
+        ]);
+        // About 15 MB of sheet XML: the probe's small file fits, the workbook does not.
+        one_big_job(db, "full", 300_000);
+        let worker = db.run(&["export-worker"]);
+        worker.assert_code(1);
+        let error = worker.finished()["error"].as_str().unwrap().to_owned();
+        assert!(error.contains("No space left on device"), "{error}");
+        assert_eq!(worker.finished()["counts"]["released"], 1);
+        let job = &ex::jobs(db)[0];
+        assert_eq!(
+            (job.status.as_str(), job.attempts),
+            ("pending", 0),
+            "released with its attempt, not failed: {:?}",
+            job.last_error
+        );
+    }
+);
+
 both_backends!(each_lane_owns_its_leases, |db| {
     let _s3 = with_s3(db);
     one_big_job(db, "lane-a", 200_000);

@@ -466,7 +466,7 @@ impl Worker {
             to,
         };
         let read = records::stream(&self.db, query, sender, &self.stop).await;
-        let written = writer.await.context("the workbook writer panicked")?;
+        let written = writer.await.map_err(writer_panic)?;
         let rows = read?;
         let stats = written?;
         if stats.rows != rows {
@@ -487,6 +487,30 @@ impl Worker {
             bytes: bytes as i64,
         })
     }
+}
+
+/// rust_xlsxwriter does not return an error when it cannot write its temporary sheet file (a
+/// full disk): it panics with the I/O error in its message. The error's kind decides whose fault
+/// it is, as for any other I/O error: a full or read-only disk is the worker's, not the job's.
+fn writer_panic(error: tokio::task::JoinError) -> anyhow::Error {
+    use std::io::ErrorKind::{PermissionDenied, QuotaExceeded, ReadOnlyFilesystem, StorageFull};
+    let message = match error.try_into_panic() {
+        Ok(payload) => crate::runtime::panics::message(payload.as_ref()).to_owned(),
+        Err(error) => error.to_string(),
+    };
+    let kind = [
+        StorageFull,
+        QuotaExceeded,
+        ReadOnlyFilesystem,
+        PermissionDenied,
+    ]
+    .into_iter()
+    .find(|kind| message.contains(&format!("kind: {kind:?}")));
+    match kind {
+        Some(kind) => anyhow::Error::new(std::io::Error::new(kind, message)),
+        None => anyhow::anyhow!(message),
+    }
+    .context("the workbook writer panicked")
 }
 
 /// A configuration problem found by trying: logged like the configuration check's, exit 2.

@@ -29,10 +29,6 @@ const SHEET_NAME_FORBIDDEN: &str = "[]:*?/\\";
 
 /// Text length as Excel counts it.
 pub fn utf16_len(text: &str) -> usize {
-    // UTF-8 never takes fewer bytes than UTF-16 takes units: short text needs no count.
-    if text.len() <= MAX_SHEET_NAME_UNITS {
-        return text.chars().map(char::len_utf16).sum();
-    }
     text.encode_utf16().count()
 }
 

@@ -14,7 +14,6 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
-use serde_json::Value;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
@@ -443,15 +442,11 @@ fn json_string(value: &str) -> Option<Cow<'_, str>> {
     serde_json::from_str::<String>(value).ok().map(Cow::Owned)
 }
 
-/// A JSON number as f64, None for other values. Numbers beyond f64 come back infinite (or 0),
-/// for `number_fits` to judge.
+/// A JSON number as f64, None for other values (`true`, an array, ...). JSON's number syntax is
+/// a subset of Rust's float syntax; numbers beyond f64 come back infinite or 0, for
+/// `number_fits` to judge.
 fn json_number(value: &str) -> Option<f64> {
-    match serde_json::from_str::<Value>(value) {
-        Ok(Value::Number(n)) => n.as_f64(),
-        // serde_json refuses numbers beyond f64 ("number out of range"): still a number.
-        Err(e) if e.to_string().starts_with("number out of range") => value.parse::<f64>().ok(),
-        _ => None,
-    }
+    value.parse::<f64>().ok()
 }
 
 /// Text as Excel can hold it: forbidden characters replaced, cut at the cell limit; counts both.

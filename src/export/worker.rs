@@ -493,19 +493,13 @@ impl Worker {
 /// full disk): it panics with the I/O error in its message. The error's kind decides whose fault
 /// it is, as for any other I/O error: a full or read-only disk is the worker's, not the job's.
 fn writer_panic(error: tokio::task::JoinError) -> anyhow::Error {
-    use std::io::ErrorKind::{PermissionDenied, QuotaExceeded, ReadOnlyFilesystem, StorageFull};
     let message = match error.try_into_panic() {
         Ok(payload) => crate::runtime::panics::message(payload.as_ref()).to_owned(),
         Err(error) => error.to_string(),
     };
-    let kind = [
-        StorageFull,
-        QuotaExceeded,
-        ReadOnlyFilesystem,
-        PermissionDenied,
-    ]
-    .into_iter()
-    .find(|kind| message.contains(&format!("kind: {kind:?}")));
+    let kind = crate::storage::REFUSING_IO_KINDS
+        .into_iter()
+        .find(|kind| message.contains(&format!("kind: {kind:?}")));
     match kind {
         Some(kind) => anyhow::Error::new(std::io::Error::new(kind, message)),
         None => anyhow::anyhow!(message),

@@ -29,9 +29,15 @@ impl LocalStorage {
         self.root.join(key)
     }
 
+    /// The file of a key: its segments joined under the root.
+    fn file_of(&self, key: &ObjectKey) -> PathBuf {
+        key.segments()
+            .fold(self.root.clone(), |path, s| path.join(s))
+    }
+
     pub async fn put_file(&self, key: &ObjectKey, file: &Path) -> anyhow::Result<u64> {
         let root = self.root.clone();
-        let target = key.segments().fold(root.clone(), |path, s| path.join(s));
+        let target = self.file_of(key);
         let source = file.to_path_buf();
         tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
             let dir = target
@@ -65,9 +71,8 @@ impl LocalStorage {
     /// Creates the key's directory and a file in it, then removes both (the directory only if
     /// it is empty: another worker may be probing at the same time).
     pub async fn probe(&self, key: &ObjectKey) -> anyhow::Result<()> {
-        let dir = key
-            .segments()
-            .fold(self.root.clone(), |path, s| path.join(s))
+        let dir = self
+            .file_of(key)
             .parent()
             .context("probe key has no directory")?
             .to_path_buf();

@@ -92,12 +92,20 @@ impl Storage {
     }
 }
 
-/// Whether an I/O error means the disk or directory refuses this process (no space, no
+/// The I/O error kinds that mean the disk or directory refuses this process (no space, no
 /// permission, read-only), as opposed to one file's problem.
-pub fn io_refused(error: &std::io::Error) -> bool {
+pub const REFUSING_IO_KINDS: [std::io::ErrorKind; 5] = {
     use std::io::ErrorKind::*;
-    matches!(
-        error.kind(),
-        PermissionDenied | ReadOnlyFilesystem | StorageFull | QuotaExceeded | NotADirectory
-    )
+    [
+        PermissionDenied,
+        ReadOnlyFilesystem,
+        StorageFull,
+        QuotaExceeded,
+        NotADirectory,
+    ]
+};
+
+/// Whether an I/O error is one of `REFUSING_IO_KINDS`.
+pub fn io_refused(error: &std::io::Error) -> bool {
+    REFUSING_IO_KINDS.contains(&error.kind())
 }

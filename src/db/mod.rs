@@ -36,6 +36,17 @@ fn unapplied(migrator: &Migrator, applied: &[i64]) -> Vec<i64> {
         .collect()
 }
 
+/// SQLITE_BUSY or one of its extended codes (the primary code is the low byte).
+fn is_sqlite_busy(error: &sqlx::Error) -> bool {
+    const SQLITE_BUSY: i64 = 5;
+    let code = match error {
+        sqlx::Error::Database(db) => db.code(),
+        _ => None,
+    };
+    code.and_then(|c| c.parse::<i64>().ok())
+        .is_some_and(|c| c & 0xff == SQLITE_BUSY)
+}
+
 /// File name of the embedded database inside `BATCH_DATA_DIR`.
 const EMBEDDED_FILE: &str = "batchbox.sqlite3";
 
@@ -128,13 +139,28 @@ impl Db {
             .busy_timeout(config.acquire_timeout)
             .foreign_keys(true)
             .log_slow_statements(SLOW_STATEMENT_LEVEL, SLOW_STATEMENT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(config.max_connections)
-            .acquire_timeout(config.acquire_timeout)
-            .connect_with(options)
-            .await
-            .context("could not open the SQLite database")?;
-        Ok(Db::Sqlite(pool))
+        // Opening is retried while the file is busy: SQLite returns SQLITE_BUSY without waiting
+        // for the busy timeout when another process is switching a fresh file to WAL or
+        // recovering its WAL, and sqlx does not count that as transient. Two batches started
+        // together on a fresh file would otherwise fail one of them.
+        let deadline = tokio::time::Instant::now() + config.acquire_timeout;
+        let mut pause = Duration::from_millis(10);
+        loop {
+            let opened = SqlitePoolOptions::new()
+                .max_connections(config.max_connections)
+                .acquire_timeout(config.acquire_timeout)
+                .connect_with(options.clone())
+                .await;
+            match opened {
+                Ok(pool) => return Ok(Db::Sqlite(pool)),
+                Err(error) if is_sqlite_busy(&error) && tokio::time::Instant::now() < deadline => {
+                    tracing::debug!(%error, "the SQLite file is busy; opening it again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+                Err(error) => return Err(error).context("could not open the SQLite database"),
+            }
+        }
     }
 
     /// Which backend, and for SQLite the file, for messages (never the URL: it holds a password).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: starts a throwaway PostgreSQL server (unless
-# DATABASE_URL points to one) and installs the S3 API server the tests start, LibreOffice
-# Calc (which opens the exported workbooks) and npm aws-cron-parser (the independent judge of
+# DATABASE_URL points to one) and installs the S3 API server the tests start, moto (an SNS
+# API for the missed-run tests), LibreOffice Calc (which opens the exported workbooks) and npm aws-cron-parser (the independent judge of
 # the schedule engine), then runs rustfmt, clippy and every test on
 # PostgreSQL and SQLite. Whatever it started is stopped by PID on the
 # way out, even when tests fail.
@@ -20,6 +20,10 @@ ensure_debian_package soffice libreoffice-calc-nogui
 # The tests start one s3s-fs per test (so stopping it is a real outage); they find it here.
 ensure_s3s_fs
 export S3S_FS_BIN
+
+# The missed-run tests publish to SNS on a moto server they start, subscribed by the test.
+ensure_moto
+export MOTO_SERVER_BIN
 
 # The cron tests compare the schedule engine with an independent one (npm aws-cron-parser).
 ensure_aws_cron_parser

@@ -48,6 +48,15 @@ ensure_s3s_fs() {
         || { echo "error: cargo install s3s-fs@$S3S_FS_VERSION failed" >&2; return 1; }
 }
 
+# ensure_moto: the pinned moto server (an AWS API emulator), which the SNS tests start
+# (tests/helpers/sns.rs), at $MOTO_SERVER_BIN, in a virtualenv of its own.
+MOTO_VERSION=5.2.5
+MOTO_SERVER_BIN="$BATCHBOX_CACHE/venv-moto/bin/moto_server"
+ensure_moto() {
+    pinned_venv "$BATCHBOX_CACHE/venv-moto" "moto[server]==$MOTO_VERSION" || return 1
+    [[ -x "$MOTO_SERVER_BIN" ]] || { echo "error: moto_server missing from $BATCHBOX_CACHE/venv-moto" >&2; return 1; }
+}
+
 # ensure_aws_cron_parser: the pinned npm aws-cron-parser, the independent judge of the cron tests
 # (tests/cron_judge.rs), in $AWS_CRON_PARSER_DIR, installed with npm once per machine.
 AWS_CRON_PARSER_VERSION=1.1.12

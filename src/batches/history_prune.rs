@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::{Batch, bind};
 use crate::db::SchemaNeed;
+use crate::missed_runs;
 use crate::runtime::{RunContext, history};
 
 #[derive(Debug, Args)]
@@ -20,8 +21,9 @@ pub const BATCH: Batch = Batch {
     about: "Deletes run history older than N days (default 90)",
     long_about: "Deletes rows of the run history (batch_runs) whose run started more than \
 --older-than-days days ago (default 90), so that `batch history` stays fast. Stale `running` \
-rows of killed runs are deleted like any other once they are old enough. The number of deleted \
-runs is the `deleted` count of `run finished`.",
+rows of killed runs are deleted like any other once they are old enough, and so are missed \
+fire times (`missed_runs`). The numbers deleted are the `deleted` and `deleted_missed` counts of \
+`run finished`.",
     exclusive: true,
     time_limit: Duration::from_secs(15 * 60),
     schema: SchemaNeed::Current,
@@ -35,6 +37,11 @@ async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
     let deleted = history::prune(&ctx.db, cutoff).await?;
     ctx.counts
         .add("deleted", i64::try_from(deleted).unwrap_or(i64::MAX));
-    tracing::info!(deleted, cutoff = %cutoff.to_rfc3339(), "pruned run history");
+    let deleted_missed = missed_runs::store::prune(&ctx.db, cutoff).await?;
+    ctx.counts.add(
+        "deleted_missed",
+        i64::try_from(deleted_missed).unwrap_or(i64::MAX),
+    );
+    tracing::info!(deleted, deleted_missed, cutoff = %cutoff.to_rfc3339(), "pruned run history");
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod export_requeue;
 pub mod export_worker;
 pub mod history_prune;
 pub mod migrate;
+pub mod missed_runs;
 
 use std::future::Future;
 use std::time::Duration;
@@ -48,6 +49,7 @@ pub const REGISTRY: &[Batch] = &[
     export_worker::BATCH,
     export_requeue::BATCH,
     history_prune::BATCH,
+    missed_runs::BATCH,
     canary::BATCH,
     migrate::BATCH,
     demo::BATCH,

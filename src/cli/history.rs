@@ -16,7 +16,8 @@ pub fn command() -> Command {
         .long_about(
             "Shows recorded runs, newest first. A run still `running` past its time limit \
 (plus the stop grace) is shown as `stale`: its process was killed (SIGKILL, out of memory, lost \
-task) before it could record how it ended.",
+task) before it could record how it ended. A scheduled run that got no success within its \
+grace (found by `missed-runs`) is shown as `missed` at its scheduled time, with no run id.",
         )
         .arg(Arg::new("batch").long("batch").value_name("NAME").help("Only runs of this batch"))
         .arg(
@@ -31,7 +32,7 @@ task) before it could record how it ended.",
                 .long("status")
                 .value_name("STATUS")
                 .value_parser(|s: &str| s.parse::<ShownStatus>())
-                .help("running, succeeded, failed, timed_out, interrupted, skipped or stale"),
+                .help("running, succeeded, failed, timed_out, interrupted, skipped, stale or missed"),
         )
         .arg(
             Arg::new("limit")
@@ -148,7 +149,11 @@ fn print_table(runs: &[RunRecord], now: DateTime<Utc>) {
             run.shown_status(now).as_str(),
             exit,
             duration,
-            run.run_id,
+            if run.run_id.is_empty() {
+                "-"
+            } else {
+                &run.run_id
+            },
             details(run)
         );
     }

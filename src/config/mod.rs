@@ -21,6 +21,7 @@ use self::settings::{
 };
 pub use self::settings::{Problems, Within, process_env};
 use crate::export::config::ExportConfig;
+use crate::missed_runs::config::WatchConfig;
 
 /// Everything a run reads from its environment.
 #[derive(Debug, Clone)]
@@ -32,6 +33,7 @@ pub struct Config {
     /// and datetimes in exported workbooks are shown in it.
     pub time_zone: Tz,
     pub export: ExportConfig,
+    pub watch: WatchConfig,
 }
 
 /// `DATABASE_*`: where run history and batch data live.
@@ -248,6 +250,7 @@ fn known_variables() -> Vec<(&'static str, Vec<String>)> {
             "EXPORT_",
             [field_names::<CalendarVars>(), ExportConfig::variables()].concat(),
         ),
+        named("WATCH_", WatchConfig::variables().to_vec()),
     ]
 }
 
@@ -307,6 +310,9 @@ impl Config {
         let Some(export) = ExportConfig::from_vars(vars, &data_dir, &mut p) else {
             return Err(p);
         };
+        let Some(watch) = WatchConfig::from_vars(vars, &mut p) else {
+            return Err(p);
+        };
         let region = p.optional("AWS_REGION", aws.region);
         let default_region = p.optional("AWS_DEFAULT_REGION", aws.default_region);
         if export.storage.bucket.is_some() && region.is_none() && default_region.is_none() {
@@ -322,6 +328,7 @@ impl Config {
                 chrono_tz::Asia::Tokyo,
             ),
             export,
+            watch,
             database: DatabaseConfig {
                 url: p.optional("DATABASE_URL", database.url),
                 max_connections: p
@@ -472,7 +479,7 @@ mod tests {
             .lines()
             .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
             .filter(|name| {
-                ["DATABASE_", "BATCH_", "EXPORT_"]
+                ["DATABASE_", "BATCH_", "EXPORT_", "WATCH_"]
                     .iter()
                     .any(|p| name.starts_with(p))
             })

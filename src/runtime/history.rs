@@ -8,7 +8,11 @@ use sqlx::types::Json;
 
 use super::status::RunStatus;
 use crate::db::Db;
+use crate::missed_runs::store::{self as missed_store, MissedRun};
 use crate::on_pool;
+
+/// The status of a missed fire time: never stored in `batch_runs` (it is in `missed_runs`).
+const MISSED: &str = "missed";
 
 /// What is known when a run starts.
 #[derive(Debug, Clone)]
@@ -116,6 +120,8 @@ pub struct RunRecord {
 pub enum ShownStatus {
     Recorded(RunStatus),
     Stale,
+    /// A fire time of a watched schedule with no success within its grace (`missed-runs`).
+    Missed,
 }
 
 impl ShownStatus {
@@ -123,6 +129,7 @@ impl ShownStatus {
         match self {
             ShownStatus::Recorded(status) => status.as_str(),
             ShownStatus::Stale => "stale",
+            ShownStatus::Missed => "missed",
         }
     }
 }
@@ -130,13 +137,15 @@ impl ShownStatus {
 impl std::str::FromStr for ShownStatus {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        if s == "stale" {
-            return Ok(ShownStatus::Stale);
+        match s {
+            "stale" => return Ok(ShownStatus::Stale),
+            "missed" => return Ok(ShownStatus::Missed),
+            _ => {}
         }
         s.parse().map(ShownStatus::Recorded).map_err(|_| {
             let names: Vec<&str> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
             format!(
-                "unknown status `{s}`; expected one of {}, stale",
+                "unknown status `{s}`; expected one of {}, stale, missed",
                 names.join(", ")
             )
         })
@@ -144,7 +153,33 @@ impl std::str::FromStr for ShownStatus {
 }
 
 impl RunRecord {
+    /// A missed fire time, shown among the runs: no run id, started at its scheduled time, and
+    /// what did run (if anything) as its error.
+    pub fn missed(missed: &MissedRun) -> RunRecord {
+        RunRecord {
+            run_id: String::new(),
+            batch: missed.batch.clone(),
+            status: MISSED.into(),
+            arguments: "[]".into(),
+            started_at: missed.scheduled_time,
+            finished_at: None,
+            deadline_at: missed.scheduled_time
+                + chrono::Duration::minutes(i64::from(missed.grace_minutes)),
+            exit_code: None,
+            counts: None,
+            error: Some(format!(
+                "no success within {} minutes of its schedule: {}",
+                missed.grace_minutes, missed.seen
+            )),
+            ecs_task_arn: None,
+            scheduled_time: Some(missed.scheduled_time),
+        }
+    }
+
     pub fn shown_status(&self, now: DateTime<Utc>) -> ShownStatus {
+        if self.status == MISSED {
+            return ShownStatus::Missed;
+        }
         match self.status.parse() {
             Ok(RunStatus::Running) if self.deadline_at < now => ShownStatus::Stale,
             Ok(status) => ShownStatus::Recorded(status),
@@ -161,7 +196,7 @@ impl RunRecord {
     /// The JSON shape of `batch history --json`.
     pub fn to_view(&self, now: DateTime<Utc>) -> RunView {
         RunView {
-            run_id: self.run_id.clone(),
+            run_id: (!self.run_id.is_empty()).then(|| self.run_id.clone()),
             batch: self.batch.clone(),
             status: self.shown_status(now).as_str(),
             arguments: serde_json::from_str(&self.arguments).unwrap_or_default(),
@@ -183,7 +218,8 @@ impl RunRecord {
 
 #[derive(Debug, Serialize)]
 pub struct RunView {
-    pub run_id: String,
+    /// `null` for a missed fire time: no run happened.
+    pub run_id: Option<String>,
     pub batch: String,
     pub status: &'static str,
     pub arguments: Vec<String>,
@@ -206,15 +242,37 @@ pub struct HistoryQuery {
     pub limit: u32,
 }
 
-/// Runs newest first, filtered. `now` decides staleness, so one instant is used throughout.
+/// Runs and missed fire times newest first, filtered. `now` decides staleness, so one instant
+/// is used throughout.
 pub async fn list(
+    db: &Db,
+    query: &HistoryQuery,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<RunRecord>> {
+    let missed = match query.status {
+        None | Some(ShownStatus::Missed) => {
+            missed_store::list(db, query.batch.as_deref(), query.since, query.limit).await?
+        }
+        Some(_) => Vec::new(),
+    };
+    let mut rows = match query.status {
+        Some(ShownStatus::Missed) => Vec::new(),
+        _ => list_runs(db, query, now).await?,
+    };
+    rows.extend(missed.iter().map(RunRecord::missed));
+    rows.sort_by(|a, b| (b.started_at, &b.run_id).cmp(&(a.started_at, &a.run_id)));
+    rows.truncate(query.limit as usize);
+    Ok(rows)
+}
+
+async fn list_runs(
     db: &Db,
     query: &HistoryQuery,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<RunRecord>> {
     // `stale` and `running` are both stored as `running`; they differ by the deadline.
     let (stored, stale) = match query.status {
-        None => (None, None),
+        None | Some(ShownStatus::Missed) => (None, None),
         Some(ShownStatus::Stale) => (Some(RunStatus::Running), Some(true)),
         Some(ShownStatus::Recorded(RunStatus::Running)) => (Some(RunStatus::Running), Some(false)),
         Some(ShownStatus::Recorded(status)) => (Some(status), None),

@@ -10,6 +10,7 @@ pub mod export;
 pub mod libreoffice;
 pub mod postgres;
 pub mod s3;
+pub mod sns;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,182 @@
+//! The watcher's tables: `schedule_watches` (what is watched since when, judged up to where) and
+//! `missed_runs` (each missed fire time once, and whether it was notified).
+
+use chrono::{DateTime, Utc};
+
+use super::judge::SeenRun;
+use crate::db::Db;
+use crate::on_pool;
+
+/// A row of `schedule_watches`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Watch {
+    pub batch: String,
+    pub schedule: String,
+    pub watched_since: DateTime<Utc>,
+    pub checked_until: DateTime<Utc>,
+}
+
+/// A row of `missed_runs`.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct MissedRun {
+    pub batch: String,
+    pub scheduled_time: DateTime<Utc>,
+    pub grace_minutes: i32,
+    pub detected_at: DateTime<Utc>,
+    pub seen: String,
+    pub notified_at: Option<DateTime<Utc>>,
+}
+
+pub async fn watches(db: &Db) -> anyhow::Result<Vec<Watch>> {
+    Ok(on_pool!(db, |pool| sqlx::query_as::<_, Watch>(
+        "SELECT batch, schedule, watched_since, checked_until FROM schedule_watches ORDER BY batch"
+    )
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// Starts (or restarts, for a changed schedule) watching `batch` at `since`: fire times up to
+/// then are never judged.
+pub async fn start_watching(
+    db: &Db,
+    batch: &str,
+    schedule: &str,
+    since: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    on_pool!(db, |pool| {
+        sqlx::query(
+        "INSERT INTO schedule_watches (batch, schedule, watched_since, checked_until) VALUES ($1, $2, $3, $3)
+         ON CONFLICT (batch) DO UPDATE SET schedule = excluded.schedule,
+             watched_since = excluded.watched_since, checked_until = excluded.checked_until"
+    )
+    .bind(batch)
+    .bind(schedule)
+    .bind(since)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Fire times up to `until` have been judged.
+pub async fn advance(db: &Db, batch: &str, until: DateTime<Utc>) -> anyhow::Result<()> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE schedule_watches SET checked_until = $2 WHERE batch = $1"
+    )
+    .bind(batch)
+    .bind(until)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// Stops watching `batch` (no longer scheduled, disabled or unwatched): if it comes back, it is
+/// watched afresh instead of being judged for the time it was off.
+pub async fn stop_watching(db: &Db, batch: &str) -> anyhow::Result<()> {
+    on_pool!(db, |pool| sqlx::query(
+        "DELETE FROM schedule_watches WHERE batch = $1"
+    )
+    .bind(batch)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// Runs of `batch` started, or scheduled, in `[from, until)`.
+pub async fn runs_between(
+    db: &Db,
+    batch: &str,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> anyhow::Result<Vec<SeenRun>> {
+    Ok(on_pool!(db, |pool| sqlx::query_as::<_, SeenRun>(
+        "SELECT status, started_at, finished_at, scheduled_time FROM batch_runs
+         WHERE batch = $1
+           AND ((started_at >= $2 AND started_at < $3)
+                OR (scheduled_time >= $2 AND scheduled_time < $3))"
+    )
+    .bind(batch)
+    .bind(from)
+    .bind(until)
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// Records a missed fire time; `false` if it was already recorded (it is reported once).
+pub async fn record_missed(db: &Db, missed: &MissedRun) -> anyhow::Result<bool> {
+    let inserted = on_pool!(db, |pool| {
+        sqlx::query(
+        "INSERT INTO missed_runs (batch, scheduled_time, grace_minutes, detected_at, seen, notified_at)
+         VALUES ($1, $2, $3, $4, $5, NULL)
+         ON CONFLICT (batch, scheduled_time) DO NOTHING"
+    )
+    .bind(&missed.batch)
+    .bind(missed.scheduled_time)
+    .bind(missed.grace_minutes)
+    .bind(missed.detected_at)
+    .bind(&missed.seen)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected())
+    })?;
+    Ok(inserted == 1)
+}
+
+/// Missed runs not yet notified, oldest first.
+pub async fn unnotified(db: &Db, limit: u32) -> anyhow::Result<Vec<MissedRun>> {
+    Ok(on_pool!(db, |pool| sqlx::query_as::<_, MissedRun>(
+        "SELECT batch, scheduled_time, grace_minutes, detected_at, seen, notified_at
+         FROM missed_runs WHERE notified_at IS NULL
+         ORDER BY scheduled_time, batch LIMIT $1"
+    )
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await)?)
+}
+
+pub async fn mark_notified(db: &Db, missed: &MissedRun, at: DateTime<Utc>) -> anyhow::Result<()> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE missed_runs SET notified_at = $3 WHERE batch = $1 AND scheduled_time = $2"
+    )
+    .bind(&missed.batch)
+    .bind(missed.scheduled_time)
+    .bind(at)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// Missed runs for `batch history`, newest first.
+pub async fn list(
+    db: &Db,
+    batch: Option<&str>,
+    since: Option<DateTime<Utc>>,
+    limit: u32,
+) -> anyhow::Result<Vec<MissedRun>> {
+    Ok(on_pool!(db, |pool| sqlx::query_as::<_, MissedRun>(
+        "SELECT batch, scheduled_time, grace_minutes, detected_at, seen, notified_at
+         FROM missed_runs
+         WHERE ($1 IS NULL OR batch = $1) AND ($2 IS NULL OR scheduled_time >= $2)
+         ORDER BY scheduled_time DESC, batch DESC LIMIT $3"
+    )
+    .bind(batch)
+    .bind(since)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// Deletes missed runs scheduled before `cutoff` (with the run history, by `history-prune`).
+pub async fn prune(db: &Db, cutoff: DateTime<Utc>) -> anyhow::Result<u64> {
+    Ok(on_pool!(db, |pool| sqlx::query(
+        "DELETE FROM missed_runs WHERE scheduled_time < $1"
+    )
+    .bind(cutoff)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?)
+}

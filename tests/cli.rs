@@ -71,6 +71,23 @@ fn list_prints_each_batch_with_its_description() {
     }
 }
 
+/// The README shows `batch list` as it is, so a new batch cannot be left out of it.
+#[test]
+fn the_readme_shows_what_batch_list_prints() {
+    let output = TestDb::new(Backend::Sqlite).run(&["list"]);
+    output.assert_code(0);
+    let readme = std::fs::read_to_string(helpers::repo_root().join("README.md")).unwrap();
+    let shown = readme
+        .split("$ batch list\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("README.md shows `$ batch list` in a console block");
+    assert_eq!(
+        shown, output.stdout,
+        "update README.md's `batch list` block"
+    );
+}
+
 #[test]
 fn a_batch_help_explains_the_batch_and_its_options() {
     let output = TestDb::new(Backend::Sqlite).run(&["history-prune", "--help"]);

@@ -4,7 +4,9 @@
 //! (once the database is reachable) leaves one `batch_runs` row that says how it ended.
 
 pub mod counts;
+mod drive;
 pub mod ecs;
+mod ending;
 pub mod history;
 pub mod lock;
 pub mod panics;
@@ -26,10 +28,11 @@ use crate::config::{self, Config, LogConfig, Problems};
 use crate::db::{Db, SchemaNeed};
 use crate::telemetry::{self, LogTarget, RUN};
 use counts::Counts;
-use history::{Ending, NewRun};
+use drive::{drive, unwind_into_error};
+use history::NewRun;
 use lock::LockAttempt;
 use status::{Misconfigured, RunStatus, exit_code};
-use stop::{Signals, Stop, StopReason};
+use stop::{Signals, Stop};
 
 /// What the runtime needs to know of a batch.
 #[derive(Debug, Clone, Copy)]
@@ -291,213 +294,5 @@ impl Run {
             lock.release(self.spec.batch).await;
         }
         self.end(&db, recording, status, error).await
-    }
-
-    /// Records and logs the end of a run that reached its database.
-    async fn end(
-        self,
-        db: &Db,
-        recording: Recording,
-        status: RunStatus,
-        error: Option<String>,
-    ) -> u8 {
-        let ending = Ending {
-            status,
-            finished_at: Utc::now(),
-            exit_code: match status {
-                RunStatus::Failed if self.misconfigured => exit_code::USAGE,
-                _ => status.exit_code(),
-            },
-            counts: self.counts.snapshot(),
-            error,
-        };
-        let recorded = async {
-            match recording {
-                Recording::Started => history::record_end(db, &self.new_run.run_id, &ending).await,
-                Recording::AtEnd => history::record_whole(db, &self.new_run, &ending).await,
-            }
-        };
-        match tokio::time::timeout(RECORD_TIMEOUT, recorded).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(target: RUN,
-                error = format!("{e:#}"),
-                "could not record the end of the run in batch_runs"
-            ),
-            Err(_) => {
-                tracing::error!(target: RUN, "recording the end of the run in batch_runs timed out")
-            }
-        }
-        let _ = tokio::time::timeout(CLOSE_TIMEOUT, db.close()).await;
-        self.log_finished(&ending)
-    }
-
-    /// Ends a run that has no database to record in (bad configuration, unreachable database):
-    /// the log line is all that remains of it.
-    fn end_unrecorded(self, code: u8, error: String) -> u8 {
-        let ending = Ending {
-            status: RunStatus::Failed,
-            finished_at: Utc::now(),
-            exit_code: code,
-            counts: self.counts.snapshot(),
-            error: Some(error),
-        };
-        self.log_finished(&ending)
-    }
-
-    fn log_finished(&self, ending: &Ending) -> u8 {
-        let duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let counts = serde_json::to_string(&ending.counts).unwrap_or_default();
-        let status = ending.status.as_str();
-        let exit_code = ending.exit_code;
-        let error = ending.error.as_deref();
-        match ending.status {
-            RunStatus::Succeeded | RunStatus::Skipped | RunStatus::Running => {
-                tracing::info!(target: RUN, status, exit_code, duration_ms, counts, "run finished")
-            }
-            RunStatus::Interrupted => {
-                tracing::warn!(target: RUN,
-                    status,
-                    exit_code,
-                    duration_ms,
-                    counts,
-                    error,
-                    "run finished"
-                )
-            }
-            RunStatus::Failed | RunStatus::TimedOut => {
-                tracing::error!(target: RUN,
-                    status,
-                    exit_code,
-                    duration_ms,
-                    counts,
-                    error,
-                    "run finished"
-                )
-            }
-        }
-        exit_code
-    }
-}
-
-/// A panic in the batch's work becomes its error, so the run is recorded and logged as `failed`
-/// instead of the process dying with its history row `running`.
-fn unwind_into_error(work: RunFuture) -> RunFuture {
-    Box::pin(AssertUnwindSafe(work).catch_unwind().map(|result| {
-        result.unwrap_or_else(|payload| {
-            Err(anyhow::anyhow!(
-                "the batch panicked: {}",
-                panics::message(payload.as_ref())
-            ))
-        })
-    }))
-}
-
-/// Runs the batch's work until it ends, its time limit passes, or a signal arrives. On a stop,
-/// the batch gets `grace` to release what it holds; then its work is dropped.
-async fn drive(
-    work: RunFuture,
-    time_limit: Duration,
-    grace: Duration,
-    stop: &Stop,
-    signals: &mut Signals,
-) -> (RunStatus, Option<String>) {
-    let mut work = work;
-    let reason = tokio::select! {
-        result = &mut work => {
-            return match result {
-                Ok(()) => (RunStatus::Succeeded, None),
-                Err(e) => {
-                    let error = format!("{e:#}");
-                    tracing::error!(target: RUN, error, "batch failed");
-                    (RunStatus::Failed, Some(error))
-                }
-            };
-        }
-        _ = tokio::time::sleep(time_limit) => StopReason::TimedOut,
-        signal = signals.next() => StopReason::Interrupted(signal),
-    };
-    let (status, why) = match reason {
-        StopReason::TimedOut => (
-            RunStatus::TimedOut,
-            format!(
-                "time limit of {} reached",
-                humantime::format_duration(time_limit)
-            ),
-        ),
-        StopReason::Interrupted(signal) => (RunStatus::Interrupted, format!("stopped by {signal}")),
-    };
-    tracing::warn!(target: RUN,
-        reason = why,
-        grace_secs = grace.as_secs(),
-        "asking the batch to stop: it stops taking new work and releases what it holds"
-    );
-    stop.request(reason);
-    let error = tokio::select! {
-        result = &mut work => match result {
-            Ok(()) => why,
-            Err(e) => format!("{why}; the batch then reported: {e:#}"),
-        },
-        _ = tokio::time::sleep(grace) => {
-            tracing::warn!(target: RUN, "the batch did not stop within its grace period; abandoning its work");
-            format!("{why}; the batch did not stop within {}s", grace.as_secs())
-        }
-        signal = signals.next() => {
-            tracing::warn!(target: RUN, signal, "second signal: not waiting for the batch any longer");
-            format!("{why}; abandoned on a second {signal}")
-        }
-    };
-    (status, Some(error))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn never_stops() -> RunFuture {
-        Box::pin(std::future::pending())
-    }
-
-    #[tokio::test]
-    async fn a_batch_that_ignores_the_stop_request_is_abandoned_after_its_grace() {
-        let mut signals = Signals::install().unwrap();
-        let stop = Stop::default();
-        let started = std::time::Instant::now();
-        let (status, error) = drive(
-            never_stops(),
-            Duration::from_millis(50),
-            Duration::from_millis(200),
-            &stop,
-            &mut signals,
-        )
-        .await;
-        assert_eq!(status, RunStatus::TimedOut);
-        assert!(stop.is_requested());
-        assert!(error.unwrap().contains("did not stop within"));
-        assert!(started.elapsed() < Duration::from_secs(5));
-    }
-
-    #[tokio::test]
-    async fn a_batch_error_after_a_stop_keeps_the_stop_status_and_both_reasons() {
-        let mut signals = Signals::install().unwrap();
-        let stop = Stop::default();
-        let watcher = stop.clone();
-        let work: RunFuture = Box::pin(async move {
-            watcher.requested().await;
-            anyhow::bail!("could not release the job")
-        });
-        let (status, error) = drive(
-            work,
-            Duration::from_millis(10),
-            Duration::from_secs(5),
-            &stop,
-            &mut signals,
-        )
-        .await;
-        assert_eq!(status, RunStatus::TimedOut);
-        let error = error.unwrap();
-        assert!(
-            error.contains("time limit") && error.contains("could not release the job"),
-            "{error}"
-        );
     }
 }

@@ -49,7 +49,7 @@ ensure_s3s_fs() {
 }
 
 # ensure_moto: the pinned moto server (an AWS API emulator), which the SNS tests start
-# (tests/helpers/sns.rs), at $MOTO_SERVER_BIN, in a virtualenv of its own.
+# (tests/it/helpers/sns.rs), at $MOTO_SERVER_BIN, in a virtualenv of its own.
 MOTO_VERSION=5.2.5
 MOTO_SERVER_BIN="$BATCHBOX_CACHE/venv-moto/bin/moto_server"
 ensure_moto() {
@@ -58,7 +58,7 @@ ensure_moto() {
 }
 
 # ensure_aws_cron_parser: the pinned npm aws-cron-parser, the independent judge of the cron tests
-# (tests/cron_judge.rs), in $AWS_CRON_PARSER_DIR, installed with npm once per machine.
+# (tests/it/cron_judge.rs), in $AWS_CRON_PARSER_DIR, installed with npm once per machine.
 AWS_CRON_PARSER_VERSION=1.1.12
 AWS_CRON_PARSER_DIR="$BATCHBOX_CACHE/aws-cron-parser-$AWS_CRON_PARSER_VERSION"
 ensure_aws_cron_parser() {

@@ -2,19 +2,16 @@
 //! durations, dates and counts, usage errors that are usage errors, misspelled variables, and the
 //! embedded database's first use by two runs at once.
 
-#[macro_use]
-mod helpers;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Instant;
 
+use crate::helpers::export::{self as ex, TZ};
+use crate::helpers::s3::S3Server;
+use crate::helpers::{Backend, Sandbox};
 use batchbox::calendar::Period;
 use batchbox::export::form::ColumnKind;
-use helpers::export::{self as ex, TZ};
-use helpers::s3::S3Server;
-use helpers::{Backend, TestDb};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 use serde_json::{Value, json};
@@ -25,7 +22,7 @@ const HOSTILE_SLUGS: &[&str] = &["..", ".", "", "a/../b", "..\\up", "new\nline"]
 const PLAIN_SLUG: &str = "東京 支社";
 
 /// One tenant per slug, each with one record yesterday; returns (slug, form id) pairs.
-fn tenants_with_records(db: &TestDb, slugs: &[&str]) -> Vec<(String, i64)> {
+fn tenants_with_records(db: &Sandbox, slugs: &[&str]) -> Vec<(String, i64)> {
     let day = ex::yesterday();
     let (start, _) = Period::day(day).utc_bounds(TZ);
     let forms = slugs
@@ -48,7 +45,7 @@ fn tenants_with_records(db: &TestDb, slugs: &[&str]) -> Vec<(String, i64)> {
 
 /// Runs the worker once (one attempt per job) and checks that exactly the plain slug's job
 /// succeeded, at its key, and that every hostile one failed naming its slug. Returns the key.
-fn export_and_check_hostile_jobs(db: &TestDb) -> String {
+fn export_and_check_hostile_jobs(db: &Sandbox) -> String {
     // The number of attempts is stored on each job when it is queued.
     db.set_env([("EXPORT_MAX_ATTEMPTS", "1")]);
     let forms = tenants_with_records(db, &[HOSTILE_SLUGS, &[PLAIN_SLUG]].concat());
@@ -115,7 +112,7 @@ both_backends!(
 
 /// Runs `batch` with `env`; returns the output and the variables its `invalid configuration`
 /// lines name.
-fn rejected_variables(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> BTreeSet<String> {
+fn rejected_variables(db: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> BTreeSet<String> {
     let output = db.run_with(args, env);
     output.assert_code(2);
     output
@@ -126,7 +123,7 @@ fn rejected_variables(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> BTree
         .collect()
 }
 
-fn no_run_of(db: &TestDb, batch: &str) {
+fn no_run_of(db: &Sandbox, batch: &str) {
     assert_eq!(
         db.history(&["--batch", batch]),
         Vec::<Value>::new(),
@@ -253,7 +250,7 @@ both_backends!(from_after_to_is_a_usage_error_with_no_run_recorded, |db| {
 
 #[test]
 fn a_database_url_that_cannot_be_parsed_is_a_configuration_error_and_keeps_its_secret() {
-    let db = TestDb::new(Backend::Sqlite);
+    let db = Sandbox::new(Backend::Sqlite);
     for url in [
         "postgres://batch:hunter2@db.internal:notaport/batchbox",
         "postgres://batch:hunter2@db.internal/batchbox?sslmode=sometimes",
@@ -274,7 +271,7 @@ fn a_database_url_that_cannot_be_parsed_is_a_configuration_error_and_keeps_its_s
 
 #[test]
 fn a_misspelled_variable_is_reported_with_the_closest_known_one() {
-    let db = TestDb::migrated(Backend::Sqlite);
+    let db = Sandbox::migrated(Backend::Sqlite);
     let output = db.run_with(
         &["export-worker"],
         &[("EXPORT_CONCURENCY", "8"), ("BATCH_MAX_RUNTIM", "5m")],
@@ -308,7 +305,7 @@ fn a_misspelled_variable_is_reported_with_the_closest_known_one() {
 }
 
 /// `batch ARGS` on the embedded default (no DATABASE_URL) in `data_dir`, started now.
-fn embedded(db: &TestDb, data_dir: &Path, args: &[&str]) -> std::process::Child {
+fn embedded(db: &Sandbox, data_dir: &Path, args: &[&str]) -> std::process::Child {
     let mut command = db.command(args);
     command
         .env_remove("DATABASE_URL")
@@ -320,7 +317,7 @@ fn embedded(db: &TestDb, data_dir: &Path, args: &[&str]) -> std::process::Child 
 
 #[test]
 fn two_batches_started_together_on_a_fresh_embedded_database_both_work() {
-    let db = TestDb::new(Backend::Sqlite);
+    let db = Sandbox::new(Backend::Sqlite);
     for round in 0..5 {
         let data_dir = db.dir.path().join(format!("fresh-{round}"));
         let children = [
@@ -344,7 +341,7 @@ fn migrations(backend: Backend) -> usize {
         Backend::Postgres => "migrations/postgres",
         Backend::Sqlite => "migrations/sqlite",
     };
-    std::fs::read_dir(helpers::repo_root().join(dir))
+    std::fs::read_dir(crate::helpers::repo_root().join(dir))
         .unwrap()
         .count()
 }
@@ -352,7 +349,7 @@ fn migrations(backend: Backend) -> usize {
 fn applied(output: &Output) -> i64 {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
-    helpers::finished_line(&helpers::json_lines(&stdout))["counts"]["applied"]
+    crate::helpers::finished_line(&crate::helpers::json_lines(&stdout))["counts"]["applied"]
         .as_i64()
         .unwrap_or(0)
 }
@@ -376,7 +373,7 @@ fn concurrent_migrate_runs_report_what_each_applied(
     processes: usize,
 ) {
     for round in 0..rounds {
-        let db = TestDb::new(backend);
+        let db = Sandbox::new(backend);
         let children: Vec<_> = (0..processes)
             .map(|_| {
                 db.command(&["migrate"])
@@ -459,7 +456,7 @@ const OPTIONS: &[&[&str]] = &[
     &["{}"],
 ];
 
-fn never_panics(db: &TestDb, args: &[String], env: &[(&str, &str)]) -> Result<(), TestCaseError> {
+fn never_panics(db: &Sandbox, args: &[String], env: &[(&str, &str)]) -> Result<(), TestCaseError> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let output = db.run_with(&args, env);
     let all = format!("{}{}", output.stdout, output.stderr);
@@ -480,7 +477,7 @@ const CASES: u32 = 64;
 /// empty queue, finishes at once when they are valid.
 #[test]
 fn arbitrary_variables_and_options_never_panic() {
-    let db = TestDb::migrated(Backend::Sqlite);
+    let db = Sandbox::migrated(Backend::Sqlite);
     let started = Instant::now();
     let config = || ProptestConfig {
         cases: CASES,

@@ -41,7 +41,7 @@ impl PgServer {
         server
     }
 
-    /// The admin URL, for `TestDb::migrated_on`.
+    /// The admin URL, for `Sandbox::migrated_on`.
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }

@@ -1,17 +1,14 @@
 //! The two backends' migrations define the same schema: every table and column that one has,
 //! the other has too (types differ on purpose: timestamps are TEXT on SQLite).
 
-#[macro_use]
-mod helpers;
-
 use std::collections::BTreeSet;
 
+use crate::helpers::{Backend, Sandbox, block_on};
 use batchbox::db::Db;
-use helpers::{Backend, TestDb, block_on};
 
 /// `table.column` for every column of the migrated schema (sqlx's own bookkeeping excluded).
 fn columns(backend: Backend) -> BTreeSet<String> {
-    let db = TestDb::migrated(backend);
+    let db = Sandbox::migrated(backend);
     block_on(async {
         let pool = db.open().await;
         let rows: Vec<(String, String)> = match &pool {

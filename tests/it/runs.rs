@@ -1,8 +1,5 @@
 //! One run's life as the process lives it: logs, overlap protection, time limits, signals.
 
-#[macro_use]
-mod helpers;
-
 use std::time::Duration;
 
 both_backends!(every_stdout_line_is_json_with_batch_and_run_id, |db| {
@@ -80,7 +77,7 @@ both_backends!(
         first.signal("KILL");
         let (code, _, _) = first.wait(Duration::from_secs(10));
         assert_eq!(code, None, "killed by a signal");
-        let third = helpers::eventually(
+        let third = crate::helpers::eventually(
             "the next run gets the lock",
             Duration::from_secs(10),
             || {
@@ -107,8 +104,8 @@ both_backends!(
             let (code, lines, waited) = running.wait(Duration::from_secs(25));
             assert_eq!(code, Some(143), "SIG{signal}");
             assert!(waited < Duration::from_secs(25), "exited after {waited:?}");
-            let lines = helpers::json_lines(&lines.join("\n"));
-            let finished = helpers::finished_line(&lines);
+            let lines = crate::helpers::json_lines(&lines.join("\n"));
+            let finished = crate::helpers::finished_line(&lines);
             assert_eq!(finished["status"], "interrupted");
             assert!(
                 finished["error"]

@@ -1,11 +1,8 @@
 //! The run history time line, and the batches that keep it.
 
-#[macro_use]
-mod helpers;
-
 use std::time::Duration;
 
-use helpers::{TestDb, block_on};
+use crate::helpers::{Sandbox, block_on};
 
 both_backends!(history_shows_runs_newest_first_and_filters_work, |db| {
     let first = db.run(&["canary"]).run_id();
@@ -52,7 +49,7 @@ both_backends!(a_killed_run_shows_as_stale_once_past_its_time_limit, |db| {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let run_id = helpers::eventually("the run is recorded", Duration::from_secs(20), || {
+    let run_id = crate::helpers::eventually("the run is recorded", Duration::from_secs(20), || {
         db.history(&["--batch", "canary"])
             .first()
             .map(|r| r["run_id"].as_str().unwrap().to_owned())
@@ -60,7 +57,7 @@ both_backends!(a_killed_run_shows_as_stale_once_past_its_time_limit, |db| {
     killed.kill().unwrap();
     killed.wait().unwrap();
 
-    helpers::eventually("the run shows as stale", Duration::from_secs(20), || {
+    crate::helpers::eventually("the run shows as stale", Duration::from_secs(20), || {
         (db.run_record(&run_id)["status"] == "stale").then_some(())
     });
     let stale = db.history(&["--status", "stale"]);
@@ -113,7 +110,7 @@ both_backends!(history_prune_deletes_old_runs_and_counts_them, |db| {
 });
 
 both_backends!(batches_refuse_to_start_until_migrate_has_run, |db| {
-    let unmigrated = TestDb::new(db.backend);
+    let unmigrated = Sandbox::new(db.backend);
     let output = unmigrated.run(&["canary"]);
     output.assert_code(1);
     assert!(

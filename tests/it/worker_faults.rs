@@ -2,27 +2,24 @@
 //! database: preflight, the worker's errors versus the job's, database restarts, dead workers'
 //! jobs taken over in the same run, deferred retries and lane-owned leases.
 
-#[macro_use]
-mod helpers;
-
 use std::time::{Duration, Instant};
 
+use crate::helpers::export::{self as ex};
+use crate::helpers::postgres::PgServer;
+use crate::helpers::s3::{BUCKET, S3Server};
+use crate::helpers::{Backend, Sandbox, block_on};
 use batchbox::export::form::ColumnKind;
 use batchbox::on_pool;
-use helpers::export::{self as ex};
-use helpers::postgres::PgServer;
-use helpers::s3::{BUCKET, S3Server};
-use helpers::{Backend, TestDb, block_on};
 use serde_json::Value;
 
-fn with_s3(db: &TestDb) -> S3Server {
+fn with_s3(db: &Sandbox) -> S3Server {
     let s3 = S3Server::start(&db.dir.path().join("s3"));
     db.set_env(s3.env());
     s3
 }
 
 /// One form with `rows` records yesterday, queued as one job.
-fn one_big_job(db: &TestDb, slug: &str, rows: i64) {
+fn one_big_job(db: &Sandbox, slug: &str, rows: i64) {
     let (tenant, form) = ex::make_form(
         db,
         slug,
@@ -34,7 +31,7 @@ fn one_big_job(db: &TestDb, slug: &str, rows: i64) {
         .assert_code(0);
 }
 
-fn execute(db: &TestDb, sql: &'static str) {
+fn execute(db: &Sandbox, sql: &'static str) {
     block_on(async {
         let handle = db.open().await;
         on_pool!(&handle, |pool| sqlx::query(sql)
@@ -47,7 +44,7 @@ fn execute(db: &TestDb, sql: &'static str) {
 }
 
 /// `(status, lease_owner)` of every job, by id.
-fn leases(db: &TestDb) -> Vec<(String, Option<String>)> {
+fn leases(db: &Sandbox) -> Vec<(String, Option<String>)> {
     block_on(async {
         let handle = db.open().await;
         let rows = on_pool!(&handle, |pool| {
@@ -63,7 +60,7 @@ fn leases(db: &TestDb) -> Vec<(String, Option<String>)> {
     })
 }
 
-fn untouched(db: &TestDb) {
+fn untouched(db: &Sandbox) {
     for job in ex::jobs(db) {
         assert_eq!(
             (job.status.as_str(), job.attempts),
@@ -74,7 +71,7 @@ fn untouched(db: &TestDb) {
     }
 }
 
-fn config_errors(output: &helpers::Output) -> Vec<Value> {
+fn config_errors(output: &crate::helpers::Output) -> Vec<Value> {
     output
         .json_lines()
         .into_iter()
@@ -233,7 +230,8 @@ both_backends!(
         let _ = rotated.kill();
         let _ = rotated.wait();
         assert_eq!(code, Some(1), "{lines:#?}");
-        let finished = helpers::finished_line(&helpers::json_lines(&lines.join("\n")));
+        let finished =
+            crate::helpers::finished_line(&crate::helpers::json_lines(&lines.join("\n")));
         let error = finished["error"].as_str().unwrap();
         assert!(
             error.contains("cannot export") && error.contains("SignatureDoesNotMatch"),
@@ -307,7 +305,8 @@ both_backends!(
         doomed.signal("KILL");
         let (code, lines, _) = sweeper.wait(Duration::from_secs(120));
         assert_eq!(code, Some(0), "{lines:#?}");
-        let finished = helpers::finished_line(&helpers::json_lines(&lines.join("\n")));
+        let finished =
+            crate::helpers::finished_line(&crate::helpers::json_lines(&lines.join("\n")));
         assert_eq!(finished["counts"]["succeeded"], 1);
         let job = &ex::jobs(db)[0];
         assert_eq!((job.status.as_str(), job.attempts), ("succeeded", 2));
@@ -373,7 +372,7 @@ both_backends!(each_lane_owns_its_leases, |db| {
         .as_str()
         .unwrap()
         .to_owned();
-    let owners = helpers::eventually("both jobs running", Duration::from_secs(60), || {
+    let owners = crate::helpers::eventually("both jobs running", Duration::from_secs(60), || {
         let leases = leases(db);
         leases
             .iter()
@@ -399,7 +398,7 @@ both_backends!(each_lane_owns_its_leases, |db| {
 #[test]
 fn four_workers_ride_out_a_postgres_restart_and_finish_every_job() {
     let server = PgServer::start();
-    let db = TestDb::migrated_on(&server.url());
+    let db = Sandbox::migrated_on(&server.url());
     assert_eq!(db.backend, Backend::Postgres);
     let s3 = with_s3(&db);
     const JOBS: usize = 40;
@@ -418,13 +417,14 @@ fn four_workers_ride_out_a_postgres_restart_and_finish_every_job() {
     let workers: Vec<_> = (0..4)
         .map(|_| db.spawn_with(&["export-worker"], &[("EXPORT_CONCURRENCY", "2")]))
         .collect();
-    let done_before = helpers::eventually("a few jobs done", Duration::from_secs(120), || {
-        let done = ex::jobs(&db)
-            .iter()
-            .filter(|j| j.status == "succeeded")
-            .count();
-        (done >= 4).then_some(done)
-    });
+    let done_before =
+        crate::helpers::eventually("a few jobs done", Duration::from_secs(120), || {
+            let done = ex::jobs(&db)
+                .iter()
+                .filter(|j| j.status == "succeeded")
+                .count();
+            (done >= 4).then_some(done)
+        });
     server.restart();
     assert!(
         done_before < JOBS,

@@ -12,11 +12,11 @@ use batchbox::on_pool;
 use calamine::{Data, Reader, Xlsx};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{TestDb, block_on};
+use super::{Sandbox, block_on};
 
 pub const TZ: chrono_tz::Tz = chrono_tz::Asia::Tokyo;
 
-pub fn jobs(db: &TestDb) -> Vec<JobRow> {
+pub fn jobs(db: &Sandbox) -> Vec<JobRow> {
     block_on(async {
         let handle = db.open().await;
         let jobs = read_back::jobs(&handle).await.unwrap();
@@ -29,7 +29,7 @@ pub fn yesterday() -> NaiveDate {
     Period::previous_day(Utc::now(), TZ).start
 }
 
-pub fn form(db: &TestDb, form_id: i64) -> Form {
+pub fn form(db: &Sandbox, form_id: i64) -> Form {
     block_on(async {
         let handle = db.open().await;
         let form = batchbox::export::form::load(&handle, form_id)
@@ -41,7 +41,7 @@ pub fn form(db: &TestDb, form_id: i64) -> Form {
 }
 
 /// The records a job covers, in export order, read straight from the database.
-pub fn records_of(db: &TestDb, job: &JobRow) -> Vec<Record> {
+pub fn records_of(db: &Sandbox, job: &JobRow) -> Vec<Record> {
     let period = Period::from_bounds(job.period_start, job.period_end).unwrap();
     let (from, to) = period.utc_bounds(TZ);
     block_on(async {
@@ -65,7 +65,7 @@ pub fn records_of(db: &TestDb, job: &JobRow) -> Vec<Record> {
 
 /// A tenant with one form of the given columns; returns (tenant id, form id).
 pub fn make_form(
-    db: &TestDb,
+    db: &Sandbox,
     slug: &str,
     name: &str,
     columns: &[(&str, ColumnKind)],
@@ -89,7 +89,7 @@ pub fn make_form(
 
 /// Inserts records, each `(recorded_at, values)`.
 pub fn insert(
-    db: &TestDb,
+    db: &Sandbox,
     tenant: i64,
     form: i64,
     rows: Vec<(DateTime<Utc>, Vec<serde_json::Value>)>,
@@ -109,7 +109,7 @@ pub fn insert(
 
 /// `n` records `[\"row {i}\", i]` one millisecond apart from the start of `day` (Tokyo), made
 /// by the database itself on PostgreSQL (fast) and in batches on SQLite.
-pub fn bulk(db: &TestDb, tenant: i64, form: i64, day: NaiveDate, n: i64) {
+pub fn bulk(db: &Sandbox, tenant: i64, form: i64, day: NaiveDate, n: i64) {
     let (start, _) = Period::day(day).utc_bounds(TZ);
     match db.backend {
         super::Backend::Postgres => block_on(async {

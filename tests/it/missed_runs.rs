@@ -2,22 +2,19 @@
 //! is reported once (log, history, SNS), whatever the schedule's shape, and nothing before the
 //! watch began or on days without a fire time.
 
-#[macro_use]
-mod helpers;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::helpers::sns::SnsServer;
+use crate::helpers::{Sandbox, block_on, eventually};
 use batchbox::missed_runs::store;
 use batchbox::runtime::history::{Ending, NewRun, record_whole};
 use batchbox::runtime::status::RunStatus;
 use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Utc, Weekday};
-use helpers::sns::SnsServer;
-use helpers::{TestDb, block_on, eventually};
 use serde_json::{Value, json};
 
 /// Records a finished run of `batch`, as an ECS-scheduled run for `fire` records it.
-fn record_run(db: &TestDb, batch: &str, fire: DateTime<Utc>, status: RunStatus, minutes: i64) {
+fn record_run(db: &Sandbox, batch: &str, fire: DateTime<Utc>, status: RunStatus, minutes: i64) {
     block_on(async {
         let pool = db.open().await;
         let started = fire + chrono::Duration::seconds(20);
@@ -43,7 +40,7 @@ fn record_run(db: &TestDb, batch: &str, fire: DateTime<Utc>, status: RunStatus, 
 }
 
 /// As if the watcher had been watching `batch` with `schedule` since `since`.
-fn watched_since(db: &TestDb, batch: &str, schedule: &str, since: DateTime<Utc>) {
+fn watched_since(db: &Sandbox, batch: &str, schedule: &str, since: DateTime<Utc>) {
     block_on(async {
         let pool = db.open().await;
         store::start_watching(&pool, batch, schedule, since)
@@ -66,7 +63,7 @@ fn schedules(entries: &[(&str, &str, u32)]) -> String {
     Value::Object(map).to_string()
 }
 
-fn watch(db: &TestDb, watched: &str) -> helpers::Output {
+fn watch(db: &Sandbox, watched: &str) -> crate::helpers::Output {
     db.run_with(
         &["missed-runs"],
         &[
@@ -76,11 +73,11 @@ fn watch(db: &TestDb, watched: &str) -> helpers::Output {
     )
 }
 
-fn count(output: &helpers::Output, name: &str) -> i64 {
+fn count(output: &crate::helpers::Output, name: &str) -> i64 {
     output.finished()["counts"][name].as_i64().unwrap_or(0)
 }
 
-fn missed_times(db: &TestDb, batch: &str) -> Vec<String> {
+fn missed_times(db: &Sandbox, batch: &str) -> Vec<String> {
     let mut times: Vec<String> = db
         .history(&["--status", "missed", "--batch", batch, "--limit", "10000"])
         .iter()

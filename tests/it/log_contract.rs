@@ -2,10 +2,7 @@
 //! read `run started` / `run finished`, so they, the other lines of the runtime and every ERROR
 //! are written whatever `RUST_LOG` says, in either format, and even when the batch panics.
 
-#[macro_use]
-mod helpers;
-
-use helpers::{Output, TestDb};
+use crate::helpers::{Output, Sandbox};
 use serde_json::Value;
 
 /// `None` is `RUST_LOG` unset. The two with target directives once lost every line after the
@@ -27,7 +24,7 @@ const CONTRACT_LINES: [&str; 4] = [
     "run finished",
 ];
 
-fn run_with_filter(db: &TestDb, args: &[&str], filter: Option<&str>) -> Output {
+fn run_with_filter(db: &Sandbox, args: &[&str], filter: Option<&str>) -> Output {
     match filter {
         Some(filter) => db.run_with(args, &[("RUST_LOG", filter)]),
         None => db.run(args),
@@ -219,7 +216,7 @@ both_backends!(a_panic_is_one_json_line_and_the_run_ends_failed, |db| {
 
 #[test]
 fn the_panic_trigger_is_refused_on_ecs() {
-    let db = TestDb::migrated(helpers::Backend::Sqlite);
+    let db = Sandbox::migrated(crate::helpers::Backend::Sqlite);
     let output = db.run_with(
         &["canary", "--panic", "work"],
         &[("ECS_CONTAINER_METADATA_URI_V4", "http://127.0.0.1:9/v4/x")],

@@ -1,18 +1,15 @@
 //! Records -> xlsx -> S3, against a real database and a real S3 API server.
 
-#[macro_use]
-mod helpers;
-
 use std::time::Duration;
 
+use crate::helpers::export::{self as ex, Book, TZ};
+use crate::helpers::s3::S3Server;
 use batchbox::export::form::ColumnKind;
 use calamine::Data;
 use chrono::Days;
-use helpers::export::{self as ex, Book, TZ};
-use helpers::s3::S3Server;
 use serde_json::{Value, json};
 
-fn with_s3(db: &helpers::TestDb) -> S3Server {
+fn with_s3(db: &crate::helpers::Sandbox) -> S3Server {
     let s3 = S3Server::start(&db.dir.path().join("s3"));
     db.set_env(s3.env());
     s3
@@ -237,7 +234,7 @@ both_backends!(edge_values_survive_as_readable_cells, |db| {
 
 #[test]
 fn more_than_1048576_rows_continue_on_a_second_sheet_with_the_header() {
-    let db = helpers::TestDb::migrated(helpers::Backend::Postgres);
+    let db = crate::helpers::Sandbox::migrated(crate::helpers::Backend::Postgres);
     let s3 = with_s3(&db);
     let (tenant, form) = ex::make_form(
         &db,
@@ -298,7 +295,7 @@ both_backends!(four_workers_export_200_jobs_each_exactly_once, |db| {
     for worker in workers {
         let (code, lines, _) = worker.wait(Duration::from_secs(300));
         assert_eq!(code, Some(0), "{lines:?}");
-        for line in helpers::json_lines(&lines.join("\n")) {
+        for line in crate::helpers::json_lines(&lines.join("\n")) {
             if line["message"] == "export job succeeded" {
                 *succeeded_per_job
                     .entry(line["job_id"].as_i64().unwrap())
@@ -354,7 +351,7 @@ both_backends!(
         );
         assert!(s3.keys().is_empty(), "no partial object is visible");
 
-        let rescuer = helpers::eventually(
+        let rescuer = crate::helpers::eventually(
             "another worker takes the job over",
             Duration::from_secs(30),
             || {
@@ -397,7 +394,7 @@ both_backends!(sigterm_releases_the_job_in_hand, |db| {
     let (code, lines, waited) = worker.wait(Duration::from_secs(25));
     assert_eq!(code, Some(143));
     assert!(waited < Duration::from_secs(25));
-    let finished = helpers::finished_line(&helpers::json_lines(&lines.join("\n")));
+    let finished = crate::helpers::finished_line(&crate::helpers::json_lines(&lines.join("\n")));
     assert_eq!(finished["counts"]["released"], 1);
     let job = &ex::jobs(db)[0];
     assert_eq!(
@@ -490,7 +487,7 @@ both_backends!(requeue_failed_puts_back_only_failed_jobs, |db| {
     db.run(&["export-requeue"]).assert_code(2);
 
     let fail = |ids: &str| {
-        helpers::block_on(async {
+        crate::helpers::block_on(async {
             let handle = db.open().await;
             let sql = format!(
                 "UPDATE export_jobs SET status = 'failed', attempts = 3, last_error = 'boom' WHERE id IN ({ids})"
@@ -521,7 +518,7 @@ both_backends!(requeue_failed_puts_back_only_failed_jobs, |db| {
 
 #[test]
 fn the_demo_exports_sample_workbooks_on_the_embedded_default() {
-    let db = helpers::TestDb::new(helpers::Backend::Sqlite);
+    let db = crate::helpers::Sandbox::new(crate::helpers::Backend::Sqlite);
     let mut command = db.command(&["demo"]);
     command.env_remove("DATABASE_URL");
     let output = command.output().unwrap();
@@ -531,7 +528,7 @@ fn the_demo_exports_sample_workbooks_on_the_embedded_default() {
         "{}",
         String::from_utf8_lossy(&output.stdout)
     );
-    let lines = helpers::json_lines(&String::from_utf8_lossy(&output.stdout));
+    let lines = crate::helpers::json_lines(&String::from_utf8_lossy(&output.stdout));
     let ready: Vec<&Value> = lines
         .iter()
         .filter(|l| l["message"] == "workbook ready")
@@ -571,7 +568,7 @@ fn a_multipart_upload_that_is_stopped_is_aborted_and_leaves_nothing() {
     )])
     .unwrap();
     let storage = S3Storage::with_sdk_config(
-        helpers::s3::BUCKET,
+        crate::helpers::s3::BUCKET,
         &s3.sdk_config(),
         &config.export.storage,
     );
@@ -586,7 +583,7 @@ fn a_multipart_upload_that_is_stopped_is_aborted_and_leaves_nothing() {
 
     let stopped = Stop::default();
     stopped.request(StopReason::Interrupted("SIGTERM"));
-    let error = helpers::block_on(storage.put_file(
+    let error = crate::helpers::block_on(storage.put_file(
         "exports/t/form-1/2026-11-20.xlsx",
         &file,
         XLSX,
@@ -601,7 +598,7 @@ fn a_multipart_upload_that_is_stopped_is_aborted_and_leaves_nothing() {
     assert!(s3.keys().is_empty(), "nothing visible");
 
     // The same upload, not stopped, completes in parts and leaves no open upload behind.
-    let bytes = helpers::block_on(storage.put_file(
+    let bytes = crate::helpers::block_on(storage.put_file(
         "exports/t/form-1/2026-11-20.xlsx",
         &file,
         XLSX,

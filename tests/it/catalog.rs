@@ -3,15 +3,13 @@
 //! every batch is scheduled, manual or local-only. Broken catalogs in tests/fixtures/catalog
 //! prove that the check fails, naming the block.
 
-mod helpers;
-
 use std::path::{Path, PathBuf};
 
 use batchbox::catalog::check::check_against_registry;
 use batchbox::catalog::{self, Catalog};
 
 fn repo(path: &str) -> PathBuf {
-    helpers::repo_root().join(path)
+    crate::helpers::repo_root().join(path)
 }
 
 fn environment_overrides() -> Vec<catalog::Override> {

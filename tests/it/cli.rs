@@ -1,13 +1,11 @@
 //! The command line as ECS and people use it: naming batches, listing them, configuration errors.
 
-mod helpers;
-
-use helpers::{Backend, TestDb};
+use crate::helpers::{Backend, Sandbox};
 use serde_json::Value;
 
 #[test]
 fn an_unknown_batch_exits_2_and_lists_the_known_batches() {
-    let db = TestDb::new(Backend::Sqlite);
+    let db = Sandbox::new(Backend::Sqlite);
     let output = db.run(&["export-wroker"]);
     output.assert_code(2);
     assert!(
@@ -32,7 +30,7 @@ fn an_unknown_batch_exits_2_and_lists_the_known_batches() {
 
 #[test]
 fn list_json_parses_and_names_every_batch() {
-    let db = TestDb::new(Backend::Sqlite);
+    let db = Sandbox::new(Backend::Sqlite);
     let output = db.run(&["list", "--json"]);
     output.assert_code(0);
     let listed: Vec<Value> = serde_json::from_str(&output.stdout).expect("list --json is JSON");
@@ -59,7 +57,7 @@ fn list_json_parses_and_names_every_batch() {
 
 #[test]
 fn list_prints_each_batch_with_its_description() {
-    let output = TestDb::new(Backend::Sqlite).run(&["list"]);
+    let output = Sandbox::new(Backend::Sqlite).run(&["list"]);
     output.assert_code(0);
     for batch in batchbox::batches::REGISTRY {
         let line = output
@@ -74,9 +72,9 @@ fn list_prints_each_batch_with_its_description() {
 /// The README shows `batch list` as it is, so a new batch cannot be left out of it.
 #[test]
 fn the_readme_shows_what_batch_list_prints() {
-    let output = TestDb::new(Backend::Sqlite).run(&["list"]);
+    let output = Sandbox::new(Backend::Sqlite).run(&["list"]);
     output.assert_code(0);
-    let readme = std::fs::read_to_string(helpers::repo_root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(crate::helpers::repo_root().join("README.md")).unwrap();
     let shown = readme
         .split("$ batch list\n")
         .nth(1)
@@ -90,7 +88,7 @@ fn the_readme_shows_what_batch_list_prints() {
 
 #[test]
 fn a_batch_help_explains_the_batch_and_its_options() {
-    let output = TestDb::new(Backend::Sqlite).run(&["history-prune", "--help"]);
+    let output = Sandbox::new(Backend::Sqlite).run(&["history-prune", "--help"]);
     output.assert_code(0);
     for expected in [
         "--older-than-days",
@@ -108,7 +106,7 @@ fn a_batch_help_explains_the_batch_and_its_options() {
 
 #[test]
 fn a_bad_option_is_a_usage_error_before_any_run() {
-    let db = TestDb::new(Backend::Sqlite);
+    let db = Sandbox::new(Backend::Sqlite);
     let output = db.run(&["history-prune", "--older-than-days", "0"]);
     output.assert_code(2);
     assert!(
@@ -125,7 +123,7 @@ fn a_bad_option_is_a_usage_error_before_any_run() {
 
 #[test]
 fn missing_and_malformed_variables_exit_2_each_named_without_secrets() {
-    let db = TestDb::new(Backend::Sqlite);
+    let db = Sandbox::new(Backend::Sqlite);
     let mut command = db.command(&["canary"]);
     command
         .env_remove("DATABASE_URL")
@@ -139,7 +137,7 @@ fn missing_and_malformed_variables_exit_2_each_named_without_secrets() {
     let output = command.output().expect("run batch");
     assert_eq!(output.status.code(), Some(2));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let lines = helpers::json_lines(&stdout);
+    let lines = crate::helpers::json_lines(&stdout);
     let named: Vec<&str> = lines
         .iter()
         .filter(|l| l["message"] == "invalid configuration")
@@ -154,7 +152,7 @@ fn missing_and_malformed_variables_exit_2_each_named_without_secrets() {
             "LOG_FORMAT"
         ]
     );
-    let finished = helpers::finished_line(&lines);
+    let finished = crate::helpers::finished_line(&lines);
     assert_eq!(finished["status"], "failed");
     assert_eq!(finished["exit_code"], 2);
 
@@ -173,7 +171,7 @@ fn missing_and_malformed_variables_exit_2_each_named_without_secrets() {
 
 #[test]
 fn the_embedded_default_needs_no_server_and_no_setup() {
-    let db = TestDb::new(Backend::Sqlite);
+    let db = Sandbox::new(Backend::Sqlite);
     let mut command = db.command(&["history-prune"]);
     command.env_remove("DATABASE_URL");
     let output = command.output().expect("run batch");
@@ -184,8 +182,8 @@ fn the_embedded_default_needs_no_server_and_no_setup() {
         String::from_utf8_lossy(&output.stdout)
     );
     assert!(db.dir.path().join("data/batchbox.sqlite3").exists());
-    let finished = helpers::finished_line(&helpers::json_lines(&String::from_utf8_lossy(
-        &output.stdout,
-    )));
+    let finished = crate::helpers::finished_line(&crate::helpers::json_lines(
+        &String::from_utf8_lossy(&output.stdout),
+    ));
     assert_eq!(finished["status"], "succeeded");
 }

@@ -3,22 +3,19 @@
 //! numbers Excel cannot show kept as text, and every change counted. Each workbook is read back
 //! twice: with calamine, and by LibreOffice Calc opening it as a user would.
 
-#[macro_use]
-mod helpers;
-
+use crate::helpers::export::{self as ex, TZ};
+use crate::helpers::s3::S3Server;
+use crate::helpers::{Backend, Sandbox, block_on};
 use batchbox::export::excel_limits::{MAX_CELL_UNITS, TRUNCATION_MARKER, utf16_len};
 use batchbox::export::form::ColumnKind;
 use batchbox::on_pool;
 use calamine::Data;
-use helpers::export::{self as ex, TZ};
-use helpers::s3::S3Server;
-use helpers::{Backend, TestDb, block_on};
 use serde_json::{Value, json};
 
 const TRUCK_FORM: &str = "🚚 Delivery log for the Kanto region depot";
 const YOSHINOYA_FORM: &str = "𠮷野家 daily inspection records for the branch";
 
-fn with_s3(db: &TestDb) -> S3Server {
+fn with_s3(db: &Sandbox) -> S3Server {
     let s3 = S3Server::start(&db.dir.path().join("s3"));
     db.set_env(s3.env());
     s3
@@ -26,7 +23,7 @@ fn with_s3(db: &TestDb) -> S3Server {
 
 /// Inserts one record whose `field_values` is this JSON text, exactly as written (numbers such
 /// as `1e-400` do not survive a round trip through serde_json).
-fn insert_raw(db: &TestDb, tenant: i64, form: i64, minute: i64, json_text: &str) {
+fn insert_raw(db: &Sandbox, tenant: i64, form: i64, minute: i64, json_text: &str) {
     let (start, _) = batchbox::calendar::Period::day(ex::yesterday()).utc_bounds(TZ);
     let at = start + chrono::Duration::minutes(minute);
     let sql = match db.backend {
@@ -54,7 +51,7 @@ fn insert_raw(db: &TestDb, tenant: i64, form: i64, minute: i64, json_text: &str)
     });
 }
 
-fn export_yesterday(db: &TestDb) -> helpers::Output {
+fn export_yesterday(db: &Sandbox) -> crate::helpers::Output {
     db.run(&["export-enqueue", "--date", &ex::yesterday().to_string()])
         .assert_code(0);
     db.run(&["export-worker"])
@@ -210,7 +207,7 @@ both_backends!(
         ] {
             let path = db.dir.path().join(format!("form-{form}.xlsx"));
             std::fs::write(&path, s3.get(&key(form)).0).unwrap();
-            let sheets = helpers::libreoffice::sheets(&path);
+            let sheets = crate::helpers::libreoffice::sheets(&path);
             let names: Vec<&str> = sheets.iter().map(|(n, _)| n.trim_end()).collect();
             assert_eq!(names, [expected], "LibreOffice sees the sheet name");
             if form == truck {
@@ -273,7 +270,7 @@ both_backends!(
 #[test]
 fn invalid_utf8_in_a_record_fails_its_job_naming_the_record_and_column() {
     // Only SQLite stores such bytes; PostgreSQL checks every text value's encoding.
-    let db = TestDb::migrated(Backend::Sqlite);
+    let db = Sandbox::migrated(Backend::Sqlite);
     let _s3 = with_s3(&db);
     db.set_env([("EXPORT_MAX_ATTEMPTS", "1")]);
     let (tenant, form) = ex::make_form(&db, "bytes", "Bytes", &[("Note", ColumnKind::Text)]);

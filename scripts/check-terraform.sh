@@ -39,7 +39,7 @@ CACHE_DIR="$BATCHBOX_CACHE"
 VENV="$CACHE_DIR/venv-terraform"
 JUDGE_VENV="$CACHE_DIR/venv-eventbridge-judge"
 ENVS=(staging production local)
-TESTED_MODULES=(scheduled_batch batch_environment)
+TESTED_MODULES=(scheduled_batch batch_platform batch_environment)
 
 export TF_CLI_CONFIG_FILE=/dev/null
 export TF_IN_AUTOMATION=1

@@ -19,7 +19,8 @@ changes = [rc for rc in plan.get("resource_changes", []) if rc["change"]["action
 by_type = {}
 for rc in changes:
     by_type.setdefault(rc["type"], []).append(rc)
-outputs = {k: v.get("value") for k, v in plan.get("planned_values", {}).get("outputs", {}).items()}
+# output_changes holds the known parts of an output that is partly unknown until apply (ARNs).
+outputs = {k: v.get("after") for k, v in plan.get("output_changes", {}).items()}
 batches = outputs.get("batches") or {}
 check(bool(batches), "the plan's output batches is known")
 

@@ -220,7 +220,7 @@ if watcher_alarm:
     check(watcher_alarm["TreatMissingData"] == "missing", "the watcher's alarm keeps missing data missing")
     check(all(watcher_alarm.get(k) == [topic_arn] for k in ("AlarmActions", "OKActions", "InsufficientDataActions")),
           "the watcher's alarm notifies the topic on ALARM, OK and INSUFFICIENT_DATA")
-    check(watcher_alarm["StateValue"] == "INSUFFICIENT_DATA", f"a new watcher alarm is in INSUFFICIENT_DATA, not ALARM ({watcher_alarm['StateValue']})")
+    # Not its state: moto creates every alarm in OK, where AWS starts one in INSUFFICIENT_DATA.
 
 # Least privilege of the events role: these families, these two roles.
 events_policy = iam.get_role_policy(RoleName="batchbox-local-events", PolicyName="run-scheduled-batches")["PolicyDocument"]

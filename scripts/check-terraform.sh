@@ -4,7 +4,11 @@
 #   2. terraform init + validate of every root (staging, production, local), and terraform test of
 #      the modules that have tests (offline, mock provider)
 #   3. checkov with no failed check (every skip is an inline #checkov:skip=ID:reason)
-#   4. envs/local applied to a local AWS API emulator (moto server): apply, re-plan with no changes,
+#   4. envs/staging planned against a local AWS API emulator (moto server), as it is and with every
+#      kind of cron AWS accepts (scripts/check-terraform/every-cron.tfvars: weekly, monthly,
+#      weekdays only, L, #): the missed-runs watcher's WATCH_SCHEDULES, one metric filter, the
+#      watcher's alarm (scripts/check-terraform/staging_plan.py).
+#      envs/local applied to the emulator with those crons: apply, re-plan with no changes,
 #      read back what was created through the emulator's API, change the image tag (only the task
 #      definitions may change; the schedules keep their family ARN), destroy.
 #   5. the EventBridge rules and input transformers of that real plan, judged by LocalStack's
@@ -35,7 +39,7 @@ CACHE_DIR="$BATCHBOX_CACHE"
 VENV="$CACHE_DIR/venv-terraform"
 JUDGE_VENV="$CACHE_DIR/venv-eventbridge-judge"
 ENVS=(staging production local)
-TESTED_MODULES=(scheduled_batch batch_environment)
+TESTED_MODULES=(scheduled_batch batch_platform batch_environment)
 
 export TF_CLI_CONFIG_FILE=/dev/null
 export TF_IN_AUTOMATION=1
@@ -188,7 +192,7 @@ EOF
 ok "no failed checkov check"
 
 # ---------------------------------------------------------------------------------------------------
-step "4. envs/local against moto server: apply, re-plan, read back, new image tag, destroy"
+step "4. envs/staging planned and envs/local applied against moto server: apply, re-plan, read back, new image tag, destroy"
 PORT="$(free_port)"
 ENDPOINT="http://127.0.0.1:$PORT"
 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$WORK/moto.log" 2>&1 &
@@ -207,9 +211,55 @@ python3 -c "import urllib.request; urllib.request.urlopen('$ENDPOINT/moto-api/',
   fail "moto_server did not answer on $ENDPOINT within 30 s"
 ok "moto_server $MOTO_VERSION on $ENDPOINT (pid $MOTO_PID)"
 
+# staging, planned without AWS: the emulator answers the provider's reads (account 123456789012,
+# the one staging's tfvars allow), local state instead of the S3 backend. An override file in the
+# temporary copy changes only the provider's endpoints and credentials and the backend.
+EVERY_CRON="$ROOT/scripts/check-terraform/every-cron.tfvars"
+STAGING="$TF/envs/staging"
+cat >"$STAGING/check_override.tf" <<EOF_OVERRIDE
+terraform {
+  backend "local" {}
+}
+
+provider "aws" {
+  access_key                  = "local"
+  secret_key                  = "local"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  max_retries                 = 1
+
+  endpoints {
+    cloudwatch = "$ENDPOINT"
+    ecs        = "$ENDPOINT"
+    events     = "$ENDPOINT"
+    iam        = "$ENDPOINT"
+    kms        = "$ENDPOINT"
+    logs       = "$ENDPOINT"
+    sns        = "$ENDPOINT"
+    sqs        = "$ENDPOINT"
+    sts        = "$ENDPOINT"
+  }
+}
+EOF_OVERRIDE
+export TF_DATA_DIR="$WORK/data/staging-plan"
+run_logged "init of envs/staging against the emulator" terraform -chdir="$STAGING" init -input=false -no-color \
+  -plugin-dir="$PLUGIN_DIR" -backend-config="path=$WORK/staging.tfstate"
+for variant in plain every-cron; do
+  var_files=()
+  [[ $variant == every-cron ]] && var_files=(-var-file="$EVERY_CRON")
+  run_logged "plan of envs/staging ($variant)" terraform -chdir="$STAGING" plan -input=false -no-color \
+    "${var_files[@]}" -out="$WORK/staging-$variant.tfplan"
+  terraform -chdir="$STAGING" show -json "$WORK/staging-$variant.tfplan" >"$WORK/staging-$variant.json" ||
+    fail "terraform show of the staging plan ($variant)"
+  PYTHONPATH="$ROOT/scripts/check-terraform" "$VENV/bin/python" "$ROOT/scripts/check-terraform/staging_plan.py" \
+    "$WORK/staging-$variant.json" "$variant" || fail "the staging plan ($variant) does not configure the missed-run detection as it should"
+done
+ok "staging plans as it is and with weekly, monthly, weekday-only, L and # crons"
+
 export TF_DATA_DIR="$WORK/data/local-apply"
 LOCAL="$TF/envs/local"
-TFVARS=(-var "endpoint=$ENDPOINT")
+# The local environment carries the same crons, so the emulator's API accepts each of them.
+TFVARS=(-var "endpoint=$ENDPOINT" -var-file="$EVERY_CRON")
 run_logged "init of envs/local with local state" terraform -chdir="$LOCAL" init -input=false -no-color \
   -plugin-dir="$PLUGIN_DIR" -backend-config="path=$WORK/local.tfstate"
 

@@ -22,8 +22,10 @@ events, ecs, cloudwatch, logs, sns, iam, sqs = (client(s) for s in ("events", "e
 check = Checks()
 
 
-scheduled = sorted(n for n, b in catalog.items() if b.get("schedule") is not None)
-manual = sorted(n for n, b in catalog.items() if b.get("schedule") is None)
+# Scheduled as deployed: the environment's batch_overrides may schedule a manual catalog entry.
+scheduled = sorted(n for n, b in deployed.items() if b.get("schedule") is not None)
+manual = sorted(n for n, b in deployed.items() if b.get("schedule") is None)
+WATCHER = "missed-runs"
 check(sorted(deployed) == sorted(catalog), f"deployed batches {sorted(deployed)} == catalog {sorted(catalog)}")
 
 rules = events.list_rules(NamePrefix=prefix)["Rules"]
@@ -39,7 +41,7 @@ for name in scheduled:
         check(False, f"{name}: rule {prefix + name} exists")
         continue
     check(rule.get("Description") == spec["description"] and rule["Description"].strip(), f"{name}: rule description is the catalog's")
-    check(rule["ScheduleExpression"] == spec["schedule"], f"{name}: schedule {rule['ScheduleExpression']} == {spec['schedule']}")
+    check(rule["ScheduleExpression"] == out["schedule"], f"{name}: schedule {rule['ScheduleExpression']} == {out['schedule']}")
     check(rule["State"] == "ENABLED", f"{name}: rule is ENABLED")
 
     targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
@@ -173,23 +175,52 @@ check(dlq_alarm is not None and dlq_alarm["Namespace"] == "AWS/SQS" and dlq_alar
       and dlq_alarm["Dimensions"] == [{"Name": "QueueName", "Value": dlq_name}] and dlq_alarm["Threshold"] == 0
       and topic_arn in dlq_alarm.get("AlarmActions", []), "the dead-letter queue alarms on its first message, to the topic")
 
-# Missed-success alarms: one per scheduled batch, none for manual ones.
-alarms = {n: a for n, a in all_alarms.items() if n.endswith("-missed-success")}
-check(sorted(alarms) == sorted(f"{prefix}{n}-missed-success" for n in scheduled), f"one missed-success alarm per scheduled batch: {sorted(alarms)}")
-filters = {f["filterName"]: f for f in logs.describe_metric_filters(logGroupName=outputs["log_group_name"])["metricFilters"]}
-for name in scheduled:
-    alarm = alarms.get(f"{prefix}{name}-missed-success")
-    if alarm is None:
-        continue
-    window = deployed[name]["alarm_window_minutes"]
-    check(alarm["Period"] * alarm["EvaluationPeriods"] == window * 60, f"{name}: alarm window {alarm['Period']}s x {alarm['EvaluationPeriods']} == {window} min")
-    check(alarm["TreatMissingData"] == "breaching" and alarm["ComparisonOperator"] == "LessThanThreshold", f"{name}: alarm fires on no success, missing data breaching")
-    check(topic_arn in alarm.get("AlarmActions", []), f"{name}: alarm notifies the topic")
-    check(alarm.get("Dimensions") == [{"Name": "Batch", "Value": name}] and alarm["MetricName"] == "RunSucceeded", f"{name}: alarm watches RunSucceeded for Batch={name}")
+# Missed-run detection: no alarm per batch; one metric filter for the environment; the watcher's
+# task definition tells it what to watch, its own role lets it publish; an alarm watches the watcher.
+check(not [n for n in all_alarms if n.endswith("-missed-success")], "no per-batch missed-success alarm")
+filters = logs.describe_metric_filters(logGroupName=outputs["log_group_name"])["metricFilters"]
+check([f["filterName"] for f in filters] == [outputs["metric_filter_name"]], f"one metric filter in the log group ({[f['filterName'] for f in filters]})")
+for mf in filters:
+    transformation = (mf.get("metricTransformations") or [{}])[0]
+    check(mf["filterPattern"] == '{ $.message = "run finished" && $.status = "succeeded" }', f"the filter counts successful runs ({mf['filterPattern']})")
+    check(transformation.get("metricName") == "RunSucceeded" and transformation.get("metricNamespace") == "Batchbox/local"
+          and transformation.get("dimensions") == {"Batch": "$.batch"}, f"RunSucceeded in Batchbox/local with dimension Batch = $.batch ({transformation})")
+
+watcher_task = ecs.describe_task_definition(taskDefinition=deployed[WATCHER]["task_definition_family_arn"])["taskDefinition"]
+watcher_env = {e["name"]: e["value"] for e in watcher_task["containerDefinitions"][0].get("environment", [])}
+expected_watched = {n: {"schedule": b["schedule"], "grace_minutes": b["grace_minutes"]} for n, b in deployed.items()
+                    if n != WATCHER and b["schedule"] is not None and b["enabled"] and b["grace_minutes"] is not None}
+check(json.loads(watcher_env.get("WATCH_SCHEDULES", "null")) == expected_watched,
+      f"WATCH_SCHEDULES {watcher_env.get('WATCH_SCHEDULES')} == the scheduled, enabled, watched entries")
+check(watcher_env.get("WATCH_TOPIC_ARN") == topic_arn and watcher_env.get("WATCH_ENVIRONMENT") == "local",
+      "the watcher is told the topic (the one AWS reports) and the environment")
+watcher_role = iam.get_role(RoleName=f"{prefix}missed-runs-task")["Role"]
+check(watcher_task.get("taskRoleArn") == watcher_role["Arn"] == outputs["watcher_task_role_arn"], "the watcher runs with its own task role")
+watcher_policy = iam.get_role_policy(RoleName=watcher_role["RoleName"], PolicyName="publish-missed-runs")["PolicyDocument"]
+if isinstance(watcher_policy, str):
+    watcher_policy = json.loads(watcher_policy)
+grants = sorted((tuple(sorted(st["Action"] if isinstance(st["Action"], list) else [st["Action"]])), st["Resource"]) for st in watcher_policy["Statement"])
+kms_key = attributes.get("KmsMasterKeyId")
+check(grants == sorted([(("sns:Publish",), topic_arn), (("kms:Decrypt", "kms:GenerateDataKey*"), kms_key)]),
+      f"the watcher may publish to the topic and use its key, nothing else ({grants})")
 for name in scheduled + manual:
-    mf = filters.get(deployed[name]["metric_filter_name"])
-    check(mf is not None and f'$.batch = "{name}"' in mf["filterPattern"] and '$.status = "succeeded"' in mf["filterPattern"]
-          and '$.message = "run finished"' in mf["filterPattern"], f"{name}: metric filter counts its successful runs")
+    if name != WATCHER:
+        task_def = ecs.describe_task_definition(taskDefinition=deployed[name]["task_definition_family_arn"])["taskDefinition"]
+        env_names = {e["name"] for e in task_def["containerDefinitions"][0].get("environment", [])}
+        check(task_def.get("taskRoleArn", "").endswith(f":role/{prefix}task") and not any(n.startswith("WATCH_") for n in env_names),
+              f"{name}: the shared task role and no WATCH_* variables")
+
+watcher_alarm = all_alarms.get(outputs["watcher_alarm_name"] or "")
+check(watcher_alarm is not None, f"the watcher's alarm exists ({outputs['watcher_alarm_name']})")
+if watcher_alarm:
+    check(watcher_alarm["MetricName"] == "RunSucceeded" and watcher_alarm["Dimensions"] == [{"Name": "Batch", "Value": WATCHER}]
+          and watcher_alarm["Namespace"] == "Batchbox/local", "the watcher's alarm reads RunSucceeded{Batch=missed-runs}")
+    check((watcher_alarm["Period"], watcher_alarm["EvaluationPeriods"], watcher_alarm["Statistic"], watcher_alarm["ComparisonOperator"], watcher_alarm["Threshold"])
+          == (600, 3, "Sum", "LessThanThreshold", 1.0), "the watcher's alarm: 3 x 600 s of Sum < 1")
+    check(watcher_alarm["TreatMissingData"] == "missing", "the watcher's alarm keeps missing data missing")
+    check(all(watcher_alarm.get(k) == [topic_arn] for k in ("AlarmActions", "OKActions", "InsufficientDataActions")),
+          "the watcher's alarm notifies the topic on ALARM, OK and INSUFFICIENT_DATA")
+    # Not its state: moto creates every alarm in OK, where AWS starts one in INSUFFICIENT_DATA.
 
 # Least privilege of the events role: these families, these two roles.
 events_policy = iam.get_role_policy(RoleName="batchbox-local-events", PolicyName="run-scheduled-batches")["PolicyDocument"]
@@ -201,8 +232,8 @@ run_task = set(as_list(statements.get("RunScheduledBatches", {}).get("Resource",
 want = {arn for n in scheduled for arn in (deployed[n]["task_definition_family_arn"], deployed[n]["task_definition_family_arn"] + ":*")}
 check(run_task == want, f"events role may run exactly the scheduled families ({sorted(run_task)})")
 pass_role = set(as_list(statements.get("PassTheBatchRoles", {}).get("Resource", [])))
-want_roles = {iam.get_role(RoleName=f"{prefix}{r}")["Role"]["Arn"] for r in ("execution", "task")}
-check(pass_role == want_roles, f"events role may pass exactly the execution and task roles ({sorted(pass_role)})")
+want_roles = {iam.get_role(RoleName=f"{prefix}{r}")["Role"]["Arn"] for r in ("execution", "task", "missed-runs-task")}
+check(pass_role == want_roles, f"events role may pass exactly the execution, task and watcher task roles ({sorted(pass_role)})")
 
 group = logs.describe_log_groups(logGroupNamePrefix=outputs["log_group_name"])["logGroups"]
 check(len(group) == 1 and group[0].get("retentionInDays") and group[0].get("kmsKeyId"), "log group exists with retention and KMS key")

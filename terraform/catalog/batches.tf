@@ -3,16 +3,16 @@
 # exists in the `batch` binary).
 #
 #   key             the batch name = the subcommand of `batch` (container command[0])
-#   description     one line; becomes the description of the schedule rule and of its alarm
+#   description     one line; becomes the description of the schedule rule
 #   schedule        EventBridge schedule in UTC: cron(min hour day-of-month month day-of-week year)
 #                   with `?` in one of the day fields, or rate(N unit); null = manual (no schedule)
 #   args            arguments after the batch name, e.g. ["--older-than-days", "90"]
 #   cpu, memory     a Fargate pair (CPU units, MiB): 256/512, 256/1024, 512/1024, 1024/2048, ...
 #   task_count      tasks started per schedule event (1-10)
-#   grace_minutes   how late a success may be before the missed-success alarm fires; the alarm
-#                   window is the interval between runs + grace (null for manual batches)
-#   interval_minutes  optional: minutes between runs, for a cron that is neither hourly nor daily
-#                   (rate(...) and hourly/daily crons derive it)
+#   grace_minutes   how late a success may come after each scheduled fire time before the
+#                   missed-runs watcher reports that fire time as missed (1-10080); null = not
+#                   watched: the way to turn missed-run detection off for one entry (and the value
+#                   for manual batches)
 #
 # Keep the values literal (strings, numbers, lists of strings, null): a test reads this file.
 # Batches that only make sense on a developer's machine are listed in `local_only` instead: they
@@ -86,6 +86,19 @@ locals {
       memory        = 512
       task_count    = 1
       grace_minutes = null
+    }
+
+    # every 10 minutes: reads the run history and reports each scheduled fire time of the other
+    # entries that got no success within its grace (WATCH_SCHEDULES, set by batch_environment).
+    # It does not watch itself: an alarm on its own successes does (30 minutes without one).
+    "missed-runs" = {
+      description   = "Report scheduled runs that did not succeed within their grace (once each, to the notification topic and batch history)"
+      schedule      = "rate(10 minutes)"
+      args          = []
+      cpu           = 256
+      memory        = 512
+      task_count    = 1
+      grace_minutes = 20
     }
   }
 

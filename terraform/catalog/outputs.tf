@@ -1,5 +1,5 @@
 output "batches" {
-  description = "The batch catalog from batches.tf: batch name => { description, schedule, args, cpu, memory, task_count, grace_minutes, interval_minutes (optional) }."
+  description = "The batch catalog from batches.tf: batch name => { description, schedule, args, cpu, memory, task_count, grace_minutes (null = not watched) }."
   value       = local.batches
 }
 

@@ -53,8 +53,9 @@ module "catalog" {
 module "batchbox" {
   source = "../../modules/batch_environment"
 
-  environment = "local"
-  batches     = module.catalog.batches
+  environment     = "local"
+  batches         = module.catalog.batches
+  batch_overrides = var.batch_overrides
 
   image_repository = "batchbox"
   image_tag        = var.image_tag

@@ -4,7 +4,7 @@ output "batches" {
 }
 
 output "notification_topic_arn" {
-  description = "SNS topic of failed-task notifications and missed-success alarms."
+  description = "SNS topic of failed-task notifications, alarms and missed-run reports."
   value       = module.batchbox.notification_topic_arn
 }
 
@@ -16,6 +16,16 @@ output "dead_letter_queue_name" {
 output "dead_letter_alarm_name" {
   description = "Alarm on messages in the dead-letter queue."
   value       = module.batchbox.dead_letter_alarm_name
+}
+
+output "watch_schedules" {
+  description = "What the missed-runs watcher watches here (its WATCH_SCHEDULES): batch name => { schedule, grace_minutes }."
+  value       = module.batchbox.watch_schedules
+}
+
+output "watcher_alarm_name" {
+  description = "Alarm on the missed-runs watcher's own successful runs, or null when it is not scheduled here."
+  value       = module.batchbox.watcher_alarm_name
 }
 
 output "log_group_name" {
@@ -31,4 +41,14 @@ output "cluster_arn" {
 output "catalog" {
   description = "The batch catalog as read from terraform/catalog (what the check script compares the emulator's state with)."
   value       = module.catalog.batches
+}
+
+output "metric_filter_name" {
+  description = "The metric filter that counts successful runs of every batch."
+  value       = module.batchbox.metric_filter_name
+}
+
+output "watcher_task_role_arn" {
+  description = "The missed-runs watcher's own task role."
+  value       = module.batchbox.watcher_task_role_arn
 }

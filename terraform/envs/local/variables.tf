@@ -20,3 +20,16 @@ variable "image_tag" {
   type        = string
   default     = "local"
 }
+
+variable "batch_overrides" {
+  description = "Per-batch changes to the catalog, as staging and production have them (scripts/check-terraform applies every kind of cron AWS accepts through it)."
+  type = map(object({
+    schedule      = optional(string)
+    enabled       = optional(bool)
+    cpu           = optional(number)
+    memory        = optional(number)
+    task_count    = optional(number)
+    grace_minutes = optional(number)
+  }))
+  default = {}
+}

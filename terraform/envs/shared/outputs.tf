@@ -3,13 +3,23 @@ output "batches" {
   value       = module.batchbox.batches
 }
 
+output "watch_schedules" {
+  description = "What the missed-runs watcher watches here (its WATCH_SCHEDULES): batch name => { schedule, grace_minutes }."
+  value       = module.batchbox.watch_schedules
+}
+
+output "watcher_alarm_name" {
+  description = "Alarm on the missed-runs watcher's own successful runs, or null when it is not scheduled here."
+  value       = module.batchbox.watcher_alarm_name
+}
+
 output "log_group_name" {
   description = "Log group of every batch."
   value       = module.batchbox.log_group_name
 }
 
 output "notification_topic_arn" {
-  description = "SNS topic of failed-task notifications and missed-success alarms."
+  description = "SNS topic of failed-task notifications, alarms and missed-run reports."
   value       = module.batchbox.notification_topic_arn
 }
 

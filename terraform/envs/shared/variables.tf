@@ -59,15 +59,14 @@ variable "schedules_enabled" {
 }
 
 variable "batch_overrides" {
-  description = "Per-batch changes to the catalog in this environment: schedule, enabled, cpu, memory, task_count, grace_minutes, interval_minutes."
+  description = "Per-batch changes to the catalog in this environment: schedule, enabled, cpu, memory, task_count, grace_minutes (how late a success may come before the missed-runs watcher reports the run missed)."
   type = map(object({
-    schedule         = optional(string)
-    enabled          = optional(bool)
-    cpu              = optional(number)
-    memory           = optional(number)
-    task_count       = optional(number)
-    grace_minutes    = optional(number)
-    interval_minutes = optional(number)
+    schedule      = optional(string)
+    enabled       = optional(bool)
+    cpu           = optional(number)
+    memory        = optional(number)
+    task_count    = optional(number)
+    grace_minutes = optional(number)
   }))
   default = {}
 }
@@ -142,7 +141,7 @@ variable "task_parameter_arns" {
 }
 
 variable "notification_emails" {
-  description = "E-mail addresses for failed-task and missed-success notifications."
+  description = "E-mail addresses for failed-task notifications, alarms and missed-run reports."
   type        = list(string)
   default     = []
 }

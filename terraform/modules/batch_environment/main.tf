@@ -1,5 +1,6 @@
 # One environment of batchbox: the shared platform and one scheduled_batch per catalog entry, with
-# the environment's overrides applied. Environments (envs/*) call this module and set variables only.
+# the environment's overrides applied, and the missed-runs watcher's configuration and alarm.
+# Environments (envs/*) call this module and set variables only.
 
 locals {
   name_prefix = "batchbox-${var.environment}"
@@ -7,17 +8,35 @@ locals {
   # The catalog with this environment's overrides: an override field that is set wins.
   batches = {
     for name, b in var.batches : name => {
-      description      = b.description
-      schedule         = try(coalesce(try(var.batch_overrides[name].schedule, null), b.schedule), null)
-      enabled          = var.schedules_enabled && try(coalesce(var.batch_overrides[name].enabled, true), true)
-      args             = b.args
-      cpu              = try(coalesce(var.batch_overrides[name].cpu, b.cpu), b.cpu)
-      memory           = try(coalesce(var.batch_overrides[name].memory, b.memory), b.memory)
-      task_count       = try(coalesce(var.batch_overrides[name].task_count, b.task_count), b.task_count)
-      grace_minutes    = try(coalesce(try(var.batch_overrides[name].grace_minutes, null), b.grace_minutes), null)
-      interval_minutes = try(coalesce(try(var.batch_overrides[name].interval_minutes, null), b.interval_minutes), null)
+      description   = b.description
+      schedule      = try(coalesce(try(var.batch_overrides[name].schedule, null), b.schedule), null)
+      enabled       = var.schedules_enabled && try(coalesce(var.batch_overrides[name].enabled, true), true)
+      args          = b.args
+      cpu           = try(coalesce(var.batch_overrides[name].cpu, b.cpu), b.cpu)
+      memory        = try(coalesce(var.batch_overrides[name].memory, b.memory), b.memory)
+      task_count    = try(coalesce(var.batch_overrides[name].task_count, b.task_count), b.task_count)
+      grace_minutes = try(coalesce(try(var.batch_overrides[name].grace_minutes, null), b.grace_minutes), null)
     }
   }
+
+  # The missed-runs watcher (`batch missed-runs`, every 10 minutes) reports each fire time of a
+  # watched entry that got no success within its grace. It reads the schedules of this environment
+  # from WATCH_SCHEDULES: every entry that is scheduled here, enabled here and watched (grace_minutes
+  # not null), with its schedule after the overrides; never the watcher itself (its own alarm below
+  # watches it). It publishes to the topic itself, with a task role of its own.
+  watcher_name = "missed-runs"
+  watched = {
+    for name, b in local.batches : name => { schedule = b.schedule, grace_minutes = b.grace_minutes }
+    if name != local.watcher_name && b.schedule != null && b.enabled && b.grace_minutes != null
+  }
+  watcher_environment = {
+    WATCH_SCHEDULES   = jsonencode(local.watched)
+    WATCH_TOPIC_ARN   = module.platform.notification_topic_arn_at_plan
+    WATCH_ENVIRONMENT = var.environment
+  }
+  # The watcher's alarm exists while the watcher runs here on a schedule.
+  watcher_alarmed  = try(local.batches[local.watcher_name].schedule != null && local.batches[local.watcher_name].enabled, false)
+  metric_namespace = "Batchbox/${var.environment}"
 
   container_environment = merge(
     {
@@ -41,8 +60,9 @@ locals {
 module "platform" {
   source = "../batch_platform"
 
-  name_prefix = local.name_prefix
-  cluster_arn = var.cluster_arn
+  name_prefix      = local.name_prefix
+  metric_namespace = local.metric_namespace
+  cluster_arn      = var.cluster_arn
   scheduled_task_definition_family_arns = [
     for name, batch in module.batch : batch.task_definition_family_arn if local.batches[name].schedule != null
   ]
@@ -50,6 +70,7 @@ module "platform" {
   log_retention_days       = var.log_retention_days
   kms_key_arn              = var.kms_key_arn
   create_query_definitions = var.create_query_definitions
+  watcher_task_role        = contains(keys(var.batches), local.watcher_name)
 
   ecr_repository_arn  = var.ecr_repository_arn
   secret_arns         = values(var.secrets)
@@ -74,23 +95,21 @@ module "batch" {
 
   schedule_expression = each.value.schedule
   enabled             = each.value.enabled
-  interval_minutes    = each.value.interval_minutes
-  grace_minutes       = each.value.grace_minutes
   alarm_topic_arn     = module.platform.notification_topic_arn
-  metric_namespace    = "Batchbox/${var.environment}"
 
   environment_name      = var.environment
   dead_letter_queue_arn = module.platform.dead_letter_queue_arn
   runbook_url           = var.runbook_url
 
-  image              = "${var.image_repository}:${var.image_tag}"
-  cpu                = each.value.cpu
-  memory             = each.value.memory
-  cpu_architecture   = var.cpu_architecture
-  environment        = local.container_environment
+  image            = "${var.image_repository}:${var.image_tag}"
+  cpu              = each.value.cpu
+  memory           = each.value.memory
+  cpu_architecture = var.cpu_architecture
+  # The watcher's configuration goes to its own task definition only; the others are unchanged.
+  environment        = each.key == local.watcher_name ? merge(local.container_environment, local.watcher_environment) : local.container_environment
   secrets            = var.secrets
   execution_role_arn = module.platform.execution_role_arn
-  task_role_arn      = module.platform.task_role_arn
+  task_role_arn      = each.key == local.watcher_name ? module.platform.watcher_task_role_arn : module.platform.task_role_arn
   log_group_name     = module.platform.log_group_name
 
   cluster_arn        = var.cluster_arn
@@ -99,4 +118,48 @@ module "batch" {
   assign_public_ip   = var.assign_public_ip
   task_count         = each.value.task_count
   events_role_arn    = module.platform.events_role_arn
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Who watches the watcher: an alarm on its own successful runs
+# ---------------------------------------------------------------------------------------------------
+# RunSucceeded{Batch=missed-runs} (the platform's metric filter) summed over 10-minute periods. Missing
+# data stays missing: while the watcher succeeds every 10 minutes the alarm is OK; when no success
+# is logged for 3 periods (30 minutes) it goes to INSUFFICIENT_DATA, and that transition notifies.
+# (The metric only ever holds 1s, so ALARM would need a period with data and a sum below 1; it is
+# wired to the topic all the same.) A new alarm starts in INSUFFICIENT_DATA and stays there until the
+# first success: no notification right after apply, unlike a missing-data-breaching alarm.
+locals {
+  watcher_runbook = {
+    section = "The missed-run watcher stopped"
+    anchor  = "the-missed-run-watcher-stopped"
+  }
+  watcher_runbook_line = (
+    var.runbook_url == null
+    ? "Runbook: docs/operations.md, section '${local.watcher_runbook.section}'."
+    : "Runbook: docs/operations.md, section '${local.watcher_runbook.section}': ${var.runbook_url}#${local.watcher_runbook.anchor}"
+  )
+}
+
+resource "aws_cloudwatch_metric_alarm" "watcher" {
+  count = local.watcher_alarmed ? 1 : 0
+
+  alarm_name        = "${local.name_prefix}-missed-run-watcher-stopped"
+  alarm_description = "batchbox ${var.environment}: INSUFFICIENT_DATA means the missed-run watcher has not succeeded for 30 minutes: missed runs are not being reported. OK means it runs again. Its runs: batch history --batch ${local.watcher_name}; its logs: stream prefix ${local.watcher_name}/ in ${module.platform.log_group_name}. ${local.watcher_runbook_line}"
+
+  namespace   = local.metric_namespace
+  metric_name = "RunSucceeded"
+  dimensions = {
+    Batch = local.watcher_name
+  }
+  statistic           = "Sum"
+  period              = 600
+  evaluation_periods  = 3
+  comparison_operator = "LessThanThreshold"
+  threshold           = 1
+  treat_missing_data  = "missing"
+
+  alarm_actions             = [module.platform.notification_topic_arn]
+  ok_actions                = [module.platform.notification_topic_arn]
+  insufficient_data_actions = [module.platform.notification_topic_arn]
 }

@@ -13,21 +13,27 @@ variable "environment" {
 }
 
 variable "batches" {
-  description = "The batch catalog (terraform/catalog): batch name => { description, schedule (null = manual), args, cpu, memory, task_count, grace_minutes, interval_minutes }."
+  description = "The batch catalog (terraform/catalog): batch name => { description, schedule (null = manual), args, cpu, memory, task_count, grace_minutes (null = not watched by the missed-runs watcher) }."
   type = map(object({
-    description      = string
-    schedule         = optional(string)
-    args             = optional(list(string), [])
-    cpu              = number
-    memory           = number
-    task_count       = optional(number, 1)
-    grace_minutes    = optional(number)
-    interval_minutes = optional(number)
+    description   = string
+    schedule      = optional(string)
+    args          = optional(list(string), [])
+    cpu           = number
+    memory        = number
+    task_count    = optional(number, 1)
+    grace_minutes = optional(number)
   }))
 
   validation {
     condition     = length(var.batches) > 0
     error_message = "the catalog is empty: pass module.catalog.batches."
+  }
+
+  # How late a success may come after a fire time before the watcher reports it missed. Up to 7 days:
+  # a run that may take longer than that is not one the watcher can usefully judge.
+  validation {
+    condition     = alltrue([for name, b in var.batches : b.grace_minutes == null ? true : b.grace_minutes >= 1 && b.grace_minutes <= 10080 && floor(b.grace_minutes) == b.grace_minutes])
+    error_message = "grace_minutes must be null (not watched) or a whole number of minutes from 1 to 10080 (7 days); catalog entries at fault: ${join(", ", [for name, b in var.batches : "${name} (grace_minutes = ${b.grace_minutes})" if(b.grace_minutes == null ? false : !(b.grace_minutes >= 1 && b.grace_minutes <= 10080 && floor(b.grace_minutes) == b.grace_minutes))])}."
   }
 
   # The longest name a catalog entry generates is its rule batchbox-<environment>-<batch>-stopped;
@@ -40,15 +46,14 @@ variable "batches" {
 }
 
 variable "batch_overrides" {
-  description = "Per-environment changes to catalog entries, by batch name: schedule, enabled (false = rule DISABLED, alarm silent), cpu, memory, task_count, grace_minutes, interval_minutes. Unset fields keep the catalog value."
+  description = "Per-environment changes to catalog entries, by batch name: schedule, enabled (false = rule DISABLED, not watched), cpu, memory, task_count, grace_minutes (a number: also watches a catalog entry whose grace is null). Unset fields keep the catalog value."
   type = map(object({
-    schedule         = optional(string)
-    enabled          = optional(bool)
-    cpu              = optional(number)
-    memory           = optional(number)
-    task_count       = optional(number)
-    grace_minutes    = optional(number)
-    interval_minutes = optional(number)
+    schedule      = optional(string)
+    enabled       = optional(bool)
+    cpu           = optional(number)
+    memory        = optional(number)
+    task_count    = optional(number)
+    grace_minutes = optional(number)
   }))
   default  = {}
   nullable = false
@@ -57,10 +62,15 @@ variable "batch_overrides" {
     condition     = alltrue([for name in keys(var.batch_overrides) : contains(keys(var.batches), name)])
     error_message = "batch_overrides names a batch that is not in the catalog: ${join(", ", [for name in keys(var.batch_overrides) : name if !contains(keys(var.batches), name)])}."
   }
+
+  validation {
+    condition     = alltrue([for name, o in var.batch_overrides : o.grace_minutes == null ? true : o.grace_minutes >= 1 && o.grace_minutes <= 10080 && floor(o.grace_minutes) == o.grace_minutes])
+    error_message = "grace_minutes in batch_overrides must be a whole number of minutes from 1 to 10080 (7 days); overrides at fault: ${join(", ", [for name, o in var.batch_overrides : "${name} (grace_minutes = ${o.grace_minutes})" if(o.grace_minutes == null ? false : !(o.grace_minutes >= 1 && o.grace_minutes <= 10080 && floor(o.grace_minutes) == o.grace_minutes))])}."
+  }
 }
 
 variable "schedules_enabled" {
-  description = "Master switch: false sets every schedule rule of this environment to DISABLED (and silences the missed-success alarms)."
+  description = "Master switch: false sets every schedule rule of this environment to DISABLED (nothing is watched for missed runs then, and the watcher's alarm is removed)."
   type        = bool
   default     = true
   nullable    = false
@@ -203,7 +213,7 @@ variable "task_parameter_arns" {
 }
 
 variable "notification_emails" {
-  description = "E-mail addresses for failed-task and missed-success notifications."
+  description = "E-mail addresses for failed-task notifications, alarms and missed-run reports."
   type        = list(string)
   default     = []
   nullable    = false

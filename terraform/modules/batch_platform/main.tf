@@ -1,5 +1,6 @@
-# What every batch of one environment shares: the log group, the three IAM roles, the KMS key, and
-# the notification topic with the rule that reports failed tasks to it.
+# What every batch of one environment shares: the log group with the one metric filter that counts
+# successful runs, the IAM roles (and the missed-runs watcher's own task role), the KMS key, and the
+# notification topic.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -20,9 +21,13 @@ locals {
   rule_arn_pattern       = "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${var.name_prefix}-*"
   dead_letter_queue_name = "${var.name_prefix}-events-dlq"
   alarm_arn_pattern      = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name_prefix}-*"
-  kms_key_arn            = var.kms_key_arn != null ? var.kms_key_arn : aws_kms_key.this[0].arn
-  ssm_secret_arns        = [for a in var.secret_arns : a if can(regex("^arn:[^:]+:ssm:", a))]
-  secretsmanager_arns    = [for a in var.secret_arns : a if can(regex("^arn:[^:]+:secretsmanager:", a))]
+  # Known at plan (a postcondition on the topic proves it is the topic's ARN), so that the watcher's
+  # task definition, which names it, plans with every value shown.
+  topic_name          = "${var.name_prefix}-notifications"
+  topic_arn           = "arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.topic_name}"
+  kms_key_arn         = var.kms_key_arn != null ? var.kms_key_arn : aws_kms_key.this[0].arn
+  ssm_secret_arns     = [for a in var.secret_arns : a if can(regex("^arn:[^:]+:ssm:", a))]
+  secretsmanager_arns = [for a in var.secret_arns : a if can(regex("^arn:[^:]+:secretsmanager:", a))]
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -103,6 +108,28 @@ resource "aws_cloudwatch_log_group" "this" {
   name              = local.log_group_name
   retention_in_days = var.log_retention_days
   kms_key_id        = local.kms_key_arn
+}
+
+# Counts successful runs, per batch, from the `run finished` line that ends every run (e.g.
+# {"message":"run finished","batch":"history-prune","status":"succeeded",...}). One filter for the
+# whole environment, the batch a dimension taken from the line: CloudWatch Logs allows 100 metric
+# filters per log group (PutMetricFilter), which one filter per batch would have made the size
+# limit of the catalog. No default_value: a metric filter with dimensions cannot have one. The
+# missed-runs watcher's alarm reads RunSucceeded{Batch=missed-runs}.
+resource "aws_cloudwatch_log_metric_filter" "run_succeeded" {
+  name           = "${var.name_prefix}-run-succeeded"
+  log_group_name = aws_cloudwatch_log_group.this.name
+  pattern        = "{ $.message = \"run finished\" && $.status = \"succeeded\" }"
+
+  metric_transformation {
+    name      = "RunSucceeded"
+    namespace = var.metric_namespace
+    value     = "1"
+    unit      = "Count"
+    dimensions = {
+      Batch = "$.batch"
+    }
+  }
 }
 
 resource "aws_cloudwatch_query_definition" "failed_runs" {
@@ -302,6 +329,50 @@ resource "aws_iam_role_policy" "task" {
 }
 
 # ---------------------------------------------------------------------------------------------------
+# The missed-runs watcher's task role: publish its reports to the notification topic
+# ---------------------------------------------------------------------------------------------------
+# A role of its own, so that no other batch may publish to the topic and the watcher gets none of
+# the export and parameter permissions of the shared task role (it only reads the database, whose
+# URL the execution role injects).
+
+resource "aws_iam_role" "watcher_task" {
+  count = var.watcher_task_role ? 1 : 0
+
+  name               = "${var.name_prefix}-missed-runs-task"
+  description        = "The missed-runs watcher runs with this role: publish to the notification topic only."
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+data "aws_iam_policy_document" "watcher_task" {
+  count = var.watcher_task_role ? 1 : 0
+
+  statement {
+    sid       = "PublishMissedRuns"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.notifications.arn]
+  }
+
+  # The topic is encrypted with this key: a publisher to an encrypted topic needs
+  # kms:GenerateDataKey* and kms:Decrypt on it (Amazon SNS Developer Guide, "Managing Amazon SNS
+  # encryption keys and costs" (sns-key-management): publishers to an encrypted topic need these on
+  # its key), on this key only. A key given in kms_key_arn must let IAM policies of the account
+  # grant it (as the created key's AccountAdministers statement does).
+  statement {
+    sid       = "EncryptForTheTopic"
+    actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+    resources = [local.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "watcher_task" {
+  count = var.watcher_task_role ? 1 : 0
+
+  name   = "publish-missed-runs"
+  role   = aws_iam_role.watcher_task[0].id
+  policy = data.aws_iam_policy_document.watcher_task[0].json
+}
+
+# ---------------------------------------------------------------------------------------------------
 # Events role: EventBridge runs the scheduled task definitions, in this cluster only
 # ---------------------------------------------------------------------------------------------------
 
@@ -360,7 +431,7 @@ data "aws_iam_policy_document" "events" {
   statement {
     sid       = "PassTheBatchRoles"
     actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.execution.arn, aws_iam_role.task.arn]
+    resources = concat([aws_iam_role.execution.arn, aws_iam_role.task.arn], aws_iam_role.watcher_task[*].arn)
 
     condition {
       test     = "StringEquals"
@@ -377,13 +448,20 @@ resource "aws_iam_role_policy" "events" {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# Notifications: failed tasks (EventBridge) and missed successes (alarms) go to one topic
+# Notifications: failed tasks (EventBridge), alarms and the watcher's missed-run reports go to one topic
 # ---------------------------------------------------------------------------------------------------
 
 resource "aws_sns_topic" "notifications" {
-  name              = "${var.name_prefix}-notifications"
+  name              = local.topic_name
   display_name      = "${var.name_prefix} batches"
   kms_master_key_id = local.kms_key_arn
+
+  lifecycle {
+    postcondition {
+      condition     = self.arn == local.topic_arn
+      error_message = "The notification topic's ARN ${self.arn} differs from ${local.topic_arn}, built from the account, region and name: the missed-runs watcher would publish elsewhere."
+    }
+  }
 }
 
 resource "aws_sns_topic_policy" "notifications" {

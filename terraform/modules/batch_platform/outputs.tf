@@ -23,14 +23,29 @@ output "task_role_arn" {
   value       = aws_iam_role.task.arn
 }
 
+output "watcher_task_role_arn" {
+  description = "ARN of the missed-runs watcher's task role, or null when watcher_task_role is false."
+  value       = one(aws_iam_role.watcher_task[*].arn)
+}
+
+output "metric_filter_name" {
+  description = "Name of the metric filter that counts successful runs (RunSucceeded, dimension Batch)."
+  value       = aws_cloudwatch_log_metric_filter.run_succeeded.name
+}
+
 output "events_role_arn" {
   description = "ARN of the role EventBridge uses to run the scheduled task definitions."
   value       = aws_iam_role.events.arn
 }
 
 output "notification_topic_arn" {
-  description = "ARN of the SNS topic that receives failed-task notifications and missed-success alarms."
+  description = "ARN of the SNS topic that receives the failed-task notifications, the alarms and the missed-run reports."
   value       = aws_sns_topic.notifications.arn
+}
+
+output "notification_topic_arn_at_plan" {
+  description = "The same ARN as notification_topic_arn, built from account, region and name so that it is known at plan (a postcondition on the topic proves they are equal); the missed-runs watcher's task definition names it."
+  value       = local.topic_arn
 }
 
 output "dead_letter_queue_arn" {

@@ -44,6 +44,16 @@ variable "log_retention_days" {
   }
 }
 
+variable "metric_namespace" {
+  description = "CloudWatch metric namespace of RunSucceeded (the successful runs, dimension Batch), e.g. `Batchbox/staging`. One namespace per environment keeps environments sharing an account apart."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9./_#:-]{1,255}$", var.metric_namespace)) && !startswith(var.metric_namespace, "AWS/")
+    error_message = "metric_namespace must be 1-255 characters of letters, digits and . / _ # : - and must not start with AWS/."
+  }
+}
+
 variable "kms_key_arn" {
   description = "ARN of an existing customer managed KMS key that encrypts the log group and the notification topic. null = the module creates one (with rotation) whose key policy lets CloudWatch Logs, EventBridge and CloudWatch alarms use it. An existing key needs the same grants, and its EventBridge statement must carry no aws:SourceAccount/aws:SourceArn condition (not supported for EventBridge publishing to an encrypted topic: every notification would be dropped)."
   type        = string
@@ -86,6 +96,13 @@ variable "ecr_repository_arn" {
     condition     = var.ecr_repository_arn == null ? true : can(regex("^arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/[a-z0-9._/-]+$", var.ecr_repository_arn))
     error_message = "ecr_repository_arn must be an ECR repository ARN (arn:aws:ecr:REGION:ACCOUNT:repository/NAME) or null."
   }
+}
+
+variable "watcher_task_role" {
+  description = "Create the missed-runs watcher's own task role (`<name_prefix>-missed-runs-task`: sns:Publish on the notification topic, kms:GenerateDataKey* and kms:Decrypt on its key). true when the catalog has the `missed-runs` entry."
+  type        = bool
+  default     = false
+  nullable    = false
 }
 
 variable "secret_arns" {
@@ -163,7 +180,7 @@ variable "task_parameter_arns" {
 # ---------------------------------------------------------------------------------------------------
 
 variable "notification_emails" {
-  description = "E-mail addresses subscribed to failure and missed-success notifications (each must confirm the subscription)."
+  description = "E-mail addresses subscribed to the failure notifications, alarms and missed-run reports (each must confirm the subscription)."
   type        = list(string)
   default     = []
   nullable    = false

@@ -1,7 +1,9 @@
 # One batch of batchbox: a Fargate task definition whose container `batch` runs `batch <name> <args>`;
 # two rules that notify when one of its tasks fails or is stopped on purpose; and, when the batch has
-# a schedule, an EventBridge rule, its ECS target and a missed-success alarm. Every rule's target has
-# the environment's dead-letter queue and an alarm on the rule's FailedInvocations.
+# a schedule, an EventBridge rule and its ECS target. Every rule's target has the environment's
+# dead-letter queue and an alarm on the rule's FailedInvocations. Whether a scheduled run happened
+# and succeeded is not judged here: the environment's missed-runs watcher does that for every entry
+# against its real schedule (modules/batch_environment).
 
 data "aws_region" "current" {}
 
@@ -15,38 +17,10 @@ locals {
   # task definition proves it equals the ARN that ECS reports.
   family_arn = "${regex("^(arn:[^:]+:ecs:[^:]+:[0-9]{12}):cluster/", var.cluster_arn)[0]}:task-definition/${local.family}"
 
-  # Expected minutes between two runs, for the missed-success alarm: given, or derived from
-  # rate(N unit), an hourly cron(M * * * ? *) or a daily cron(M H * * ? *).
-  schedule   = coalesce(var.schedule_expression, "manual")
-  rate_parts = try(regex("^rate\\(([0-9]+) ([a-z]+)\\)$", local.schedule), null)
-  rate_minutes = try(
-    tonumber(local.rate_parts[0]) * lookup({ minute = 1, minutes = 1, hour = 60, hours = 60, day = 1440, days = 1440 }, local.rate_parts[1]),
-    null
-  )
-  derived_interval_minutes = (
-    local.rate_minutes != null ? local.rate_minutes :
-    can(regex("^cron\\([0-9]{1,2} \\* \\* \\* \\? \\*\\)$", local.schedule)) ? 60 :
-    can(regex("^cron\\([0-9]{1,2} [0-9]{1,2} \\* \\* \\? \\*\\)$", local.schedule)) ? 1440 :
-    null
-  )
-  interval_minutes = var.interval_minutes != null ? var.interval_minutes : local.derived_interval_minutes
-
-  # The alarm fires when no success was counted for interval + grace. CloudWatch allows an evaluation
-  # range (period x evaluation periods) of at most one day for periods under an hour and at most
-  # seven days for hour-long periods, so whole hours use hour periods, the rest 5- or 1-minute ones.
-  window_minutes = try(local.interval_minutes + var.grace_minutes, null)
-  alarm_period_seconds = try(
-    local.window_minutes % 60 == 0 ? 3600 : local.window_minutes % 5 == 0 ? 300 : 60,
-    null
-  )
-  alarm_evaluation_periods = try(local.window_minutes * 60 / local.alarm_period_seconds, null)
-  window_text              = local.window_minutes == null ? "?" : tostring(local.window_minutes)
-  interval_text            = local.interval_minutes == null ? "?" : tostring(local.interval_minutes)
-
   # Names and their AWS limits (API references: EventBridge PutRule Name 1-64 characters of
   # [.-_A-Za-z0-9]; ECS RegisterTaskDefinition family up to 255 letters, digits, hyphens and
-  # underscores; CloudWatch PutMetricAlarm AlarmName 1-255; CloudWatch Logs PutMetricFilter
-  # filterName and CreateLogStream logStreamName 1-512 without ':' or '*'). The patterns of name and
+  # underscores; CloudWatch PutMetricAlarm AlarmName 1-255; CloudWatch Logs CreateLogStream
+  # logStreamName 1-512 without ':' or '*'). The patterns of name and
   # name_prefix already keep to the character sets; a precondition on the task definition checks
   # the lengths.
   failed_rule_name  = "${local.family}-failed"
@@ -57,8 +31,6 @@ locals {
     { what = "EventBridge rule", name = local.failed_rule_name, limit = 64 },
     { what = "EventBridge rule", name = local.stopped_rule_name, limit = 64 },
     { what = "CloudWatch alarm", name = "${local.stopped_rule_name}-failed-invocations", limit = 255 },
-    { what = "CloudWatch alarm", name = "${local.family}-missed-success", limit = 255 },
-    { what = "metric filter", name = "${local.family}-run-succeeded", limit = 512 },
     { what = "log stream (prefix/container/task id)", name = "${var.name}/batch/0123456789abcdef0123456789abcdef", limit = 512 },
   ]
 
@@ -107,8 +79,8 @@ resource "aws_ecs_task_definition" "this" {
           awslogs-stream-prefix = var.name
           # Explicit, because ECS changed the default to non-blocking in June 2025 (Amazon ECS
           # Developer Guide, "Amazon ECS account settings", default log driver mode). Blocking
-          # keeps every line, above all the `run finished` line that the missed-run detection and
-          # the run's record rely on; a batch has no traffic to keep serving while CloudWatch Logs
+          # keeps every line, above all the `run finished` line that the RunSucceeded metric
+          # (and so the watcher's alarm) and the run's record rely on; a batch has no traffic to keep serving while CloudWatch Logs
           # is slow, and a start-up failure to reach it stops the task loudly (failure rule)
           # instead of losing lines. docs/operations.md, "Log delivery", has the trade-off.
           mode = "blocking"
@@ -193,64 +165,6 @@ resource "aws_cloudwatch_event_target" "this" {
 
   dead_letter_config {
     arn = var.dead_letter_queue_arn
-  }
-}
-
-# Counts successful runs from the `run finished` line that ends every run.
-resource "aws_cloudwatch_log_metric_filter" "succeeded" {
-  name           = "${local.family}-run-succeeded"
-  log_group_name = var.log_group_name
-  pattern        = "{ $.message = \"run finished\" && $.status = \"succeeded\" && $.batch = \"${var.name}\" }"
-
-  metric_transformation {
-    name      = "RunSucceeded"
-    namespace = var.metric_namespace
-    value     = "1"
-    unit      = "Count"
-    dimensions = {
-      Batch = "$.batch"
-    }
-  }
-}
-
-resource "aws_cloudwatch_metric_alarm" "missed_success" {
-  count = local.scheduled ? 1 : 0
-
-  alarm_name        = "${local.family}-missed-success"
-  alarm_description = "No successful run of ${var.name} (${var.description}) within ${local.window_text} minutes: schedule ${local.schedule} runs every ${local.interval_text} minutes, plus ${coalesce(var.grace_minutes, 0)} minutes of grace. Check the failure notifications and the batch's logs (stream prefix ${var.name}/) in ${var.log_group_name}."
-
-  namespace   = var.metric_namespace
-  metric_name = "RunSucceeded"
-  dimensions = {
-    Batch = var.name
-  }
-  statistic           = "Sum"
-  period              = local.alarm_period_seconds
-  evaluation_periods  = local.alarm_evaluation_periods
-  datapoints_to_alarm = local.alarm_evaluation_periods
-  comparison_operator = "LessThanThreshold"
-  threshold           = 1
-  # No success logged at all is exactly what this alarm is for.
-  treat_missing_data = "breaching"
-
-  # A disabled schedule is expected to have no successes: keep the alarm, silence its actions.
-  actions_enabled = var.enabled
-  alarm_actions   = [var.alarm_topic_arn]
-  ok_actions      = [var.alarm_topic_arn]
-
-  lifecycle {
-    precondition {
-      condition     = local.interval_minutes != null
-      error_message = "Batch ${var.name}: cannot derive the interval between runs from ${local.schedule}; set interval_minutes in the catalog (only rate(...), hourly cron(M * * * ? *) and daily cron(M H * * ? *) are derived)."
-    }
-    precondition {
-      condition     = var.grace_minutes != null
-      error_message = "Batch ${var.name} is scheduled: set grace_minutes in the catalog (how late a success may be before the alarm fires)."
-    }
-    precondition {
-      condition     = try(local.alarm_period_seconds == 3600 ? local.window_minutes <= 10080 : local.window_minutes <= 1440, false)
-      error_message = "Batch ${var.name}: interval + grace = ${local.window_text} minutes. CloudWatch alarms look back at most one day, or seven days when the window is a whole number of hours; shorten the window or make it whole hours."
-    }
   }
 }
 

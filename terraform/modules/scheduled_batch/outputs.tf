@@ -18,6 +18,16 @@ output "task_definition_arn" {
   value       = aws_ecs_task_definition.this.arn
 }
 
+output "task_role_arn" {
+  description = "ARN of the task role the batch runs with."
+  value       = aws_ecs_task_definition.this.task_role_arn
+}
+
+output "container_environment" {
+  description = "The plain environment variables of the container `batch`, as the task definition holds them."
+  value       = { for e in jsondecode(aws_ecs_task_definition.this.container_definitions)[0].environment : e.name => e.value }
+}
+
 output "scheduled" {
   description = "Whether the batch has a schedule (false = manual)."
   value       = local.scheduled
@@ -36,21 +46,6 @@ output "rule_name" {
 output "rule_arn" {
   description = "ARN of the EventBridge schedule rule, or null for a manual batch."
   value       = one(aws_cloudwatch_event_rule.this[*].arn)
-}
-
-output "alarm_name" {
-  description = "Name of the missed-success alarm, or null for a manual batch."
-  value       = one(aws_cloudwatch_metric_alarm.missed_success[*].alarm_name)
-}
-
-output "alarm_window_minutes" {
-  description = "Minutes without a success after which the alarm fires (interval + grace), or null for a manual batch."
-  value       = local.scheduled ? local.window_minutes : null
-}
-
-output "metric_filter_name" {
-  description = "Name of the metric filter that counts successful runs."
-  value       = aws_cloudwatch_log_metric_filter.succeeded.name
 }
 
 output "notification_rule_names" {

@@ -23,7 +23,7 @@ variable "name_prefix" {
 }
 
 variable "description" {
-  description = "What the batch does, in one line. Becomes the description of the schedule rule and of the alarm."
+  description = "What the batch does, in one line. Becomes the description of the schedule rule."
   type        = string
 
   validation {
@@ -40,11 +40,11 @@ variable "args" {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# Schedule and alarm
+# Schedule
 # ---------------------------------------------------------------------------------------------------
 
 variable "schedule_expression" {
-  description = "EventBridge schedule expression in UTC: `cron(minutes hours day-of-month month day-of-week year)` or `rate(N minute|minutes|hour|hours|day|days)`. null = manual batch: the task definition only, no rule, target or alarm."
+  description = "EventBridge schedule expression in UTC: `cron(minutes hours day-of-month month day-of-week year)` or `rate(N minute|minutes|hour|hours|day|days)`. null = manual batch: the task definition and its failure notifications only, no rule or target."
   type        = string
   default     = null
 
@@ -82,51 +82,19 @@ variable "schedule_expression" {
 }
 
 variable "enabled" {
-  description = "Whether the schedule rule is ENABLED (true) or DISABLED (false). A disabled batch keeps its task definition, rule and alarm; the alarm sends no notification while the schedule is disabled."
+  description = "Whether the schedule rule is ENABLED (true) or DISABLED (false). A disabled batch keeps its task definition and rule."
   type        = bool
   default     = true
   nullable    = false
 }
 
-variable "interval_minutes" {
-  description = "Expected minutes between two scheduled runs. null = derive it from the schedule: `rate(...)`, an hourly `cron(M * * * ? *)` or a daily `cron(M H * * ? *)`. Required for any other cron."
-  type        = number
-  default     = null
-
-  validation {
-    condition     = var.interval_minutes == null ? true : var.interval_minutes >= 1 && floor(var.interval_minutes) == var.interval_minutes
-    error_message = "interval_minutes must be a whole number of minutes, at least 1."
-  }
-}
-
-variable "grace_minutes" {
-  description = "Minutes a run may be late (start delay plus run time) before the missed-success alarm fires. The alarm fires when no success was logged within interval + grace. Required when the batch is scheduled."
-  type        = number
-  default     = null
-
-  validation {
-    condition     = var.grace_minutes == null ? true : var.grace_minutes >= 0 && floor(var.grace_minutes) == var.grace_minutes
-    error_message = "grace_minutes must be a whole number of minutes, 0 or more."
-  }
-}
-
 variable "alarm_topic_arn" {
-  description = "SNS topic ARN that receives the missed-success alarm (ALARM and OK), the failure and stop notifications and the FailedInvocations alarms."
+  description = "SNS topic ARN that receives the failure and stop notifications and the FailedInvocations alarms."
   type        = string
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.alarm_topic_arn))
     error_message = "alarm_topic_arn must be an SNS topic ARN."
-  }
-}
-
-variable "metric_namespace" {
-  description = "CloudWatch metric namespace of the run metrics, e.g. `Batchbox/staging`. One namespace per environment keeps environments sharing an account apart."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9./_#:-]{1,255}$", var.metric_namespace)) && !startswith(var.metric_namespace, "AWS/")
-    error_message = "metric_namespace must be 1-255 characters of letters, digits and . / _ # : - and must not start with AWS/."
   }
 }
 

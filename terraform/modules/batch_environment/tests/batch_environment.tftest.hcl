@@ -45,6 +45,35 @@ variables {
       task_count    = 1
       grace_minutes = null
     }
+    "export-enqueue" = {
+      description   = "Queue yesterday's exports"
+      schedule      = "cron(30 15 * * ? *)"
+      cpu           = 256
+      memory        = 512
+      grace_minutes = 60
+    }
+    "history-prune" = {
+      description   = "Delete old run history"
+      schedule      = "cron(30 18 * * ? *)"
+      cpu           = 256
+      memory        = 512
+      grace_minutes = 60
+    }
+    # Scheduled but not watched: grace_minutes = null turns missed-run detection off for it.
+    "report-weekly" = {
+      description   = "A weekly report nobody needs on time"
+      schedule      = "cron(0 3 ? * MON *)"
+      cpu           = 256
+      memory        = 512
+      grace_minutes = null
+    }
+    "missed-runs" = {
+      description   = "Report scheduled runs that did not succeed within their grace"
+      schedule      = "rate(10 minutes)"
+      cpu           = 256
+      memory        = 512
+      grace_minutes = 20
+    }
   }
   image_repository = "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/batchbox"
   image_tag        = "1.0.0"
@@ -88,8 +117,8 @@ run "environment_overrides_change_schedule_size_and_state" {
     error_message = "the override's schedule and enabled flag win over the catalog"
   }
   assert {
-    condition     = module.batch["canary"].task_definition_family == "batchbox-test-canary" && output.batches["canary"].alarm_window_minutes == 45
-    error_message = "rate(15 minutes) + 30 minutes of grace = 45 minutes"
+    condition     = module.batch["canary"].task_definition_family == "batchbox-test-canary" && output.batches["canary"].enabled == false
+    error_message = "the override applies to the batch's own module"
   }
 }
 
@@ -145,4 +174,187 @@ run "rejects_a_catalog_entry_whose_rule_names_exceed_the_eventbridge_limit" {
   }
 
   expect_failures = [var.batches]
+}
+
+# ---------------------------------------------------------------------------------------------------
+# The missed-runs watcher
+# ---------------------------------------------------------------------------------------------------
+
+run "watcher_reads_the_enabled_watched_schedules_after_the_overrides" {
+  command = plan
+
+  variables {
+    batch_overrides = {
+      "canary"        = { schedule = "rate(15 minutes)" }
+      "history-prune" = { enabled = false }
+    }
+  }
+
+  # Exactly these two: not migrate (manual), history-prune (disabled here), report-weekly
+  # (grace_minutes = null) or missed-runs (itself); canary with the schedule of this environment.
+  assert {
+    condition     = module.batch["missed-runs"].container_environment.WATCH_SCHEDULES == jsonencode({ "canary" = { schedule = "rate(15 minutes)", grace_minutes = 30 }, "export-enqueue" = { schedule = "cron(30 15 * * ? *)", grace_minutes = 60 } })
+    error_message = "WATCH_SCHEDULES must be the enabled, watched entries with their overridden schedules: ${module.batch["missed-runs"].container_environment.WATCH_SCHEDULES}"
+  }
+  assert {
+    condition     = keys(jsondecode(module.batch["missed-runs"].container_environment.WATCH_SCHEDULES)) == ["canary", "export-enqueue"] && jsondecode(module.batch["missed-runs"].container_environment.WATCH_SCHEDULES)["canary"].grace_minutes == 30
+    error_message = "WATCH_SCHEDULES decodes to a JSON object by batch name with numbers for grace_minutes"
+  }
+  assert {
+    condition     = module.batch["missed-runs"].container_environment.WATCH_TOPIC_ARN == "arn:aws:sns:ap-northeast-1:123456789012:batchbox-test-notifications" && module.batch["missed-runs"].container_environment.WATCH_ENVIRONMENT == "test"
+    error_message = "the watcher is told the topic it publishes to and the environment's name"
+  }
+  assert {
+    condition     = output.watch_schedules == jsondecode(module.batch["missed-runs"].container_environment.WATCH_SCHEDULES)
+    error_message = "the output watch_schedules shows what the watcher reads"
+  }
+  assert {
+    condition     = output.batches["canary"].watched && !output.batches["history-prune"].watched && !output.batches["report-weekly"].watched && !output.batches["migrate"].watched && !output.batches["missed-runs"].watched
+    error_message = "the batches output says which entries are watched"
+  }
+}
+
+run "only_the_watcher_gets_the_watch_variables" {
+  command = plan
+
+  assert {
+    condition = alltrue([for name, b in module.batch : name == "missed-runs" ? true :
+      length([for k in keys(b.container_environment) : k if startswith(k, "WATCH_")]) == 0
+    ])
+    error_message = "no other batch's task definition carries WATCH_* variables"
+  }
+  assert {
+    condition     = module.batch["canary"].container_environment == module.batch["migrate"].container_environment && { for k, v in module.batch["missed-runs"].container_environment : k => v if !startswith(k, "WATCH_") } == module.batch["canary"].container_environment
+    error_message = "the other batches keep the shared environment, and the watcher has it too"
+  }
+}
+
+run "an_override_can_watch_an_entry_the_catalog_does_not" {
+  command = plan
+
+  variables {
+    batch_overrides = {
+      "report-weekly" = { grace_minutes = 120 }
+    }
+  }
+
+  assert {
+    condition     = jsondecode(module.batch["missed-runs"].container_environment.WATCH_SCHEDULES)["report-weekly"] == { schedule = "cron(0 3 ? * MON *)", grace_minutes = 120 }
+    error_message = "an environment's grace_minutes watches the entry with that grace"
+  }
+}
+
+run "nothing_is_watched_while_the_schedules_are_disabled" {
+  command = plan
+
+  variables {
+    schedules_enabled = false
+  }
+
+  assert {
+    condition     = module.batch["missed-runs"].container_environment.WATCH_SCHEDULES == "{}"
+    error_message = "with every schedule disabled nothing is reported missed"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.watcher) == 0 && output.watcher_alarm_name == null
+    error_message = "a watcher that is not scheduled has no alarm"
+  }
+}
+
+run "the_watcher_is_watched_by_an_alarm_that_does_not_fire_after_apply" {
+  command = plan
+
+  variables {
+    runbook_url = "https://git.example.com/org/batchbox/blob/main/docs/operations.md"
+  }
+
+  # The topic's ARN as AWS would report it, so that the actions are known at plan.
+  override_resource {
+    target          = module.platform.aws_sns_topic.notifications
+    override_during = plan
+    values = {
+      arn = "arn:aws:sns:ap-northeast-1:123456789012:batchbox-test-notifications"
+    }
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.watcher[0].metric_name == "RunSucceeded" && aws_cloudwatch_metric_alarm.watcher[0].namespace == "Batchbox/test" && aws_cloudwatch_metric_alarm.watcher[0].dimensions["Batch"] == "missed-runs" && length(aws_cloudwatch_metric_alarm.watcher[0].dimensions) == 1
+    error_message = "the alarm reads the watcher's own successful runs"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.watcher[0].period == 600 && aws_cloudwatch_metric_alarm.watcher[0].evaluation_periods == 3 && aws_cloudwatch_metric_alarm.watcher[0].statistic == "Sum" && aws_cloudwatch_metric_alarm.watcher[0].comparison_operator == "LessThanThreshold" && aws_cloudwatch_metric_alarm.watcher[0].threshold == 1
+    error_message = "30 minutes (3 x 600 s) without a successful watcher run"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.watcher[0].treat_missing_data == "missing"
+    error_message = "missing data stays missing: INSUFFICIENT_DATA when the watcher stops, no ALARM right after apply"
+  }
+  assert {
+    condition = alltrue([for actions in [
+      aws_cloudwatch_metric_alarm.watcher[0].insufficient_data_actions,
+      aws_cloudwatch_metric_alarm.watcher[0].ok_actions,
+      aws_cloudwatch_metric_alarm.watcher[0].alarm_actions,
+    ] : actions == toset(["arn:aws:sns:ap-northeast-1:123456789012:batchbox-test-notifications"])])
+    error_message = "INSUFFICIENT_DATA, OK and ALARM all notify the topic"
+  }
+  assert {
+    condition     = strcontains(aws_cloudwatch_metric_alarm.watcher[0].alarm_description, "the missed-run watcher has not succeeded for 30 minutes: missed runs are not being reported") && strcontains(aws_cloudwatch_metric_alarm.watcher[0].alarm_description, "https://git.example.com/org/batchbox/blob/main/docs/operations.md#the-missed-run-watcher-stopped")
+    error_message = "the alarm says in words what it means and links to the runbook section"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.watcher[0].alarm_description) <= 1024
+    error_message = "CloudWatch allows 1024 characters of alarm description"
+  }
+}
+
+run "a_disabled_watcher_has_no_alarm" {
+  command = plan
+
+  variables {
+    batch_overrides = {
+      "missed-runs" = { enabled = false }
+    }
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.watcher) == 0
+    error_message = "the watcher's alarm exists only while the watcher is scheduled and enabled"
+  }
+}
+
+run "rejects_a_grace_outside_one_minute_to_seven_days" {
+  command = plan
+
+  variables {
+    batches = {
+      "canary" = {
+        description   = "No-op run"
+        schedule      = "cron(0 * * * ? *)"
+        cpu           = 256
+        memory        = 512
+        grace_minutes = 0
+      }
+      "history-prune" = {
+        description   = "Delete old run history"
+        schedule      = "cron(30 18 * * ? *)"
+        cpu           = 256
+        memory        = 512
+        grace_minutes = 10081
+      }
+    }
+  }
+
+  expect_failures = [var.batches]
+}
+
+run "rejects_a_fractional_grace_in_an_override" {
+  command = plan
+
+  variables {
+    batch_overrides = {
+      "canary" = { grace_minutes = 7.5 }
+    }
+  }
+
+  expect_failures = [var.batch_overrides]
 }

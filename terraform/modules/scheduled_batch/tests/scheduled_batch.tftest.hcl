@@ -15,7 +15,6 @@ variables {
   description         = "Delete batch run history older than 90 days"
   schedule_expression = "cron(30 18 * * ? *)"
   args                = ["--older-than-days", "90"]
-  grace_minutes       = 60
   cpu                 = 256
   memory              = 512
   image               = "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/batchbox:1.0.0"
@@ -24,7 +23,6 @@ variables {
   }
   environment        = { RUST_LOG = "info" }
   alarm_topic_arn    = "arn:aws:sns:ap-northeast-1:123456789012:batchbox-test-notifications"
-  metric_namespace   = "Batchbox/test"
   execution_role_arn = "arn:aws:iam::123456789012:role/batchbox-test-execution"
   task_role_arn      = "arn:aws:iam::123456789012:role/batchbox-test-task"
   events_role_arn    = "arn:aws:iam::123456789012:role/batchbox-test-events"
@@ -68,50 +66,9 @@ run "daily_batch_runs_its_subcommand_from_the_family_on_a_schedule" {
     condition     = strcontains(aws_cloudwatch_event_target.this[0].input_transformer[0].input_template, "BATCH_SCHEDULED_TIME") && aws_cloudwatch_event_target.this[0].input_transformer[0].input_paths.time == "$.time"
     error_message = "the target must pass the event time as BATCH_SCHEDULED_TIME"
   }
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.missed_success[0].period == 3600 && aws_cloudwatch_metric_alarm.missed_success[0].evaluation_periods == 25
-    error_message = "a daily batch with 60 minutes of grace alarms after 25 hours without success"
-  }
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.missed_success[0].treat_missing_data == "breaching"
-    error_message = "no data at all must count as a missed success"
-  }
 }
 
-run "hourly_batch_alarms_after_its_interval_plus_grace" {
-  command = plan
-
-  variables {
-    name                = "canary"
-    schedule_expression = "cron(0 * * * ? *)"
-    grace_minutes       = 30
-  }
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.missed_success[0].period * aws_cloudwatch_metric_alarm.missed_success[0].evaluation_periods == 90 * 60
-    error_message = "an hourly batch with 30 minutes of grace alarms after 90 minutes"
-  }
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.missed_success[0].period < 3600
-    error_message = "a window that is not whole hours uses a shorter period"
-  }
-}
-
-run "rate_schedule_derives_its_interval" {
-  command = plan
-
-  variables {
-    schedule_expression = "rate(15 minutes)"
-    grace_minutes       = 10
-  }
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.missed_success[0].period * aws_cloudwatch_metric_alarm.missed_success[0].evaluation_periods == 25 * 60
-    error_message = "rate(15 minutes) + 10 minutes of grace = 25 minutes"
-  }
-}
-
-run "disabled_schedule_keeps_its_rule_and_silences_its_alarm" {
+run "disabled_schedule_keeps_its_rule" {
   command = plan
 
   variables {
@@ -119,8 +76,75 @@ run "disabled_schedule_keeps_its_rule_and_silences_its_alarm" {
   }
 
   assert {
-    condition     = aws_cloudwatch_event_rule.this[0].state == "DISABLED" && aws_cloudwatch_metric_alarm.missed_success[0].actions_enabled == false
-    error_message = "a disabled batch has a DISABLED rule and a silent alarm"
+    condition     = aws_cloudwatch_event_rule.this[0].state == "DISABLED"
+    error_message = "a disabled batch has a DISABLED rule"
+  }
+}
+
+# Nothing here depends on the interval between runs any more (the missed-runs watcher reads the
+# schedule itself), so every cron AWS accepts plans: weekly, monthly, weekdays only, L and #.
+run "a_weekday_only_cron_plans" {
+  command = plan
+
+  variables {
+    schedule_expression = "cron(0 19 ? * SUN-THU *)"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.this[0].schedule_expression == "cron(0 19 ? * SUN-THU *)"
+    error_message = "a weekday-only cron plans as it is"
+  }
+}
+
+run "a_weekly_cron_plans" {
+  command = plan
+
+  variables {
+    schedule_expression = "cron(0 3 ? * MON *)"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.this[0].schedule_expression == "cron(0 3 ? * MON *)"
+    error_message = "a weekly cron plans as it is"
+  }
+}
+
+run "a_monthly_cron_plans" {
+  command = plan
+
+  variables {
+    schedule_expression = "cron(0 0 1 * ? *)"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.this[0].schedule_expression == "cron(0 0 1 * ? *)"
+    error_message = "a monthly cron plans as it is"
+  }
+}
+
+run "a_last_day_of_month_cron_plans" {
+  command = plan
+
+  variables {
+    schedule_expression = "cron(0 0 L * ? *)"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.this[0].schedule_expression == "cron(0 0 L * ? *)"
+    error_message = "an L cron plans as it is"
+  }
+}
+
+run "an_nth_weekday_cron_plans" {
+  command = plan
+
+  variables {
+    schedule_expression = "cron(0 9 ? * 2#1 *)"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.this[0].schedule_expression == "cron(0 9 ? * 2#1 *)"
+    error_message = "a # cron plans as it is"
   }
 }
 
@@ -130,40 +154,15 @@ run "manual_batch_has_a_task_definition_only" {
   variables {
     name                = "migrate"
     schedule_expression = null
-    grace_minutes       = null
   }
 
   assert {
-    condition     = length(aws_cloudwatch_event_rule.this) == 0 && length(aws_cloudwatch_event_target.this) == 0 && length(aws_cloudwatch_metric_alarm.missed_success) == 0
-    error_message = "a manual batch has no rule, target or alarm"
+    condition     = length(aws_cloudwatch_event_rule.this) == 0 && length(aws_cloudwatch_event_target.this) == 0
+    error_message = "a manual batch has no rule or target"
   }
   assert {
     condition     = aws_ecs_task_definition.this.family == "batchbox-test-migrate"
     error_message = "a manual batch still has its task definition"
-  }
-}
-
-run "irregular_cron_needs_an_interval" {
-  command = plan
-
-  variables {
-    schedule_expression = "cron(0 9 ? * MON-FRI *)"
-  }
-
-  expect_failures = [aws_cloudwatch_metric_alarm.missed_success]
-}
-
-run "irregular_cron_with_an_interval_is_accepted" {
-  command = plan
-
-  variables {
-    schedule_expression = "cron(0 0/6 * * ? *)"
-    interval_minutes    = 360
-  }
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.missed_success[0].period * aws_cloudwatch_metric_alarm.missed_success[0].evaluation_periods == 420 * 60
-    error_message = "6 hours + 60 minutes of grace = 7 hours"
   }
 }
 
@@ -301,7 +300,6 @@ run "manual_batch_gets_the_notification_rules_but_no_schedule_alarm" {
   variables {
     name                = "migrate"
     schedule_expression = null
-    grace_minutes       = null
   }
 
   assert {
@@ -330,7 +328,6 @@ run "accepts_the_references_increments" {
 
   variables {
     schedule_expression = "cron(0/5 8-17 ? * MON-FRI 2026/2)"
-    interval_minutes    = 5
   }
 }
 

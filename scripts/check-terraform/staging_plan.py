@@ -1,0 +1,97 @@
+"""Checks a staging plan (terraform show -json) for the missed-run detection: the watcher's task
+definition and what it watches, one metric filter for the environment, the watcher's alarm, no
+per-batch missed-success alarm. Run without AWS: the plan is made against the local emulator.
+
+    python3 staging_plan.py PLAN.json plain|every-cron
+"""
+import json
+import sys
+
+from checks import Checks
+
+plan_path, mode = sys.argv[1:3]
+plan = json.load(open(plan_path))
+check = Checks()
+WATCHER = "missed-runs"
+TOPIC = "arn:aws:sns:ap-northeast-1:123456789012:batchbox-staging-notifications"
+
+changes = [rc for rc in plan.get("resource_changes", []) if rc["change"]["actions"] != ["delete"]]
+by_type = {}
+for rc in changes:
+    by_type.setdefault(rc["type"], []).append(rc)
+# output_changes holds the known parts of an output that is partly unknown until apply (ARNs).
+outputs = {k: v.get("after") for k, v in plan.get("output_changes", {}).items()}
+batches = outputs.get("batches") or {}
+check(bool(batches), "the plan's output batches is known")
+
+
+def environment_of(batch):
+    for rc in by_type.get("aws_ecs_task_definition", []):
+        after = rc["change"]["after"] or {}
+        if after.get("family") == f"batchbox-staging-{batch}":
+            definitions = after.get("container_definitions")
+            if definitions is None:
+                return None
+            return {e["name"]: e["value"] for e in json.loads(definitions)[0].get("environment", [])}
+    return None
+
+
+watcher_env = environment_of(WATCHER)
+check(watcher_env is not None, "the watcher's task definition is planned with its container definitions known")
+watcher_env = watcher_env or {}
+try:
+    watched = json.loads(watcher_env.get("WATCH_SCHEDULES", "null"))
+except ValueError:
+    watched = None
+expected = {
+    name: {"schedule": b["schedule"], "grace_minutes": b["grace_minutes"]}
+    for name, b in batches.items()
+    if name != WATCHER and b["schedule"] is not None and b["enabled"] and b["grace_minutes"] is not None
+}
+check(watched == expected, f"WATCH_SCHEDULES {watched} == the scheduled, enabled, watched entries {expected}")
+check(outputs.get("watch_schedules") == watched, "the output watch_schedules is what the watcher reads")
+check(watcher_env.get("WATCH_TOPIC_ARN") == TOPIC, f"WATCH_TOPIC_ARN is the topic ({watcher_env.get('WATCH_TOPIC_ARN')})")
+check(watcher_env.get("WATCH_ENVIRONMENT") == "staging", f"WATCH_ENVIRONMENT is staging ({watcher_env.get('WATCH_ENVIRONMENT')})")
+for name in batches:
+    if name != WATCHER:
+        env = environment_of(name) or {}
+        check(not any(k.startswith("WATCH_") for k in env), f"{name}: no WATCH_* variables")
+
+if mode == "every-cron":
+    crons = {
+        "export-enqueue": "cron(0 3 ? * MON *)",
+        "export-worker": "cron(0 0 1 * ? *)",
+        "history-prune": "cron(0 19 ? * SUN-THU *)",
+        "canary": "cron(0 0 L * ? *)",
+        "export-requeue": "cron(0 9 ? * 2#1 *)",
+    }
+    rules = {rc["change"]["after"]["name"]: rc["change"]["after"] for rc in by_type.get("aws_cloudwatch_event_rule", [])
+             if (rc["change"]["after"] or {}).get("schedule_expression")}
+    for name, cron in crons.items():
+        check(rules.get(f"batchbox-staging-{name}", {}).get("schedule_expression") == cron, f"{name}: planned with {cron}")
+        check((watched or {}).get(name, {}).get("schedule") == cron, f"{name}: watched with {cron}")
+    check((watched or {}).get("export-requeue", {}).get("grace_minutes") == 60, "an override's grace_minutes watches a manual catalog entry it schedules")
+
+alarms = [rc["change"]["after"] for rc in by_type.get("aws_cloudwatch_metric_alarm", [])]
+check(not [a for a in alarms if a["alarm_name"].endswith("-missed-success")], "no per-batch missed-success alarm")
+watcher_alarms = [a for a in alarms if a.get("metric_name") == "RunSucceeded"]
+check(len(watcher_alarms) == 1, f"one alarm on RunSucceeded, the watcher's ({[a['alarm_name'] for a in watcher_alarms]})")
+for a in watcher_alarms:
+    check(a["dimensions"] == {"Batch": WATCHER} and a["namespace"] == "Batchbox/staging", "the alarm reads RunSucceeded{Batch=missed-runs}")
+    check((a["period"], a["evaluation_periods"], a["statistic"], a["comparison_operator"], a["threshold"]) == (600, 3, "Sum", "LessThanThreshold", 1),
+          "30 minutes (3 x 600 s) of Sum < 1")
+    check(a["treat_missing_data"] == "missing", "missing data stays missing")
+    check("the missed-run watcher has not succeeded for 30 minutes: missed runs are not being reported" in a["alarm_description"],
+          "the alarm's description says what it means")
+
+filters = [rc["change"]["after"] for rc in by_type.get("aws_cloudwatch_log_metric_filter", [])]
+check(len(filters) == 1, f"one metric filter for the environment ({len(filters)})")
+for f in filters:
+    transformation = (f.get("metric_transformation") or [{}])[0]
+    check(f["pattern"] == '{ $.message = "run finished" && $.status = "succeeded" }', f"the filter counts successful runs ({f['pattern']})")
+    check(transformation.get("name") == "RunSucceeded" and transformation.get("namespace") == "Batchbox/staging"
+          and transformation.get("dimensions") == {"Batch": "$.batch"} and not transformation.get("default_value"),
+          f"RunSucceeded with dimension Batch = $.batch and no default value ({transformation})")
+
+print(f"    WATCH_SCHEDULES ({mode}): {watcher_env.get('WATCH_SCHEDULES')}")
+check.finish(f"staging plan ({mode})", f"for {len(batches)} batches, {len(watched or {})} watched")

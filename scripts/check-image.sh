@@ -260,7 +260,10 @@ sleep 1
 "${run[@]}" "$ctr" -- "${default_command[@]}" </dev/null >"$work/list.out" 2>"$work/list.err" \
     || { cat "$work/list.out" "$work/list.err" >&2; die "the default command (${default_command[*]}) failed"; }
 sed 's/^/    | /' "$work/list.out"
-names=$("${helpers[@]}" catalog-names "$catalog")
+# The catalog as the binary reads it (the one reader of batches.tf), for every step below.
+schedule_json="$work/schedule.json"
+"$binary" schedule --json --catalog "$catalog" >"$schedule_json" || die "batch schedule --json could not read $catalog"
+names=$("${helpers[@]}" catalog-names "$schedule_json")
 mapfile -t names <<<"$names"
 ok "default command '${default_command[*]}': $("${helpers[@]}" list-output "$work/list.out" "${names[@]}")"
 
@@ -287,8 +290,10 @@ env_flags+=(
     --env AWS_REGION=us-east-1
     --env "AWS_ACCESS_KEY_ID=$s3_key"
     --env "AWS_SECRET_ACCESS_KEY=$s3_secret"
+    # Terraform sets it on the missed-runs watcher only; the other batches ignore it.
+    --env "WATCH_SCHEDULES=$("${helpers[@]}" watch-schedules "$schedule_json")"
 )
-echo "    task environment: $(tr '\n' ' ' <<<"$task_env")(from $environment_module) + DATABASE_URL, EXPORT_BUCKET, EXPORT_S3_FORCE_PATH_STYLE, AWS_*"
+echo "    task environment: $(tr '\n' ' ' <<<"$task_env")(from $environment_module) + DATABASE_URL, EXPORT_BUCKET, EXPORT_S3_FORCE_PATH_STYLE, AWS_*, WATCH_SCHEDULES"
 
 # run_batch LABEL COPIES EXTRA_ENV ARGS...: COPIES runs at once, like task_count tasks of one
 # schedule event; each must exit 0 and print only JSON log lines of this batch on stdout.
@@ -331,7 +336,7 @@ run_batch migrate 1 "" migrate
 run_batch demo-seed 1 "" demo-seed --records 200
 
 step "scheduled batches of $catalog (in the image)"
-scheduled=$("${helpers[@]}" catalog "$catalog")
+scheduled=$("${helpers[@]}" catalog "$schedule_json")
 scheduled_time=$(date -u +%Y-%m-%dT%H:%M:%SZ) # what the schedule target passes
 n=0
 while IFS=$'\t' read -r -a entry; do

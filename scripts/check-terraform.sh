@@ -24,7 +24,7 @@
 # The working tree is not modified: init, state and plans live in a temporary copy.
 set -euo pipefail
 
-MOTO_VERSION="5.2.5"
+# MOTO_VERSION comes from scripts/lib/tools.sh (the tests start moto too).
 CHECKOV_VERSION="3.3.30"
 # LocalStack's EventBridge code, as an independent judge; the few runtime modules it imports for
 # the pattern engine and the transformer functions (not the whole LocalStack runtime).
@@ -101,7 +101,7 @@ sys.exit(0 if (major, minor) >= (1, 10) else 1)
 EOF
 ok "terraform $TF_VERSION"
 [[ -d "$PLUGIN_DIR/registry.terraform.io/hashicorp/aws" ]] || fail "no AWS provider under $PLUGIN_DIR (set TF_PLUGIN_DIR)"
-ok "AWS provider mirror: $(ls "$PLUGIN_DIR/registry.terraform.io/hashicorp/aws" | tr '\n' ' ')"
+ok "AWS provider mirror: $(find "$PLUGIN_DIR/registry.terraform.io/hashicorp/aws" -mindepth 1 -maxdepth 1 -printf '%f ')"
 command -v python3 >/dev/null || fail "python3 is not on PATH"
 
 pinned_venv "$VENV" "moto[server]==$MOTO_VERSION" "checkov==$CHECKOV_VERSION" ||

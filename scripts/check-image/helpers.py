@@ -6,6 +6,8 @@ with a message on stderr when what it reads is not what it expects.
   from-image DOCKERFILE STAGE  the image reference of the FROM line of stage STAGE, normalized
   catalog FILE                 scheduled batches: "name<TAB>task_count<TAB>arg<TAB>arg..." lines
   catalog-names FILE           every batch name of the catalog, local_only included
+  watch-schedules FILE         WATCH_SCHEDULES as Terraform sets it on the missed-runs watcher
+  (FILE: the output of `batch schedule --json`, the one reading of the catalog)
   task-env FILE                the container environment defaults (KEY=VALUE lines)
   image-config FILE            checks an OCI image config (skopeo inspect --config)
   default-command FILE         Entrypoint + Cmd of an OCI image config, one word per line
@@ -99,85 +101,45 @@ def cmd_from_image(path, stage):
     print(normalize_reference(found))
 
 
-# --- Terraform catalog --------------------------------------------------------------------------
+# --- Terraform catalog, as `batch schedule --json` reads it ----------------------------------
 
-def hcl_string_list(text, where):
-    text = text.strip()
-    if not text:
-        return []
+WATCHER = "missed-runs"
+
+
+def read_schedule_json(path):
     try:
-        # The catalog keeps lists of plain strings; their HCL form is also JSON.
-        value = json.loads("[" + text.rstrip(",") + "]")
-    except json.JSONDecodeError as e:
-        fail(f"{where}: args is not a list of plain strings ({e})")
-    if not all(isinstance(v, str) for v in value):
-        fail(f"{where}: args is not a list of strings")
-    return value
-
-
-def strip_comment(line):
-    """The line without a `#` or `//` comment; a `#` inside a string (cron `2#1`) stays."""
-    in_string = escaped = False
-    for i, c in enumerate(line):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == '"':
-                in_string = False
-        elif c == '"':
-            in_string = True
-        elif c == "#" or line.startswith("//", i):
-            return line[:i]
-    return line
-
-
-def read_catalog(path):
-    text = open(path, encoding="utf-8").read()
-    text = "\n".join(strip_comment(line) for line in text.splitlines())
-    m = re.search(r"\bbatches\s*=\s*\{", text)
-    if not m:
-        fail(f"{path}: no `batches = {{` block")
-    blocks = list(re.finditer(r'"([a-z0-9][a-z0-9-]*)"\s*=\s*\{(.*?)\n\s*\}', text[m.end():], re.S))
-    if not blocks:
-        fail(f"{path}: no batch entries in `batches`")
-    batches = []
-    for b in blocks:
-        name, body = b.group(1), b.group(2)
-        where = f"{path}: batch {name}"
-        sched = re.search(r'^\s*schedule\s*=\s*(null|"[^"]*")\s*$', body, re.M)
-        args = re.search(r"^\s*args\s*=\s*\[(.*?)\]", body, re.M | re.S)
-        count = re.search(r"^\s*task_count\s*=\s*(\d+)\s*$", body, re.M)
-        if not sched or not args:
-            fail(f"{where}: schedule or args missing or not literal")
-        batches.append({
-            "name": name,
-            "schedule": None if sched.group(1) == "null" else json.loads(sched.group(1)),
-            "args": hcl_string_list(args.group(1), where),
-            "task_count": int(count.group(1)) if count else 1,
-        })
-    local_only = re.search(r"\blocal_only\s*=\s*\[(.*?)\]", text, re.S)
-    local = hcl_string_list(local_only.group(1), f"{path}: local_only") if local_only else []
-    return batches, local
+        data = json.load(open(path, encoding="utf-8"))
+        return data["entries"], data["local_only"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        fail(f"{path}: not the output of `batch schedule --json` ({e})")
 
 
 def cmd_catalog(path):
-    batches, _ = read_catalog(path)
-    scheduled = [b for b in batches if b["schedule"]]
+    entries, _ = read_schedule_json(path)
+    scheduled = [e for e in entries if e["schedule"]]
     if not scheduled:
         fail(f"{path}: no batch has a schedule")
-    for b in scheduled:
-        for a in b["args"]:
+    for e in scheduled:
+        for a in e["args"]:
             if "\t" in a or "\n" in a:
-                fail(f"{path}: batch {b['name']}: an argument holds a tab or newline")
-        print("\t".join([b["name"], str(b["task_count"]), *b["args"]]))
+                fail(f"{path}: batch {e['name']}: an argument holds a tab or newline")
+        print("\t".join([e["name"], str(e["task_count"]), *e["args"]]))
 
 
 def cmd_catalog_names(path):
-    batches, local = read_catalog(path)
-    for name in [b["name"] for b in batches] + local:
+    entries, local = read_schedule_json(path)
+    for name in [e["name"] for e in entries] + local:
         print(name)
+
+
+def cmd_watch_schedules(path):
+    entries, _ = read_schedule_json(path)
+    watched = {
+        e["name"]: {"grace_minutes": e["grace_minutes"], "schedule": e["schedule"]}
+        for e in entries
+        if e["name"] != WATCHER and e["schedule"] and e["enabled"] and e["grace_minutes"] is not None
+    }
+    print(json.dumps(watched, sort_keys=True, separators=(",", ":")))
 
 
 def cmd_task_env(path):
@@ -269,6 +231,7 @@ def main(argv):
         "from-image": (2, lambda: cmd_from_image(*args)),
         "catalog": (1, lambda: cmd_catalog(*args)),
         "catalog-names": (1, lambda: cmd_catalog_names(*args)),
+        "watch-schedules": (1, lambda: cmd_watch_schedules(*args)),
         "task-env": (1, lambda: cmd_task_env(*args)),
         "image-config": (1, lambda: cmd_image_config(*args)),
         "default-command": (1, lambda: cmd_default_command(*args)),

@@ -1,6 +1,6 @@
 //! `canary`: a run that does nothing but prove the whole path works - the schedule fires, ECS
-//! starts the task, the database answers, the logs arrive, history records it. Scheduled hourly,
-//! its missed-success alarm tells when scheduling itself broke. `--fail` tests the failure
+//! starts the task, the database answers, the logs arrive, history records it. Scheduled and
+//! watched by `missed-runs`, a fire time with no success tells when scheduling itself broke. `--fail` tests the failure
 //! notification; `--hold` keeps the lock a while (to see overlap protection and stops at work).
 //! The hidden `--panic work|task` panics in the work itself or in a task it spawns, so that tests
 //! can prove a panic is logged as one line and ends the run `failed`; it is refused on ECS.
@@ -45,7 +45,8 @@ pub const BATCH: Batch = Batch {
     about: "Proves that schedule, task, database, logs and history work; changes nothing",
     long_about: "Proves that the path every batch depends on works: the schedule fires, the task \
 starts, the database answers, the log lines arrive and the run is recorded in history. It changes \
-no data. Schedule it hourly so that its missed-success alarm tells when scheduling broke; run it \
+no data. Schedule it often and watch it (missed-runs reports a fire time with no success) to learn \
+when scheduling broke; run it \
 with --fail to check that a failure reaches the people on call.",
     exclusive: true,
     time_limit: Duration::from_secs(5 * 60),

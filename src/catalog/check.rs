@@ -123,6 +123,8 @@ mod tests {
             description: Some("a batch".to_owned()),
             schedule: Some(schedule.to_owned()),
             args: Vec::new(),
+            task_count: 1,
+            grace_minutes: None,
         }
     }
 
@@ -136,6 +138,7 @@ mod tests {
             file: "terraform/envs/staging/terraform.tfvars".to_owned(),
             name: "past".to_owned(),
             schedule: Some("cron(0 0 ? * MON 1999)".to_owned()),
+            ..Override::default()
         }];
         let problems = check(&catalog, &overrides, &[]);
         for place in [

@@ -22,6 +22,10 @@ pub struct Entry {
     /// `None` = manual (task definition only).
     pub schedule: Option<String>,
     pub args: Vec<String>,
+    /// Tasks started per schedule event (Terraform's default: 1).
+    pub task_count: u32,
+    /// How late a success may be before `missed-runs` reports the fire time; `None`: not watched.
+    pub grace_minutes: Option<u32>,
 }
 
 /// The whole catalog file.
@@ -32,12 +36,55 @@ pub struct Catalog {
     pub local_only: Vec<String>,
 }
 
-/// A `batch_overrides` entry of an environment's tfvars.
-#[derive(Debug, Clone, PartialEq)]
+/// A `batch_overrides` entry of an environment's tfvars: a field that is set wins.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Override {
     pub file: String,
     pub name: String,
     pub schedule: Option<String>,
+    pub enabled: Option<bool>,
+    pub task_count: Option<u32>,
+    pub grace_minutes: Option<u32>,
+}
+
+/// An entry as one environment runs it: the catalog block with the environment's overrides
+/// applied (a field that is set wins). The one reading of the catalog that scripts use, through
+/// `batch schedule --json`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Effective {
+    pub name: String,
+    pub description: Option<String>,
+    /// `None`: manual (task definition only).
+    pub schedule: Option<String>,
+    /// The schedule comes from the environment's overrides.
+    pub schedule_overridden: bool,
+    /// The override's `enabled` (the environment's `schedules_enabled` may still turn all off).
+    pub enabled: bool,
+    pub args: Vec<String>,
+    pub task_count: u32,
+    pub grace_minutes: Option<u32>,
+}
+
+impl Catalog {
+    pub fn effective(&self, overrides: &[Override]) -> Vec<Effective> {
+        self.entries
+            .iter()
+            .map(|entry| {
+                let o = overrides.iter().find(|o| o.name == entry.name);
+                let overridden = o.and_then(|o| o.schedule.clone());
+                Effective {
+                    name: entry.name.clone(),
+                    description: entry.description.clone(),
+                    schedule_overridden: overridden.is_some(),
+                    schedule: overridden.or_else(|| entry.schedule.clone()),
+                    enabled: o.and_then(|o| o.enabled).unwrap_or(true),
+                    args: entry.args.clone(),
+                    task_count: o.and_then(|o| o.task_count).unwrap_or(entry.task_count),
+                    grace_minutes: o.and_then(|o| o.grace_minutes).or(entry.grace_minutes),
+                }
+            })
+            .collect()
+    }
 }
 
 /// Reads the catalog file: `locals { batches = { "name" = { ... } }, local_only = [...] }`.
@@ -82,8 +129,21 @@ fn read_entries(path: &Path, batches: &Expression) -> anyhow::Result<Vec<Entry>>
                     Some(other) => bail!("catalog block `{name}`: `{wanted}` must be a plain string or null, not `{other}`"),
                 }
             };
+            let number = |wanted: &str| -> anyhow::Result<Option<u32>> {
+                match field(wanted) {
+                    None | Some(Expression::Null) => Ok(None),
+                    Some(value) => whole_number(value).map(Some).with_context(|| format!("catalog block `{name}`: `{wanted}`")),
+                }
+            };
             let args = strings(field("args"), &format!("catalog block `{name}`: `args`"))?;
-            Ok(Entry { name: name.clone(), description: text("description")?, schedule: text("schedule")?, args })
+            Ok(Entry {
+                name: name.clone(),
+                description: text("description")?,
+                schedule: text("schedule")?,
+                args,
+                task_count: number("task_count")?.unwrap_or(1),
+                grace_minutes: number("grace_minutes")?,
+            })
         })
         .collect()
 }
@@ -98,26 +158,53 @@ pub fn read_overrides(path: &Path) -> anyhow::Result<Vec<Override>> {
         bail!("{}: `batch_overrides` is not an object", path.display());
     };
     let file = path.display().to_string();
-    Ok(entries
+    entries
         .iter()
         .map(|(key, value)| {
-            let schedule = match value {
-                Expression::Object(fields) => fields
-                    .iter()
-                    .find(|(k, _)| key_name(k) == "schedule")
-                    .and_then(|(_, v)| match v {
-                        Expression::String(s) => Some(s.clone()),
-                        _ => None,
-                    }),
-                _ => None,
+            let name = key_name(key);
+            let Expression::Object(fields) = value else {
+                bail!("{file}: `batch_overrides.{name}` is not an object");
             };
-            Override {
+            let field = |wanted: &str| {
+                fields
+                    .iter()
+                    .find(|(k, _)| key_name(k) == wanted)
+                    .map(|(_, v)| v)
+                    .filter(|v| !matches!(v, Expression::Null))
+            };
+            let number = |wanted: &str| {
+                field(wanted)
+                    .map(whole_number)
+                    .transpose()
+                    .with_context(|| format!("{file}: `batch_overrides.{name}.{wanted}`"))
+            };
+            Ok(Override {
                 file: file.clone(),
-                name: key_name(key),
-                schedule,
-            }
+                schedule: match field("schedule") {
+                    Some(Expression::String(s)) => Some(s.clone()),
+                    _ => None,
+                },
+                enabled: match field("enabled") {
+                    Some(Expression::Bool(b)) => Some(*b),
+                    _ => None,
+                },
+                task_count: number("task_count")?,
+                grace_minutes: number("grace_minutes")?,
+                name,
+            })
         })
-        .collect())
+        .collect()
+}
+
+/// A whole number written literally.
+fn whole_number(expression: &Expression) -> anyhow::Result<u32> {
+    match expression {
+        Expression::Number(n) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .with_context(|| format!("`{n}` is not a whole number")),
+        other => bail!("must be a literal whole number, not `{other}`"),
+    }
 }
 
 /// A list of plain strings (absent = empty); `what` names the attribute in the error.

@@ -37,11 +37,25 @@ pub fn main(args: Vec<OsString>) -> u8 {
             command().error(ErrorKind::MissingSubcommand, "name a batch or command"),
         );
     };
+    if matches!(name, "list" | "history" | "schedule") {
+        end_quietly_on_a_closed_pipe();
+    }
     match name {
         "list" => list::print(sub.get_flag("json")),
         "history" => history::print(sub),
         "schedule" => schedule::print(sub),
         _ => run_batch(name, sub, arguments),
+    }
+}
+
+/// The reading commands print for people and pipes (`batch history | head`): when the reader goes
+/// away, end quietly as `ls` does, instead of panicking on the write. Batch runs keep Rust's
+/// default (SIGPIPE ignored): their log writes must never kill a run.
+fn end_quietly_on_a_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called before any thread is started; SIG_DFL is a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -18,8 +18,10 @@ pub fn command() -> Command {
         .long_about(
             "Reads the Terraform catalog (terraform/catalog/batches.tf, from the repository root) and \
 prints, for each batch, its schedule and its next fire times in UTC and in --tz. With --env, the \
-environment's schedule overrides (terraform/envs/ENV/terraform.tfvars) apply. With --check, also \
-checks the catalog against this binary and exits 1 on any problem.",
+environment's overrides (terraform/envs/ENV/terraform.tfvars) apply. With --check, also \
+checks the catalog against this binary and exits 1 on any problem. With --json, prints every \
+entry as the environment runs it (schedule, enabled, args, task_count, grace_minutes, next fire \
+times): the reading of the catalog that scripts use.",
         )
         .arg(Arg::new("catalog").long("catalog").value_name("PATH").default_value(CATALOG_PATH).value_parser(clap::value_parser!(PathBuf)).help("The catalog file"))
         .arg(Arg::new("env").long("env").value_name("ENV").help("Apply this environment's overrides (staging, production)"))
@@ -34,6 +36,7 @@ checks the catalog against this binary and exits 1 on any problem.",
         .arg(Arg::new("count").long("count").value_name("N").default_value("3").value_parser(clap::value_parser!(u16).range(1..=50)).help("Fire times per batch"))
         .arg(Arg::new("batch").long("batch").value_name("NAME").action(ArgAction::Append).help("Only these batches (repeatable)"))
         .arg(Arg::new("markdown").long("markdown").action(ArgAction::SetTrue).help("A Markdown table, e.g. for a pull request comment"))
+        .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).conflicts_with("markdown").help("The effective entries as JSON, for scripts: {\"entries\": [...], \"local_only\": [...]}"))
         .arg(Arg::new("check").long("check").action(ArgAction::SetTrue).help("Also check the catalog against this binary"))
 }
 
@@ -65,31 +68,74 @@ fn preview(matches: &ArgMatches, now: DateTime<Utc>) -> anyhow::Result<u8> {
         )))?,
         None => Vec::new(),
     };
-    let markdown = matches.get_flag("markdown");
+    let effective: Vec<catalog::Effective> = catalog
+        .effective(&overrides)
+        .into_iter()
+        .filter(|e| only.is_empty() || only.contains(&&e.name))
+        .collect();
+    if matches.get_flag("json") {
+        let entries: Vec<serde_json::Value> = effective
+            .iter()
+            .map(|entry| {
+                let mut value = serde_json::to_value(entry).expect("plain data serializes");
+                let (fires, error) = match next_fires(entry, now, count) {
+                    Ok(fires) => (fires, None),
+                    Err(error) => (Vec::new(), Some(error)),
+                };
+                value["next_fires"] = serde_json::json!(fires);
+                value["schedule_error"] = serde_json::json!(error);
+                value
+            })
+            .collect();
+        let all = serde_json::json!({"entries": entries, "local_only": catalog.local_only});
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&all).expect("plain data serializes")
+        );
+    } else {
+        print_preview(&effective, now, count, tz, matches.get_flag("markdown"));
+    }
+    if matches.get_flag("check") {
+        let problems = check_against_registry(&catalog, &overrides);
+        if !problems.is_empty() {
+            for problem in &problems {
+                eprintln!("error: {problem}");
+            }
+            return Ok(exit_code::FAILURE);
+        }
+        eprintln!("catalog check: no problems");
+    }
+    Ok(exit_code::SUCCESS)
+}
+
+fn next_fires(
+    entry: &catalog::Effective,
+    now: DateTime<Utc>,
+    count: usize,
+) -> Result<Vec<DateTime<Utc>>, String> {
+    match entry.schedule.as_deref().map(Schedule::parse) {
+        None => Ok(Vec::new()),
+        Some(Ok(schedule)) => Ok(schedule.next_fires(now, count)),
+        Some(Err(error)) => Err(error),
+    }
+}
+
+fn print_preview(
+    effective: &[catalog::Effective],
+    now: DateTime<Utc>,
+    count: usize,
+    tz: Tz,
+    markdown: bool,
+) {
     if markdown {
         println!("| batch | schedule (UTC) | next runs (UTC) | next runs ({tz}) | description |");
         println!("|---|---|---|---|---|");
     }
-    for entry in catalog
-        .entries
-        .iter()
-        .filter(|e| only.is_empty() || only.contains(&&e.name))
-    {
-        let overridden = overrides
-            .iter()
-            .find(|o| o.name == entry.name)
-            .and_then(|o| o.schedule.clone());
-        let expression = overridden.as_ref().or(entry.schedule.as_ref());
+    for entry in effective {
         let description = entry.description.as_deref().unwrap_or("");
-        let fires = match expression.map(|e| Schedule::parse(e)) {
-            None => Ok(Vec::new()),
-            Some(Ok(schedule)) => Ok(schedule.next_fires(now, count)),
-            Some(Err(error)) => Err(error),
-        };
-        let shown = expression
-            .map(String::as_str)
-            .unwrap_or("manual (no schedule)");
-        let note = if overridden.is_some() {
+        let fires = next_fires(entry, now, count);
+        let shown = entry.schedule.as_deref().unwrap_or("manual (no schedule)");
+        let note = if entry.schedule_overridden {
             " (override)"
         } else {
             ""
@@ -129,15 +175,4 @@ fn preview(matches: &ArgMatches, now: DateTime<Utc>) -> anyhow::Result<u8> {
             }
         }
     }
-    if matches.get_flag("check") {
-        let problems = check_against_registry(&catalog, &overrides);
-        if !problems.is_empty() {
-            for problem in &problems {
-                eprintln!("error: {problem}");
-            }
-            return Ok(exit_code::FAILURE);
-        }
-        eprintln!("catalog check: no problems");
-    }
-    Ok(exit_code::SUCCESS)
 }

@@ -138,3 +138,36 @@ fn schedule_shows_a_utc_cron_in_tokyo_time() {
         String::from_utf8_lossy(&checked.stderr).contains("is registered but has no catalog block")
     );
 }
+
+/// `batch schedule --json` is how scripts read the catalog: every entry as an environment runs
+/// it, overrides applied, with the fields Terraform uses.
+#[test]
+fn schedule_json_gives_every_entry_as_the_environment_runs_it() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_batch"))
+        .args(["schedule", "--env", "staging", "--json", "--count", "2"])
+        .current_dir(repo("."))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let all: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let entries = all["entries"].as_array().unwrap();
+    let entry = |name: &str| entries.iter().find(|e| e["name"] == name).unwrap().clone();
+    let catalog = catalog::read_catalog(&repo(catalog::CATALOG_PATH)).unwrap();
+    assert_eq!(entries.len(), catalog.entries.len());
+    assert_eq!(all["local_only"], serde_json::json!(catalog.local_only));
+    // staging's override of canary wins; the rest is the catalog's.
+    let canary = entry("canary");
+    assert_eq!(canary["schedule"], "rate(15 minutes)");
+    assert_eq!(canary["schedule_overridden"], true);
+    assert_eq!(canary["next_fires"].as_array().unwrap().len(), 2);
+    let worker = entry("export-worker");
+    assert_eq!(worker["task_count"], 4);
+    assert_eq!(worker["grace_minutes"], 120);
+    assert_eq!(worker["schedule_overridden"], false);
+    let manual = entry("export-requeue");
+    assert!(manual["schedule"].is_null() && manual["next_fires"] == serde_json::json!([]));
+}

@@ -187,3 +187,25 @@ fn the_embedded_default_needs_no_server_and_no_setup() {
     ));
     assert_eq!(finished["status"], "succeeded");
 }
+
+/// `batch list | head -0`: the reader is gone before anything is written; the listing ends
+/// quietly (by SIGPIPE, as `ls` does) instead of panicking on the write.
+#[test]
+fn a_reader_that_goes_away_ends_a_listing_quietly() {
+    use std::process::Stdio;
+    let sandbox = Sandbox::new(Backend::Sqlite);
+    for args in [&["list"][..], &["schedule", "--json"][..], &["history"][..]] {
+        let mut child = sandbox
+            .command(args)
+            .current_dir(crate::helpers::repo_root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(output.status.code(), Some(101), "{args:?}: {stderr}");
+    }
+}

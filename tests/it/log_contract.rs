@@ -1,4 +1,4 @@
-//! The run's own log lines are a contract: the missed-success alarm, the saved queries and on-call
+//! The run's own log lines are a contract: the RunSucceeded metric, the saved queries and on-call
 //! read `run started` / `run finished`, so they, the other lines of the runtime and every ERROR
 //! are written whatever `RUST_LOG` says, in either format, and even when the batch panics.
 

@@ -183,4 +183,20 @@ mod tests {
             odd.subject
         );
     }
+
+    #[test]
+    fn the_runbook_shows_the_message_as_the_watcher_writes_it() {
+        let m = message(
+            &missed("export-enqueue"),
+            Some("cron(30 15 * * ? *)"),
+            Some("staging"),
+            chrono_tz::Asia::Tokyo,
+        );
+        let shown = format!("Subject: {}\n\n{}", m.subject, m.body);
+        let runbook = include_str!("../../docs/operations.md");
+        assert!(
+            runbook.contains(&format!("```text\n{shown}```")),
+            "docs/operations.md, \"A scheduled run was missed\", should show:\n{shown}"
+        );
+    }
 }

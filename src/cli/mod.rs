@@ -11,14 +11,19 @@ use clap::error::ErrorKind;
 use clap::{ArgMatches, Command};
 
 use crate::batches::{self, REGISTRY};
-use crate::runtime::{self, status::exit_code};
+use crate::runtime::{self, status, status::exit_code};
 
 const ABOUT: &str = "Runs one scheduled batch of the company, or tells about them";
-const LONG_ABOUT: &str = "Runs one scheduled batch of the company: `batch <batch> [options]`. \
-On ECS the task definition's command names the batch, e.g. [\"history-prune\"].\n\n\
+/// The help text's last sentence is built from the exit-code table (`status::EXIT_CODES`).
+fn long_about() -> String {
+    format!(
+        "Runs one scheduled batch of the company: `batch <batch> [options]`. On ECS the task \
+definition's command names the batch, e.g. [\"history-prune\"].\n\n\
 Configuration comes from environment variables (see docs/configuration.md); logs are JSON lines \
-on stdout (LOG_FORMAT=pretty for a terminal). Exit codes: 0 succeeded or skipped, 1 failed, \
-2 usage or configuration error, 124 timed out, 143 interrupted.";
+on stdout (LOG_FORMAT=pretty for a terminal). Exit codes: {}.",
+        status::exit_codes_line()
+    )
+}
 
 /// The whole program: parse, run, return the exit code.
 pub fn main(args: Vec<OsString>) -> u8 {
@@ -62,7 +67,7 @@ fn end_quietly_on_a_closed_pipe() {
 fn command() -> Command {
     let mut command = Command::new("batch")
         .about(ABOUT)
-        .long_about(LONG_ABOUT)
+        .long_about(long_about())
         .version(env!("CARGO_PKG_VERSION"))
         .subcommand_required(true)
         .arg_required_else_help(true)

@@ -17,6 +17,25 @@ pub mod exit_code {
     pub const INTERRUPTED: u8 = 143;
 }
 
+/// Every exit code of `batch` and what it means, in the words the help text, the failure
+/// message (Terraform's input transformer) and docs/operations.md use; tests hold those to it.
+pub const EXIT_CODES: [(u8, &str); 5] = [
+    (exit_code::SUCCESS, "succeeded or skipped"),
+    (exit_code::FAILURE, "failed"),
+    (exit_code::USAGE, "usage or configuration error"),
+    (exit_code::TIMED_OUT, "timed out"),
+    (exit_code::INTERRUPTED, "interrupted"),
+];
+
+/// "0 succeeded or skipped, 1 failed, ...": the exit codes in one line.
+pub fn exit_codes_line() -> String {
+    EXIT_CODES
+        .iter()
+        .map(|(code, meaning)| format!("{code} {meaning}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A configuration problem that a batch can only find by trying (a directory it cannot write, a
 /// bucket its credentials cannot reach), before it has touched any work: the run ends `failed`
 /// with exit code 2, like a bad variable.
@@ -81,5 +100,39 @@ impl FromStr for RunStatus {
             .into_iter()
             .find(|status| status.as_str() == s)
             .ok_or_else(|| format!("unknown run status `{s}`"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The failure message (scheduled_batch's input transformer) and the runbook name each
+    /// non-zero code as the table does, and the runbook's exit-code table has exactly its codes.
+    #[test]
+    fn the_failure_message_and_the_runbook_say_what_the_table_says() {
+        let transformer = include_str!("../../terraform/modules/scheduled_batch/main.tf");
+        let runbook = include_str!("../../docs/operations.md");
+        for (code, meaning) in EXIT_CODES.iter().skip(1) {
+            let words = format!("{code} {meaning}");
+            assert!(
+                transformer.contains(&words),
+                "scheduled_batch/main.tf: `{words}`"
+            );
+            assert!(runbook.contains(&words), "docs/operations.md: `{words}`");
+        }
+        let table = runbook
+            .split("## Exit codes")
+            .nth(1)
+            .expect("docs/operations.md has an Exit codes section");
+        let documented: Vec<u8> = table
+            .lines()
+            .skip_while(|l| !l.starts_with("|---"))
+            .skip(1)
+            .take_while(|l| l.starts_with('|'))
+            .filter_map(|l| l.split('|').nth(1)?.trim().parse().ok())
+            .collect();
+        let codes: Vec<u8> = EXIT_CODES.iter().map(|(code, _)| *code).collect();
+        assert_eq!(documented, codes);
     }
 }

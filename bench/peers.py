@@ -46,7 +46,7 @@ def records(conn, tenant_id, form_id, start, end, kinds, tz):
         cursor.execute(QUERY, (tenant_id, form_id, start, end))
         for record_id, recorded_at, recorded_by, values in cursor:
             row = [record_id, recorded_at.astimezone(tz).replace(tzinfo=None), recorded_by]
-            row.extend(typed(kind, value, tz) for kind, value in zip(kinds, values))
+            row.extend(typed(kind, value, tz) for kind, value in zip(kinds, values, strict=True))
             yield row
 
 

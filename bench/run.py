@@ -17,13 +17,13 @@ which measures its writing phase itself, after loading its input.
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import platform
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -69,19 +69,19 @@ class Failed(Exception):
 def measure(cmd, env=None, log_path=None):
     """Runs cmd; returns (wall s, cpu s, peak RSS KiB, stdout). Fails, with its output, unless it
     exits 0."""
-    out = open(log_path, "w+") if log_path else subprocess.PIPE
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    stderr = proc.stderr.read()
-    if log_path:
-        out.seek(0)
-        stdout = out.read()
-        out.close()
-    else:
-        stdout = proc.stdout.read()
+    with contextlib.ExitStack() as files:
+        out = files.enter_context(open(log_path, "w+")) if log_path else subprocess.PIPE
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.PIPE, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stderr = proc.stderr.read()
+        if log_path:
+            out.seek(0)
+            stdout = out.read()
+        else:
+            stdout = proc.stdout.read()
     if proc.returncode != 0:
         tail = "\n".join((stdout + stderr).splitlines()[-15:])
         raise Failed(f"{' '.join(map(str, cmd[:2]))} exited {proc.returncode}:\n{tail}")
@@ -458,7 +458,7 @@ def main():
     # Two jobs in one worker: two lanes against one.
     log(f"concurrency: two {largest:,}-row jobs")
     concurrency = {1: [], 2: []}
-    for run in range(args.runs):
+    for _ in range(args.runs):
         for lanes in (1, 2):
             concurrency[lanes].append(bench.export([name(largest), pair], level, concurrency=lanes))
         log(f"  lanes 1: {secs(concurrency[1][-1]['wall'])}, lanes 2: {secs(concurrency[2][-1]['wall'])}")

@@ -21,6 +21,16 @@ import re
 import sys
 
 
+def read_text(path, errors="strict"):
+    with open(path, encoding="utf-8", errors=errors) as f:
+        return f.read()
+
+
+def read_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
 def fail(message):
     print(f"helpers.py: {message}", file=sys.stderr)
     sys.exit(1)
@@ -33,7 +43,7 @@ def apt_entries():
     entries = []
     for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
         try:
-            lines = open(path, encoding="utf-8").read().splitlines()
+            lines = read_text(path).splitlines()
         except FileNotFoundError:
             continue
         for line in lines:
@@ -43,7 +53,7 @@ def apt_entries():
             if len(parts) >= 3 and parts[0] == "deb":
                 entries.append((parts[1], [parts[2]]))
     for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
-        text = open(path, encoding="utf-8").read()
+        text = read_text(path)
         for stanza in re.split(r"\n\s*\n", text):
             fields, key = {}, None
             for line in stanza.splitlines():
@@ -90,7 +100,7 @@ def normalize_reference(ref):
 
 def cmd_from_image(path, stage):
     found = None
-    for line in open(path, encoding="utf-8"):
+    for line in read_text(path).splitlines():
         m = re.match(r"\s*FROM\s+(?:--platform=\S+\s+)?(\S+)\s+AS\s+(\S+)\s*$", line, re.I)
         if m and m.group(2).lower() == stage.lower():
             found = m.group(1)
@@ -108,7 +118,7 @@ WATCHER = "missed-runs"
 
 def read_schedule_json(path):
     try:
-        data = json.load(open(path, encoding="utf-8"))
+        data = read_json(path)
         return data["entries"], data["local_only"]
     except (OSError, ValueError, KeyError, TypeError) as e:
         fail(f"{path}: not the output of `batch schedule --json` ({e})")
@@ -143,7 +153,7 @@ def cmd_watch_schedules(path):
 
 
 def cmd_task_env(path):
-    text = open(path, encoding="utf-8").read()
+    text = read_text(path)
     m = re.search(r"container_environment\s*=\s*merge\(\s*\{(.*?)\}", text, re.S)
     if not m:
         fail(f"{path}: no `container_environment = merge({{ ... }}` defaults")
@@ -157,7 +167,7 @@ def cmd_task_env(path):
 # --- image checks -------------------------------------------------------------------------------
 
 def cmd_image_config(path):
-    cfg = json.load(open(path, encoding="utf-8")).get("config") or {}
+    cfg = read_json(path).get("config") or {}
     problems = []
     user = cfg.get("User") or ""
     uid = user.split(":", 1)[0]
@@ -178,7 +188,7 @@ def cmd_image_config(path):
 
 
 def cmd_default_command(path):
-    cfg = json.load(open(path, encoding="utf-8")).get("config") or {}
+    cfg = read_json(path).get("config") or {}
     words = (cfg.get("Entrypoint") or []) + (cfg.get("Cmd") or [])
     if not words or any("\n" in w for w in words):
         fail("image config: no usable Entrypoint/Cmd")
@@ -187,7 +197,7 @@ def cmd_default_command(path):
 
 
 def cmd_list_output(path, names):
-    listed = {line.split()[0] for line in open(path, encoding="utf-8") if line.strip()}
+    listed = {line.split()[0] for line in read_text(path).splitlines() if line.strip()}
     missing = [n for n in names if n not in listed]
     if missing:
         fail(f"`batch list` does not list: {', '.join(missing)}")
@@ -196,7 +206,7 @@ def cmd_list_output(path, names):
 
 def cmd_logs(name, paths):
     for path in paths:
-        lines = open(path, encoding="utf-8", errors="replace").read().splitlines()
+        lines = read_text(path, errors="replace").splitlines()
         if not lines:
             fail(f"{path}: no output at all on stdout")
         run_ids, status, counts = set(), None, None

@@ -20,7 +20,8 @@ import re
 import sys
 
 from checks import Checks
-from localstack_events import pattern_matches, render as localstack_render
+from localstack_events import pattern_matches
+from localstack_events import render as localstack_render
 
 check = Checks()
 
@@ -142,7 +143,8 @@ def ecs_event(cluster_arn, family, *, last_status="STOPPED", exit_code=None, sto
 
 
 def main(plan_path):
-    plan = json.load(open(plan_path))
+    with open(plan_path) as f:
+        plan = json.load(f)
     all_resources = list(resources(plan["planned_values"]["root_module"]))
     rules = {r["values"]["name"]: r for r in all_resources if r["type"] == "aws_cloudwatch_event_rule"}
     targets = {r["values"]["rule"]: r for r in all_resources if r["type"] == "aws_cloudwatch_event_target"}

@@ -7,6 +7,7 @@ InputTransformer are taken from LocalStack's source files unchanged and compiled
 """
 
 import __future__
+
 import ast
 import datetime
 import json

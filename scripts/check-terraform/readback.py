@@ -4,11 +4,11 @@ import re
 import sys
 
 import boto3
-
 from checks import Checks
 
 endpoint, outputs_path, phase, image_tag = sys.argv[1:5]
-outputs = {k: v["value"] for k, v in json.load(open(outputs_path)).items()}
+with open(outputs_path) as f:
+    outputs = {k: v["value"] for k, v in json.load(f).items()}
 catalog = outputs["catalog"]
 deployed = outputs["batches"]
 topic_arn = outputs["notification_topic_arn"]
@@ -16,7 +16,12 @@ cluster_arn = outputs["cluster_arn"]
 prefix = "batchbox-local-"
 
 session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="ap-northeast-1")
-client = lambda service: session.client(service, endpoint_url=endpoint)
+
+
+def client(service):
+    return session.client(service, endpoint_url=endpoint)
+
+
 events, ecs, cloudwatch, logs, sns, iam, sqs = (client(s) for s in ("events", "ecs", "cloudwatch", "logs", "sns", "iam", "sqs"))
 
 check = Checks()
@@ -127,7 +132,7 @@ all_rules = {r["Name"]: r for r in rules}
 for name in scheduled + manual:
     kinds = deployed[name]["notification_rule_names"]
     check(sorted(kinds) == ["failed", "stopped"], f"{name}: a failure rule and a deliberate-stop rule ({sorted(kinds)})")
-    for kind, rule_name in sorted(kinds.items()):
+    for _, rule_name in sorted(kinds.items()):
         rule = all_rules.get(rule_name)
         check(rule is not None and rule["State"] == "ENABLED", f"{name}: rule {rule_name} exists and is ENABLED")
         if rule is None:
@@ -227,7 +232,12 @@ events_policy = iam.get_role_policy(RoleName="batchbox-local-events", PolicyName
 if isinstance(events_policy, str):
     events_policy = json.loads(events_policy)
 statements = {s.get("Sid"): s for s in events_policy["Statement"]}
-as_list = lambda v: v if isinstance(v, list) else [v]
+
+
+def as_list(v):
+    return v if isinstance(v, list) else [v]
+
+
 run_task = set(as_list(statements.get("RunScheduledBatches", {}).get("Resource", [])))
 want = {arn for n in scheduled for arn in (deployed[n]["task_definition_family_arn"], deployed[n]["task_definition_family_arn"] + ":*")}
 check(run_task == want, f"events role may run exactly the scheduled families ({sorted(run_task)})")

@@ -10,7 +10,8 @@ import sys
 from checks import Checks
 
 plan_path, mode = sys.argv[1:3]
-plan = json.load(open(plan_path))
+with open(plan_path) as f:
+    plan = json.load(f)
 check = Checks()
 WATCHER = "missed-runs"
 TOPIC = "arn:aws:sns:ap-northeast-1:123456789012:batchbox-staging-notifications"

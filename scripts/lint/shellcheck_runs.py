@@ -59,7 +59,7 @@ def run_scripts(path):
             if run.style in ("|", ">"):
                 # A block scalar: the script starts on the line after the indicator.
                 first = run.start_mark.line + 1
-                body = next((l for l in lines[first:] if l.strip()), "")
+                body = next((line for line in lines[first:] if line.strip()), "")
                 column = len(body) - len(body.lstrip(" "))
             else:
                 first = run.start_mark.line

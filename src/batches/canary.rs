@@ -51,7 +51,7 @@ with --fail to check that a failure reaches the people on call.",
     exclusive: true,
     time_limit: Duration::from_secs(5 * 60),
     schema: SchemaNeed::Current,
-    storage: false,
+    writes_exports: false,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

@@ -73,7 +73,7 @@ already_present, requeued, outside_allowlist.",
     exclusive: true,
     time_limit: Duration::from_secs(30 * 60),
     schema: SchemaNeed::Current,
-    storage: false,
+    writes_exports: false,
     options: <Options as Args>::augment_args,
     prepare,
 };

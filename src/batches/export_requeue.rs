@@ -35,7 +35,7 @@ what failed), then run this and an export-worker. Counts: requeued.",
     exclusive: false,
     time_limit: Duration::from_secs(5 * 60),
     schema: SchemaNeed::Current,
-    storage: false,
+    writes_exports: false,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

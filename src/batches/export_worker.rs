@@ -32,7 +32,7 @@ deferred, rows, bytes.",
     exclusive: false,
     time_limit: Duration::from_secs(60 * 60),
     schema: SchemaNeed::Current,
-    storage: true,
+    writes_exports: true,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

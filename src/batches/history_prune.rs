@@ -27,7 +27,7 @@ fire times (`missed_runs`). The numbers deleted are the `deleted` and `deleted_m
     exclusive: true,
     time_limit: Duration::from_secs(15 * 60),
     schema: SchemaNeed::Current,
-    storage: false,
+    writes_exports: false,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

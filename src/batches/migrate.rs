@@ -22,7 +22,7 @@ wait for each other. The number applied is the `applied` count of `run finished`
     exclusive: false,
     time_limit: Duration::from_secs(30 * 60),
     schema: SchemaNeed::Migrates,
-    storage: false,
+    writes_exports: false,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

@@ -25,7 +25,7 @@ that is reported. Counts: watched, judged, missed, notified.",
     exclusive: true,
     time_limit: Duration::from_secs(5 * 60),
     schema: SchemaNeed::Current,
-    storage: false,
+    writes_exports: false,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

@@ -36,7 +36,7 @@ pub struct Batch {
     pub time_limit: Duration,
     pub schema: SchemaNeed,
     /// Writes exports: on ECS it then needs `EXPORT_BUCKET`, checked before the run starts.
-    pub storage: bool,
+    pub writes_exports: bool,
     /// Adds the batch's own options (a `clap::Args` type's `augment_args`).
     pub options: fn(clap::Command) -> clap::Command,
     /// Parses the options and binds them to the batch's `run`.
@@ -99,7 +99,7 @@ impl Batch {
             exclusive: self.exclusive,
             time_limit: self.time_limit,
             schema: self.schema,
-            storage: self.storage,
+            writes_exports: self.writes_exports,
         }
     }
 }

@@ -42,7 +42,7 @@ pub struct RunSpec {
     pub time_limit: Duration,
     pub schema: SchemaNeed,
     /// Writes exports (needs `EXPORT_BUCKET` on ECS).
-    pub storage: bool,
+    pub writes_exports: bool,
 }
 
 /// What a batch gets for its run.
@@ -176,7 +176,10 @@ impl Run {
             }
         };
 
-        let config = match (Config::for_run(&vars, self.spec.storage), log_problems) {
+        let config = match (
+            Config::for_run(&vars, self.spec.writes_exports),
+            log_problems,
+        ) {
             (Ok(config), log_problems) if log_problems.is_empty() => config,
             (result, mut problems) => {
                 if let Err(more) = result {

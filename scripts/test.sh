@@ -51,4 +51,4 @@ log "bench/: rustfmt, clippy, its tests, the Python scripts parse"
 cargo fmt --manifest-path bench/Cargo.toml -- --check
 cargo clippy --manifest-path bench/Cargo.toml --all-targets --locked -- -D warnings
 cargo test --manifest-path bench/Cargo.toml --locked
-python3 -c 'import ast, sys; [ast.parse(open(f).read(), f) for f in sys.argv[1:]]' bench/run.py bench/peers.py
+python3 -c 'import ast, sys; [ast.parse(open(f).read(), f) for f in sys.argv[1:]]' bench/run.py bench/peers.py bench/report.py

@@ -169,7 +169,12 @@ fn details(run: &RunRecord) -> String {
     if let Some(error) = &run.error {
         let first_line = error.lines().next().unwrap_or_default();
         let short: String = first_line.chars().take(120).collect();
-        parts.push(format!("error: {short}"));
+        // A missed fire time's text says what happened instead; it is not a run's error.
+        if run.shown_status(Utc::now()) == ShownStatus::Missed {
+            parts.push(short);
+        } else {
+            parts.push(format!("error: {short}"));
+        }
     }
     parts.join(" ")
 }

@@ -49,8 +49,8 @@ pub fn message(
             local(scheduled)
         ),
         format!(
-            "Grace:        {} minutes (a success was due by {} UTC)",
-            missed.grace_minutes,
+            "Grace:        {} (a success was due by {} UTC)",
+            missed.grace_text(),
             deadline.format("%Y-%m-%d %H:%M")
         ),
         format!("What ran:     {}", missed.seen),
@@ -174,6 +174,16 @@ mod tests {
         let long = "a".repeat(64);
         let m = message(&missed(&long), None, Some(&"e".repeat(64)), chrono_tz::UTC);
         assert!(m.subject.chars().count() < 100, "{}", m.subject);
+        let one = MissedRun {
+            grace_minutes: 1,
+            ..missed("canary")
+        };
+        let m = message(&one, None, None, chrono_tz::UTC);
+        assert!(
+            m.body.contains("Grace:        1 minute (a success"),
+            "{}",
+            m.body
+        );
         let odd = message(&missed("x\ny🚚"), None, None, chrono_tz::UTC);
         assert!(
             odd.subject

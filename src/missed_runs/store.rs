@@ -27,6 +27,16 @@ pub struct MissedRun {
     pub notified_at: Option<DateTime<Utc>>,
 }
 
+impl MissedRun {
+    /// "1 minute", "60 minutes": the grace in words.
+    pub fn grace_text(&self) -> String {
+        match self.grace_minutes {
+            1 => "1 minute".into(),
+            n => format!("{n} minutes"),
+        }
+    }
+}
+
 pub async fn watches(db: &Db) -> anyhow::Result<Vec<Watch>> {
     Ok(on_pool!(db, |pool| sqlx::query_as::<_, Watch>(
         "SELECT batch, schedule, watched_since, checked_until FROM schedule_watches ORDER BY batch"

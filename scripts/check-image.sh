@@ -145,47 +145,8 @@ if [[ ! -s "$base_tar" || "${REBUILD_BASE:-0}" == 1 ]]; then
     mirror=$(sed -n 1p <<<"$mirrors")
     security=$(sed -n 2p <<<"$mirrors")
     echo "    debootstrap --variant=minbase $SUITE from $mirror (a few minutes, once)"
-    rootfs="$work/rootfs"
-    debootstrap --variant=minbase --arch="$arch" "$SUITE" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
-        || { tail -n 30 "$work/debootstrap.log" >&2; fail "debootstrap failed (log above)"; }
-    # Like debian:bookworm-slim: deb822 sources (with updates and security), no documentation,
-    # manuals or translations, no apt caches, lists or logs, no host name or resolver.
-    rm -f "$rootfs/etc/apt/sources.list" "$rootfs/etc/hostname" "$rootfs/etc/resolv.conf"
-    {
-        printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\n' "$mirror" "$SUITE" "$SUITE"
-        printf 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n'
-        if [[ -n "$security" ]]; then
-            printf '\nTypes: deb\nURIs: %s\nSuites: %s-security\nComponents: main\n' "$security" "$SUITE"
-            printf 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n'
-        fi
-    } >"$rootfs/etc/apt/sources.list.d/debian.sources"
-    cat >"$rootfs/etc/dpkg/dpkg.cfg.d/docker" <<'EOF'
-path-exclude /usr/share/doc/*
-path-include /usr/share/doc/*/copyright
-path-exclude /usr/share/man/*
-path-exclude /usr/share/groff/*
-path-exclude /usr/share/info/*
-path-exclude /usr/share/lintian/*
-path-exclude /usr/share/linda/*
-path-exclude /usr/share/locale/*
-EOF
-    cat >"$rootfs/etc/apt/apt.conf.d/docker-clean" <<'EOF'
-DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
-APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
-Dir::Cache::pkgcache "";
-Dir::Cache::srcpkgcache "";
-EOF
-    printf 'Acquire::Languages "none";\n' >"$rootfs/etc/apt/apt.conf.d/docker-no-languages"
-    find "$rootfs/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
-    find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete
-    rm -rf "$rootfs"/usr/share/{man,info,groff,lintian,locale}/* "$rootfs"/var/lib/apt/lists/* \
-        "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
-    find "$rootfs/var/log" -type f -delete
-    mkdir -p "$(dirname "$base_tar")"
-    tar --numeric-owner --xattrs -C "$rootfs" -cf "$base_tar.partial" \
-        --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' .
-    mv "$base_tar.partial" "$base_tar"
-    rm -rf --one-file-system "$rootfs"
+    scripts/check-image/base_rootfs.sh "$SUITE" "$arch" "$mirror" "$security" "$work" "$base_tar" \
+        || fail "could not build the base root file system (debootstrap log above)"
     printf '%s\n%s\n' "$mirror" "$security" >"$base_tar.mirror"
     ok "debootstrap $SUITE minbase from $mirror, cached as $base_tar ($(du -h "$base_tar" | cut -f1))"
 else
@@ -288,41 +249,8 @@ env_flags+=(
 )
 echo "    task environment: $(tr '\n' ' ' <<<"$task_env")(from $environment_defaults) + DATABASE_URL, EXPORT_BUCKET, EXPORT_S3_FORCE_PATH_STYLE, AWS_*, WATCH_SCHEDULES"
 
-# run_batch LABEL COPIES EXTRA_ENV ARGS...: COPIES runs at once, like task_count tasks of one
-# schedule event; each must exit 0 and print only JSON log lines of this batch on stdout.
-run_batch() {
-    local label=$1 copies=$2 extra_env=$3 i rc failed=0 outs=()
-    shift 3
-    local flags=("${env_flags[@]}")
-    [[ -n "$extra_env" ]] && flags+=(--env "$extra_env")
-    echo "    \$ batch $* ($copies task$([[ $copies -gt 1 ]] && echo s))"
-    run_pids=()
-    for ((i = 1; i <= copies; i++)); do
-        timeout --kill-after=20s "$RUN_TIMEOUT" "${run[@]}" "${flags[@]}" "$ctr" -- \
-            "${default_command[0]}" "$@" </dev/null >"$work/$label.$i.out" 2>"$work/$label.$i.err" &
-        run_pids+=($!)
-        outs+=("$work/$label.$i.out")
-    done
-    for ((i = 1; i <= copies; i++)); do
-        rc=0
-        wait "${run_pids[i - 1]}" || rc=$?
-        if ((rc != 0)); then
-            failed=1
-            echo "    task $i exited $rc; stdout and stderr:" >&2
-            tail -n 20 "$work/$label.$i.out" "$work/$label.$i.err" >&2
-        fi
-        if [[ -s "$work/$label.$i.err" ]]; then
-            echo "    note: task $i wrote to stderr:"
-            head -n 5 "$work/$label.$i.err" | sed 's/^/      /'
-        fi
-    done
-    run_pids=()
-    ((failed == 0)) || fail "batch $* failed"
-    for ((i = 1; i <= copies; i++)); do
-        result=$("${helpers[@]}" logs "$1" "$work/$label.$i.out") || fail "batch $*: stdout is not only JSON log lines of $1"
-        ok "$* (task $i/$copies): exit 0, $result"
-    done
-}
+# shellcheck source=scripts/check-image/run_batch.sh
+source scripts/check-image/run_batch.sh
 
 step "migrate and seed the database (in the image)"
 run_batch migrate 1 "" migrate

@@ -68,7 +68,7 @@ echo "    ok: shellcheck $("$SHELLCHECK" --version | sed -n 's/^version: //p'), 
 
 mapfile -t workflows < <(find "$WORKFLOW_DIR" -maxdepth 1 -type f \( -name '*.yml' -o -name '*.yaml' \) | sort)
 [[ ${#workflows[@]} -gt 0 ]] || fail "no workflow files (*.yml, *.yaml) in $WORKFLOW_DIR"
-mapfile -t shell_scripts < <(find .github/scripts scripts scripts/lib -maxdepth 1 -type f -name '*.sh' | sort)
+mapfile -t shell_scripts < <(find .github/scripts scripts -type f -name '*.sh' | sort)
 shell_scripts+=(.ci/run)
 mapfile -t python_files < <(git ls-files '*.py')
 [[ ${#python_files[@]} -gt 0 ]] || fail "no Python files found (git ls-files '*.py')"

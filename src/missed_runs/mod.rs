@@ -6,6 +6,9 @@
 //! knows what CloudWatch metric alarms cannot: weekly, monthly and weekday-only schedules, and
 //! that nothing was due before the first fire time. The watcher itself runs on a fixed
 //! interval, which a plain metric alarm can watch exactly.
+//!
+//! Its log lines name the watched batch `entry` (the catalog entry): `batch` on every line is
+//! the running batch, `missed-runs`, as for any run.
 
 pub mod config;
 pub mod judge;
@@ -57,7 +60,7 @@ pub async fn watch(
         if !schedules.iter().any(|w| &w.batch == batch) {
             store::stop_watching(db, batch).await?;
             tracing::info!(
-                batch,
+                entry = batch,
                 "no longer watched (unscheduled, disabled or grace removed)"
             );
         }
@@ -72,7 +75,7 @@ pub async fn watch(
             previous => {
                 store::start_watching(db, &watched.batch, &expression, now).await?;
                 tracing::info!(
-                    batch = %watched.batch,
+                    entry = %watched.batch,
                     schedule = %expression,
                     previous = previous.map(|w| w.schedule.as_str()),
                     "watching a new schedule from now on"
@@ -124,7 +127,7 @@ async fn judge_entry(
         if store::record_missed(db, &missed).await? {
             counts.add("missed", 1);
             tracing::error!(
-                batch = %missed.batch,
+                entry = %missed.batch,
                 scheduled_time = %missed.scheduled_time.to_rfc3339(),
                 grace_minutes = missed.grace_minutes,
                 seen = %missed.seen,
@@ -133,7 +136,7 @@ async fn judge_entry(
         }
     }
     if expected.len() == EXPECTED_PER_RUN {
-        tracing::warn!(batch = %watched.batch, judged = EXPECTED_PER_RUN, "more fire times to judge; the next run goes on");
+        tracing::warn!(entry = %watched.batch, judged = EXPECTED_PER_RUN, "more fire times to judge; the next run goes on");
     }
     store::advance(db, &watched.batch, last.fire).await
 }
@@ -168,7 +171,7 @@ async fn notify(
         })?;
         store::mark_notified(db, &missed, now).await?;
         counts.add("notified", 1);
-        tracing::info!(batch = %missed.batch, scheduled_time = %missed.scheduled_time.to_rfc3339(), message_id, "missed run notified");
+        tracing::info!(entry = %missed.batch, scheduled_time = %missed.scheduled_time.to_rfc3339(), message_id, "missed run notified");
     }
     Ok(())
 }

@@ -63,14 +63,20 @@ fn schedules(entries: &[(&str, &str, u32)]) -> String {
     Value::Object(map).to_string()
 }
 
+/// One watcher run. Every line it logs carries the running batch, `missed-runs`, whatever entry
+/// it is about (that one is `entry`): the log contract on-call's queries rely on.
 fn watch(db: &Sandbox, watched: &str) -> crate::helpers::Output {
-    db.run_with(
+    let output = db.run_with(
         &["missed-runs"],
         &[
             ("WATCH_SCHEDULES", watched),
             ("WATCH_ENVIRONMENT", "staging"),
         ],
-    )
+    );
+    for line in output.json_lines() {
+        assert_eq!(line["batch"], "missed-runs", "{line}");
+    }
+    output
 }
 
 fn count(output: &crate::helpers::Output, name: &str) -> i64 {
@@ -175,7 +181,7 @@ both_backends!(
         assert!(
             errors
                 .iter()
-                .all(|l| l["level"] == "ERROR" && l["batch"] == "history-prune")
+                .all(|l| l["level"] == "ERROR" && l["entry"] == "history-prune")
         );
 
         let notifications = eventually(

@@ -53,18 +53,18 @@ SCRIPT_NAME=check-terraform
 source "$ROOT/scripts/lib/steps.sh"
 
 cleanup() {
-  local rc=$?
-  if [[ -n "$MOTO_PID" ]] && kill -0 "$MOTO_PID" 2>/dev/null; then
-    kill "$MOTO_PID" 2>/dev/null || true
-    wait "$MOTO_PID" 2>/dev/null || true
-  fi
-  if [[ -n "$WORK" && -d "$WORK" ]]; then
-    rm -rf "$WORK"
-  fi
-  if [[ $rc -ne 0 ]]; then
-    printf '\ncheck-terraform: FAILED (exit %s) in step "%s"\n' "$rc" "${STEP_NAME:-start}" >&2
-  fi
-  exit "$rc"
+    local rc=$?
+    if [[ -n "$MOTO_PID" ]] && kill -0 "$MOTO_PID" 2>/dev/null; then
+        kill "$MOTO_PID" 2>/dev/null || true
+        wait "$MOTO_PID" 2>/dev/null || true
+    fi
+    if [[ -n "$WORK" && -d "$WORK" ]]; then
+        rm -rf "$WORK"
+    fi
+    if [[ $rc -ne 0 ]]; then
+        printf '\ncheck-terraform: FAILED (exit %s) in step "%s"\n' "$rc" "${STEP_NAME:-start}" >&2
+    fi
+    exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -72,13 +72,13 @@ trap 'exit 143' TERM
 
 # Runs a command quietly; on failure prints its output and fails the check.
 run_logged() {
-  local what="$1"
-  shift
-  local log="$WORK/last-command.log"
-  if ! "$@" >"$log" 2>&1; then
-    cat "$log" >&2
-    fail "$what"
-  fi
+    local what="$1"
+    shift
+    local log="$WORK/last-command.log"
+    if ! "$@" >"$log" 2>&1; then
+        cat "$log" >&2
+        fail "$what"
+    fi
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -96,7 +96,7 @@ ok "AWS provider mirror: $(find "$PLUGIN_DIR/registry.terraform.io/hashicorp/aws
 command -v python3 >/dev/null || fail "python3 is not on PATH"
 
 pinned_venv "$VENV" "moto[server]==$MOTO_VERSION" "checkov==$CHECKOV_VERSION" ||
-  fail "could not install moto[server]==$MOTO_VERSION and checkov==$CHECKOV_VERSION"
+    fail "could not install moto[server]==$MOTO_VERSION and checkov==$CHECKOV_VERSION"
 [[ -x "$VENV/bin/moto_server" ]] || fail "moto_server missing from $VENV"
 [[ -x "$VENV/bin/checkov" ]] || fail "checkov missing from $VENV"
 "$VENV/bin/python" -c 'import boto3' || fail "boto3 missing from $VENV"
@@ -105,36 +105,36 @@ ok "moto $MOTO_VERSION, checkov $CHECKOV_VERSION, boto3 in $VENV"
 # A separate virtualenv: LocalStack pins its own botocore, moto another.
 pinned_venv "$JUDGE_VENV" "${LOCALSTACK_PINS[@]}" || fail "could not install ${LOCALSTACK_PINS[*]}"
 PYTHONPATH="$ROOT/scripts/check-terraform" "$JUDGE_VENV/bin/python" -c 'import localstack_events' ||
-  fail "LocalStack's EventBridge pattern engine or transformer cannot be loaded from $JUDGE_VENV"
+    fail "LocalStack's EventBridge pattern engine or transformer cannot be loaded from $JUDGE_VENV"
 ok "LocalStack's EventBridge engine (${LOCALSTACK_PINS[0]}) in $JUDGE_VENV"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/check-terraform.XXXXXX")"
 # A copy without local init leftovers: everything below writes there, never into the tree.
 tar -C "$ROOT" --exclude='.terraform' --exclude='*.tfstate' --exclude='*.tfstate.*' \
-  --exclude='.terraform.lock.hcl' --exclude='*.tfplan' -cf - terraform | tar -C "$WORK" -xf -
+    --exclude='.terraform.lock.hcl' --exclude='*.tfplan' -cf - terraform | tar -C "$WORK" -xf -
 TF="$WORK/terraform"
 
 # ---------------------------------------------------------------------------------------------------
 step "1. terraform fmt -check -recursive terraform/"
 if ! terraform fmt -check -recursive -diff "$TF_SRC"; then
-  fail "files are not formatted: run terraform fmt -recursive terraform/"
+    fail "files are not formatted: run terraform fmt -recursive terraform/"
 fi
 ok "formatted"
 
 # ---------------------------------------------------------------------------------------------------
 step "2. terraform init + validate (every root), terraform test (modules)"
 for env in "${ENVS[@]}"; do
-  export TF_DATA_DIR="$WORK/data/$env"
-  run_logged "init of envs/$env" terraform -chdir="$TF/envs/$env" init -backend=false -plugin-dir="$PLUGIN_DIR" -input=false -no-color
-  run_logged "validate of envs/$env" terraform -chdir="$TF/envs/$env" validate -no-color
-  ok "envs/$env is valid"
+    export TF_DATA_DIR="$WORK/data/$env"
+    run_logged "init of envs/$env" terraform -chdir="$TF/envs/$env" init -backend=false -plugin-dir="$PLUGIN_DIR" -input=false -no-color
+    run_logged "validate of envs/$env" terraform -chdir="$TF/envs/$env" validate -no-color
+    ok "envs/$env is valid"
 done
 for module in "${TESTED_MODULES[@]}"; do
-  export TF_DATA_DIR="$WORK/data/module-$module"
-  run_logged "init of modules/$module" terraform -chdir="$TF/modules/$module" init -backend=false -plugin-dir="$PLUGIN_DIR" -input=false -no-color
-  run_logged "terraform test of modules/$module" terraform -chdir="$TF/modules/$module" test -no-color
-  passed="$(grep -cE '^ +run ".*"\.\.\. pass$' "$WORK/last-command.log" || true)"
-  ok "modules/$module: terraform test, $passed runs passed"
+    export TF_DATA_DIR="$WORK/data/module-$module"
+    run_logged "init of modules/$module" terraform -chdir="$TF/modules/$module" init -backend=false -plugin-dir="$PLUGIN_DIR" -input=false -no-color
+    run_logged "terraform test of modules/$module" terraform -chdir="$TF/modules/$module" test -no-color
+    passed="$(grep -cE '^ +run ".*"\.\.\. pass$' "$WORK/last-command.log" || true)"
+    ok "modules/$module: terraform test, $passed runs passed"
 done
 unset TF_DATA_DIR
 
@@ -142,17 +142,17 @@ unset TF_DATA_DIR
 step "3. checkov -d terraform/ --framework terraform"
 # A skip must say why.
 if grep -rnE '#[[:space:]]*checkov:skip=[A-Z0-9_]+[[:space:]]*$' "$TF_SRC" --include='*.tf'; then
-  fail "a checkov skip without a reason (write #checkov:skip=CKV_...:reason)"
+    fail "a checkov skip without a reason (write #checkov:skip=CKV_...:reason)"
 fi
 set +e
 "$VENV/bin/checkov" -d "$TF_SRC" --framework terraform --skip-download -o json \
-  --output-file-path "$WORK/checkov" >"$WORK/checkov.log" 2>&1
+    --output-file-path "$WORK/checkov" >"$WORK/checkov.log" 2>&1
 CHECKOV_RC=$?
 set -e
 CHECKOV_JSON="$WORK/checkov/results_json.json"
 if [[ ! -s "$CHECKOV_JSON" ]]; then
-  tail -50 "$WORK/checkov.log" >&2
-  fail "checkov produced no report (exit $CHECKOV_RC)"
+    tail -50 "$WORK/checkov.log" >&2
+    fail "checkov produced no report (exit $CHECKOV_RC)"
 fi
 python3 "$ROOT/scripts/check-terraform/checkov_report.py" "$CHECKOV_JSON" || fail "checkov reported failed checks, parsing errors or a skip without a reason (exit $CHECKOV_RC)"
 [[ $CHECKOV_RC -eq 0 ]] || fail "checkov exited $CHECKOV_RC"
@@ -165,17 +165,17 @@ ENDPOINT="http://127.0.0.1:$PORT"
 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$WORK/moto.log" 2>&1 &
 MOTO_PID=$!
 for _ in $(seq 1 60); do
-  if ! kill -0 "$MOTO_PID" 2>/dev/null; then
-    cat "$WORK/moto.log" >&2
-    fail "moto_server exited at start"
-  fi
-  if python3 -c "import urllib.request,sys; urllib.request.urlopen('$ENDPOINT/moto-api/', timeout=1)" 2>/dev/null; then
-    break
-  fi
-  sleep 0.5
+    if ! kill -0 "$MOTO_PID" 2>/dev/null; then
+        cat "$WORK/moto.log" >&2
+        fail "moto_server exited at start"
+    fi
+    if python3 -c "import urllib.request,sys; urllib.request.urlopen('$ENDPOINT/moto-api/', timeout=1)" 2>/dev/null; then
+        break
+    fi
+    sleep 0.5
 done
 python3 -c "import urllib.request; urllib.request.urlopen('$ENDPOINT/moto-api/', timeout=2)" 2>/dev/null ||
-  fail "moto_server did not answer on $ENDPOINT within 30 s"
+    fail "moto_server did not answer on $ENDPOINT within 30 s"
 ok "moto_server $MOTO_VERSION on $ENDPOINT (pid $MOTO_PID)"
 
 # staging, planned without AWS: the emulator answers the provider's reads (account 123456789012,
@@ -210,16 +210,16 @@ provider "aws" {
 EOF_OVERRIDE
 export TF_DATA_DIR="$WORK/data/staging-plan"
 run_logged "init of envs/staging against the emulator" terraform -chdir="$STAGING" init -input=false -no-color \
-  -plugin-dir="$PLUGIN_DIR" -backend-config="path=$WORK/staging.tfstate"
+    -plugin-dir="$PLUGIN_DIR" -backend-config="path=$WORK/staging.tfstate"
 for variant in plain every-cron; do
-  var_files=()
-  [[ $variant == every-cron ]] && var_files=(-var-file="$EVERY_CRON")
-  run_logged "plan of envs/staging ($variant)" terraform -chdir="$STAGING" plan -input=false -no-color \
-    "${var_files[@]}" -out="$WORK/staging-$variant.tfplan"
-  terraform -chdir="$STAGING" show -json "$WORK/staging-$variant.tfplan" >"$WORK/staging-$variant.json" ||
-    fail "terraform show of the staging plan ($variant)"
-  PYTHONPATH="$ROOT/scripts/check-terraform" "$VENV/bin/python" "$ROOT/scripts/check-terraform/staging_plan.py" \
-    "$WORK/staging-$variant.json" "$variant" || fail "the staging plan ($variant) does not configure the missed-run detection as it should"
+    var_files=()
+    [[ $variant == every-cron ]] && var_files=(-var-file="$EVERY_CRON")
+    run_logged "plan of envs/staging ($variant)" terraform -chdir="$STAGING" plan -input=false -no-color \
+        "${var_files[@]}" -out="$WORK/staging-$variant.tfplan"
+    terraform -chdir="$STAGING" show -json "$WORK/staging-$variant.tfplan" >"$WORK/staging-$variant.json" ||
+        fail "terraform show of the staging plan ($variant)"
+    PYTHONPATH="$ROOT/scripts/check-terraform" "$VENV/bin/python" "$ROOT/scripts/check-terraform/staging_plan.py" \
+        "$WORK/staging-$variant.json" "$variant" || fail "the staging plan ($variant) does not configure the missed-run detection as it should"
 done
 ok "staging plans as it is and with weekly, monthly, weekday-only, L and # crons"
 
@@ -228,7 +228,7 @@ LOCAL="$TF/envs/local"
 # The local environment carries the same crons, so the emulator's API accepts each of them.
 TFVARS=(-var "endpoint=$ENDPOINT" -var-file="$EVERY_CRON")
 run_logged "init of envs/local with local state" terraform -chdir="$LOCAL" init -input=false -no-color \
-  -plugin-dir="$PLUGIN_DIR" -backend-config="path=$WORK/local.tfstate"
+    -plugin-dir="$PLUGIN_DIR" -backend-config="path=$WORK/local.tfstate"
 
 run_logged "terraform apply of envs/local" terraform -chdir="$LOCAL" apply -auto-approve -input=false -no-color "${TFVARS[@]}"
 ok "apply: $(grep -o 'Apply complete!.*' "$WORK/last-command.log")"
@@ -238,15 +238,15 @@ terraform -chdir="$LOCAL" plan -detailed-exitcode -input=false -no-color "${TFVA
 PLAN_RC=$?
 set -e
 case $PLAN_RC in
-  0) ok "re-plan after apply: no changes" ;;
-  2)
-    grep -vE 'Refreshing state|Reading\.\.\.|Read complete' "$WORK/replan.log" >&2
-    fail "re-plan after apply wants changes (drift between the configuration and what the API returns)"
-    ;;
-  *)
-    cat "$WORK/replan.log" >&2
-    fail "re-plan after apply failed (exit $PLAN_RC)"
-    ;;
+    0) ok "re-plan after apply: no changes" ;;
+    2)
+        grep -vE 'Refreshing state|Reading\.\.\.|Read complete' "$WORK/replan.log" >&2
+        fail "re-plan after apply wants changes (drift between the configuration and what the API returns)"
+        ;;
+    *)
+        cat "$WORK/replan.log" >&2
+        fail "re-plan after apply failed (exit $PLAN_RC)"
+        ;;
 esac
 
 terraform -chdir="$LOCAL" output -json >"$WORK/outputs.json" || fail "terraform output"
@@ -255,28 +255,28 @@ terraform -chdir="$LOCAL" show -json "$WORK/replan.tfplan" >"$WORK/replan.json" 
 
 # Read back through the emulator's API what envs/local created (scripts/check-terraform/readback.py).
 PYTHONPATH="$ROOT/scripts/check-terraform" "$VENV/bin/python" "$ROOT/scripts/check-terraform/readback.py" \
-  "$ENDPOINT" "$WORK/outputs.json" "after-apply" "local" ||
-  fail "read-back through the emulator's API does not match the catalog"
+    "$ENDPOINT" "$WORK/outputs.json" "after-apply" "local" ||
+    fail "read-back through the emulator's API does not match the catalog"
 
 step "5. the EventBridge rules and messages of the real plan, judged by LocalStack's EventBridge engine"
 PYTHONPATH="$ROOT/scripts/check-terraform" "$JUDGE_VENV/bin/python" "$ROOT/scripts/check-terraform/eventbridge_judge.py" \
-  "$WORK/replan.json" || fail "the failure and stop rules or their messages do not behave as AWS would evaluate them"
+    "$WORK/replan.json" || fail "the failure and stop rules or their messages do not behave as AWS would evaluate them"
 
 step "4. (continued) envs/local against moto: new image tag, destroy"
 
 # A new image tag registers new revisions; nothing else may change.
 NEW_TAG="check-$RANDOM"
 run_logged "plan with a new image tag" terraform -chdir="$LOCAL" plan -input=false -no-color "${TFVARS[@]}" \
-  -var "image_tag=$NEW_TAG" -out="$WORK/new-tag.tfplan"
+    -var "image_tag=$NEW_TAG" -out="$WORK/new-tag.tfplan"
 terraform -chdir="$LOCAL" show -json "$WORK/new-tag.tfplan" >"$WORK/new-tag.json" || fail "terraform show of the plan"
 python3 "$ROOT/scripts/check-terraform/new_tag_plan.py" "$WORK/new-tag.json" || fail "a new image tag must change the task definitions only"
 run_logged "apply of the new image tag" terraform -chdir="$LOCAL" apply -auto-approve -input=false -no-color "$WORK/new-tag.tfplan"
 PYTHONPATH="$ROOT/scripts/check-terraform" "$VENV/bin/python" "$ROOT/scripts/check-terraform/readback.py" \
-  "$ENDPOINT" "$WORK/outputs.json" "after-new-tag" "$NEW_TAG" ||
-  fail "after a new image tag the schedules must still run their families, now at the new revision"
+    "$ENDPOINT" "$WORK/outputs.json" "after-new-tag" "$NEW_TAG" ||
+    fail "after a new image tag the schedules must still run their families, now at the new revision"
 
 run_logged "terraform destroy of envs/local" terraform -chdir="$LOCAL" destroy -auto-approve -input=false -no-color \
-  "${TFVARS[@]}" -var "image_tag=$NEW_TAG"
+    "${TFVARS[@]}" -var "image_tag=$NEW_TAG"
 ok "destroy: $(grep -o 'Destroy complete!.*' "$WORK/last-command.log")"
 "$VENV/bin/python" "$ROOT/scripts/check-terraform/destroyed.py" "$ENDPOINT" || fail "destroy left resources behind"
 unset TF_DATA_DIR

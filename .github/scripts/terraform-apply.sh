@@ -12,8 +12,8 @@ set -euo pipefail
 env_name="${1:-}"
 image_tag="${2:-}"
 if [[ ! "$env_name" =~ ^[a-z][a-z0-9-]*$ || ! "$image_tag" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]]; then
-  echo "usage: $0 ENV IMAGE_TAG" >&2
-  exit 2
+    echo "usage: $0 ENV IMAGE_TAG" >&2
+    exit 2
 fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 dir="$root/terraform/envs/$env_name"
@@ -23,36 +23,36 @@ summary_file="${GITHUB_STEP_SUMMARY:-/dev/null}"
 
 set +e
 terraform -chdir="$dir" plan -input=false -no-color -detailed-exitcode \
-  -var "image_tag=$image_tag" -out="$work/tfplan" 2>&1 | tee "$work/plan.log"
+    -var "image_tag=$image_tag" -out="$work/tfplan" 2>&1 | tee "$work/plan.log"
 plan_rc=${PIPESTATUS[0]}
 set -e
 
 summary="$(grep -E '^(Plan:|No changes\.)' "$work/plan.log" | tail -n 1 || true)"
 {
-  echo "### terraform apply: $env_name, image tag \`$image_tag\`"
-  echo
-  echo "${summary:-terraform plan failed (exit $plan_rc)}"
-  echo
-  echo '<details><summary>Plan</summary>'
-  echo
-  echo '```text'
-  head -c 60000 "$work/plan.log"
-  echo
-  echo '```'
-  echo
-  echo '</details>'
+    echo "### terraform apply: $env_name, image tag \`$image_tag\`"
+    echo
+    echo "${summary:-terraform plan failed (exit $plan_rc)}"
+    echo
+    echo '<details><summary>Plan</summary>'
+    echo
+    echo '```text'
+    head -c 60000 "$work/plan.log"
+    echo
+    echo '```'
+    echo
+    echo '</details>'
 } >>"$summary_file"
 
 case "$plan_rc" in
-  0)
-    echo "No changes: $env_name already runs image tag $image_tag."
-    ;;
-  2)
-    terraform -chdir="$dir" apply -input=false -no-color "$work/tfplan"
-    echo "Applied $env_name with image tag $image_tag." | tee -a "$summary_file"
-    ;;
-  *)
-    echo "::error::terraform plan of $env_name failed (exit $plan_rc)"
-    exit 1
-    ;;
+    0)
+        echo "No changes: $env_name already runs image tag $image_tag."
+        ;;
+    2)
+        terraform -chdir="$dir" apply -input=false -no-color "$work/tfplan"
+        echo "Applied $env_name with image tag $image_tag." | tee -a "$summary_file"
+        ;;
+    *)
+        echo "::error::terraform plan of $env_name failed (exit $plan_rc)"
+        exit 1
+        ;;
 esac

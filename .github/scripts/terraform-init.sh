@@ -9,8 +9,8 @@ set -euo pipefail
 
 env_name="${1:-}"
 if [[ ! "$env_name" =~ ^[a-z][a-z0-9-]*$ ]]; then
-  echo "usage: $0 ENV (staging, production)" >&2
-  exit 2
+    echo "usage: $0 ENV (staging, production)" >&2
+    exit 2
 fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 dir="$root/terraform/envs/$env_name"
@@ -18,6 +18,6 @@ dir="$root/terraform/envs/$env_name"
 
 backend_config=()
 if [[ -n "${TF_STATE_BUCKET:-}" ]]; then
-  backend_config=(-backend-config="bucket=$TF_STATE_BUCKET")
+    backend_config=(-backend-config="bucket=$TF_STATE_BUCKET")
 fi
 terraform -chdir="$dir" init -input=false -no-color "${backend_config[@]}"

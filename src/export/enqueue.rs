@@ -44,6 +44,7 @@ struct Target {
     form_id: i64,
     slug: String,
     rollout_group: String,
+    records: i64,
 }
 
 /// Inserts the missing jobs of every period. Counts: `found` (targets inside the allow-list),
@@ -52,9 +53,10 @@ pub async fn enqueue(db: &Db, plan: &EnqueuePlan, counts: &Counts) -> anyhow::Re
     for period in &plan.periods {
         let (from, to) = period.utc_bounds(plan.time_zone);
         let targets: Vec<Target> = on_pool!(db, |pool| sqlx::query_as(
-            "SELECT DISTINCT r.tenant_id, r.form_id, t.slug, t.rollout_group
+            "SELECT r.tenant_id, r.form_id, t.slug, t.rollout_group, count(*) AS records
              FROM records r JOIN tenants t ON t.id = r.tenant_id
              WHERE r.recorded_at >= $1 AND r.recorded_at < $2
+             GROUP BY r.tenant_id, r.form_id, t.slug, t.rollout_group
              ORDER BY r.tenant_id, r.form_id"
         )
         .bind(from)
@@ -73,6 +75,7 @@ pub async fn enqueue(db: &Db, plan: &EnqueuePlan, counts: &Counts) -> anyhow::Re
                 period: *period,
                 time_zone: plan.time_zone.name().to_owned(),
                 max_attempts: plan.max_attempts as i32,
+                record_count: target.records,
             };
             let now = Utc::now();
             if queue::insert(db, &job, now).await? {

@@ -33,9 +33,13 @@ pub struct NewJob {
     pub period: Period,
     pub time_zone: String,
     pub max_attempts: i32,
+    /// Records in the job's period when it was queued: larger jobs are claimed first.
+    pub record_count: i64,
 }
 
-/// The claim, one statement: the oldest claimable job becomes this lane's. A job already running
+/// The claim, one statement: the largest claimable job becomes this lane's (the oldest among
+/// equals), so that the biggest exports of a peak start first instead of holding it open at the
+/// end; retries still wait out their backoff (`next_attempt_at`). A job already running
 /// under this lane's own lease is one whose claim committed while its answer was lost to a broken
 /// connection (a lane holds one job at a time): it is taken again, as the same attempt. `$lock` is the
 /// row-lock clause, which only PostgreSQL has (SQLite runs one writer at a time anyway).
@@ -51,7 +55,7 @@ macro_rules! claim_sql {
                  WHERE (status = 'pending' AND next_attempt_at <= $3)
                     OR (status = 'running' AND lease_expires_at < $3 AND attempts < max_attempts)
                     OR (status = 'running' AND lease_owner = $1)
-                 ORDER BY next_attempt_at, id
+                 ORDER BY record_count DESC, next_attempt_at, id
                  LIMIT 1",
             $lock,
             ")
@@ -66,8 +70,8 @@ pub async fn insert(db: &Db, job: &NewJob, now: DateTime<Utc>) -> anyhow::Result
         sqlx::query(
         "INSERT INTO export_jobs
             (tenant_id, form_id, period_start, period_end, time_zone, status, attempts, max_attempts,
-             next_attempt_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $7, $7)
+             next_attempt_at, created_at, updated_at, record_count)
+         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $7, $7, $8)
          ON CONFLICT (tenant_id, form_id, period_start, period_end) DO NOTHING"
     )
     .bind(job.tenant_id)
@@ -77,6 +81,7 @@ pub async fn insert(db: &Db, job: &NewJob, now: DateTime<Utc>) -> anyhow::Result
     .bind(&job.time_zone)
     .bind(job.max_attempts)
     .bind(now)
+    .bind(job.record_count)
     .execute(pool)
     .await
     .map(|done| done.rows_affected())

@@ -613,3 +613,53 @@ fn a_multipart_upload_that_is_stopped_is_aborted_and_leaves_nothing() {
         PART_SIZE * 2 + 1
     );
 }
+
+both_backends!(a_worker_claims_the_largest_due_job_first, |db| {
+    let day = ex::yesterday();
+    let (start, _) = batchbox::calendar::Period::day(day).utc_bounds(TZ);
+    let columns = [("Note", ColumnKind::Text)];
+    // Queued in this order (by tenant), sized 3, 40, 12 and 25 records.
+    for (i, size) in [3, 40, 12, 25].into_iter().enumerate() {
+        let (tenant, form) = ex::make_form(db, &format!("size-{i}"), "Daily log", &columns);
+        let rows = (0..size)
+            .map(|n| {
+                (
+                    start + chrono::Duration::seconds(n),
+                    vec![json!(format!("row {n}"))],
+                )
+            })
+            .collect();
+        ex::insert(db, tenant, form, rows);
+    }
+    let enqueue = db.run(&["export-enqueue", "--date", &day.to_string()]);
+    assert_eq!(enqueue.finished()["counts"]["inserted"], 4);
+    let sizes: std::collections::BTreeMap<i64, i64> = crate::helpers::block_on(async {
+        let handle = db.open().await;
+        let rows: Vec<(i64, i64)> = batchbox::on_pool!(&handle, |pool| sqlx::query_as(
+            "SELECT id, record_count FROM export_jobs"
+        )
+        .fetch_all(pool)
+        .await)
+        .unwrap();
+        handle.close().await;
+        rows.into_iter().collect()
+    });
+    let mut recorded: Vec<i64> = sizes.values().copied().collect();
+    recorded.sort();
+    assert_eq!(
+        recorded,
+        [3, 12, 25, 40],
+        "each job records its size when queued"
+    );
+
+    // One lane: the claims follow, largest first.
+    let worker = db.run_with(&["export-worker"], &[("EXPORT_CONCURRENCY", "1")]);
+    worker.assert_code(0);
+    let claimed: Vec<i64> = worker
+        .json_lines()
+        .iter()
+        .filter(|l| l["message"] == "export job claimed")
+        .map(|l| sizes[&l["job_id"].as_i64().unwrap()])
+        .collect();
+    assert_eq!(claimed, [40, 25, 12, 3], "{}", worker.stdout);
+});

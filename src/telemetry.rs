@@ -32,6 +32,11 @@ use crate::config::{LogConfig, LogFormat};
 /// `run finished`): written whatever `RUST_LOG` says. Only the runtime logs with it.
 pub const RUN: &str = "batchbox::run";
 
+/// The target of spans that name what a line is about (an export's lane and job): recorded
+/// whatever `RUST_LOG` says, so that an ERROR or WARN line inside them keeps `job_id` and the
+/// rest even with `RUST_LOG=warn`. Spans print no lines of their own.
+pub const CONTEXT: &str = "batchbox::context";
+
 /// Where log lines go: a batch run logs to stdout (the awslogs driver reads it); commands whose
 /// stdout is their answer (`list`, `history`) log to stderr so their output stays parseable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +89,9 @@ struct ContractFilter {
 
 impl ContractFilter {
     fn always(metadata: &Metadata<'_>) -> bool {
-        metadata.target() == RUN || *metadata.level() == Level::ERROR
+        metadata.target() == RUN
+            || (metadata.is_span() && metadata.target() == CONTEXT)
+            || *metadata.level() == Level::ERROR
     }
 }
 

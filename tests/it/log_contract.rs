@@ -234,3 +234,44 @@ fn the_panic_trigger_is_refused_on_ecs() {
         output.stdout
     );
 }
+
+both_backends!(
+    an_export_error_names_its_job_even_with_rust_log_warn,
+    |db| {
+        db.run(&["demo-seed", "--records", "20"]).assert_code(0);
+        let day = crate::helpers::export::yesterday().to_string();
+        // One attempt per job (a job keeps the attempts it was queued with).
+        db.run_with(
+            &["export-enqueue", "--date", &day],
+            &[("EXPORT_MAX_ATTEMPTS", "1")],
+        )
+        .assert_code(0);
+        // A job the worker cannot export: its time zone is unknown.
+        let job_id: i64 = crate::helpers::block_on(async {
+            let handle = db.open().await;
+            let id = batchbox::on_pool!(&handle, |pool| sqlx::query_scalar(
+                "UPDATE export_jobs SET time_zone = 'Mars/Olympus_Mons'
+                 WHERE id = (SELECT min(id) FROM export_jobs) RETURNING id"
+            )
+            .fetch_one(pool)
+            .await)
+            .unwrap();
+            handle.close().await;
+            id
+        });
+        let output = db.run_with(
+            &["export-worker"],
+            &[("RUST_LOG", "warn"), ("EXPORT_CONCURRENCY", "1")],
+        );
+        output.assert_code(1);
+        let lines = output.json_lines();
+        let failed = messages(&lines, "export job failed on its last attempt");
+        assert_eq!(failed.len(), 1, "{}", output.stdout);
+        assert_eq!(failed[0]["job_id"], job_id, "{}", failed[0]);
+        assert_eq!(failed[0]["lane"], 0, "{}", failed[0]);
+        assert!(
+            messages(&lines, "export job succeeded").is_empty(),
+            "INFO stays filtered out"
+        );
+    }
+);

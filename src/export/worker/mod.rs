@@ -40,6 +40,7 @@ use crate::runtime::counts::Counts;
 use crate::runtime::lock::{self, LockAttempt, RunLock};
 use crate::runtime::stop::Stop;
 use crate::storage::Storage;
+use crate::telemetry::CONTEXT;
 
 /// Longest pause between looks at the queue while retries wait out their backoff.
 const IDLE_POLL: Duration = Duration::from_secs(5);
@@ -101,7 +102,7 @@ impl Worker {
             let worker = Arc::clone(&worker);
             lanes.spawn(
                 async move { worker.lane(lane).await }
-                    .instrument(tracing::info_span!("lane", lane)),
+                    .instrument(tracing::info_span!(target: CONTEXT, "lane", lane)),
             );
         }
         let mut lane_error = None;
@@ -165,6 +166,7 @@ impl Worker {
             match claimed {
                 Some(job) => {
                     let span = tracing::info_span!(
+                        target: CONTEXT,
                         "job",
                         job_id = job.id,
                         tenant_id = job.tenant_id,

@@ -74,11 +74,13 @@ pub fn print(matches: &ArgMatches) -> u8 {
     let vars = config::process_env();
     // Its logs go to stderr (stdout is the history itself): that is the stream a person reads.
     let at_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let (log_config, _) = LogConfig::from_vars(&vars, at_terminal);
+    let (log_config, mut problems) = LogConfig::from_vars(&vars, at_terminal);
     telemetry::init(log_config, LogTarget::Stderr, &[]);
-    let config = match Config::from_vars(&vars) {
-        Ok(config) => config,
-        Err(problems) => {
+    // A malformed LOG_FORMAT or RUST_LOG is a configuration error here too, as for a run.
+    let config = Config::from_vars(&vars).map_err(|p| problems.extend(p));
+    let config = match config {
+        Ok(config) if problems.is_empty() => config,
+        _ => {
             for (variable, problem) in problems.iter() {
                 eprintln!("error: {variable}: {problem}");
             }

@@ -209,3 +209,16 @@ fn a_reader_that_goes_away_ends_a_listing_quietly() {
         assert_ne!(output.status.code(), Some(101), "{args:?}: {stderr}");
     }
 }
+
+/// `batch history` refuses a malformed RUST_LOG as a run does, naming it, instead of ignoring it.
+#[test]
+fn history_names_a_malformed_rust_log() {
+    let db = Sandbox::new(Backend::Sqlite);
+    let output = db.run_with(&["history"], &[("RUST_LOG", "batchbox=loud")]);
+    output.assert_code(2);
+    assert!(
+        output.stderr.contains("error: RUST_LOG:"),
+        "{}",
+        output.stderr
+    );
+}

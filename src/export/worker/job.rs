@@ -102,40 +102,61 @@ impl Worker {
                     "export job released: the database connection broke during the export; it will be claimed again"
                 );
             }
-            Err(JobError::Failed(e)) => {
+            Err(JobError::Failed(e)) if job.attempts < job.max_attempts => {
                 let error = format!("{e:#}");
-                let now = Utc::now();
-                if job.attempts < job.max_attempts {
-                    let delay = backoff(self.settings.retry_base, job.attempts);
-                    let retry_at = now + chrono::Duration::from_std(delay)?;
-                    reconnect::retry("recording the failure", BUDGET, || {
-                        queue::record_failure(
-                            &self.db,
-                            job.id,
-                            owner,
-                            &error,
-                            Some(retry_at),
-                            Utc::now(),
-                        )
-                    })
+                let delay = backoff(self.settings.retry_base, job.attempts);
+                let retry_at = Utc::now() + chrono::Duration::from_std(delay)?;
+                reconnect::retry("recording the failure", BUDGET, || {
+                    queue::record_failure(
+                        &self.db,
+                        job.id,
+                        owner,
+                        &error,
+                        Some(retry_at),
+                        Utc::now(),
+                    )
+                })
+                .await?;
+                self.counts.add("retried", 1);
+                tracing::warn!(
+                    error,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "export job failed; it will be retried"
+                );
+            }
+            Err(JobError::Failed(e)) => {
+                self.fail_job(&job, owner, e, "export job failed on its last attempt")
                     .await?;
-                    self.counts.add("retried", 1);
-                    tracing::warn!(
-                        error,
-                        retry_in_ms = delay.as_millis() as u64,
-                        "export job failed; it will be retried"
-                    );
-                } else {
-                    reconnect::retry("recording the failure", BUDGET, || {
-                        queue::record_failure(&self.db, job.id, owner, &error, None, Utc::now())
-                    })
-                    .await?;
-                    self.counts.add("failed", 1);
-                    lock(&self.failed).push(job.id);
-                    tracing::error!(error, "export job failed on its last attempt");
-                }
+            }
+            Err(JobError::Invalid(e)) => {
+                self.fail_job(
+                    &job,
+                    owner,
+                    e,
+                    "export job failed: it cannot succeed as it is, so it is not retried",
+                )
+                .await?;
             }
         }
+        Ok(())
+    }
+
+    /// Marks the job failed for good, counts it and logs `message` at ERROR.
+    async fn fail_job(
+        &self,
+        job: &Job,
+        owner: &str,
+        e: anyhow::Error,
+        message: &'static str,
+    ) -> anyhow::Result<()> {
+        let error = format!("{e:#}");
+        reconnect::retry("recording the failure", BUDGET, || {
+            queue::record_failure(&self.db, job.id, owner, &error, None, Utc::now())
+        })
+        .await?;
+        self.counts.add("failed", 1);
+        lock(&self.failed).push(job.id);
+        tracing::error!(error, "{message}");
         Ok(())
     }
 
@@ -143,11 +164,16 @@ impl Worker {
     async fn export(&self, job: &Job) -> Result<Exported, JobError> {
         let form = form::load(&self.db, job.form_id).await?;
         let tz: Tz = job.time_zone.parse().map_err(|_| {
-            anyhow::anyhow!("job {}: unknown time zone `{}`", job.id, job.time_zone)
+            JobError::Invalid(anyhow::anyhow!(
+                "job {}: unknown time zone `{}`",
+                job.id,
+                job.time_zone
+            ))
         })?;
         let period = Period::from_bounds(job.period_start, job.period_end)?;
         let (from, to) = period.utc_bounds(tz);
-        let key = object_key(&self.settings.prefix, &form.tenant_slug, form.id, &period)?;
+        let key = object_key(&self.settings.prefix, &form.tenant_slug, form.id, &period)
+            .map_err(JobError::Invalid)?;
         let temp_dir = self.temp_dir();
         let file = tempfile::Builder::new()
             .prefix("batchbox-export-")

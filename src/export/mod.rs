@@ -39,8 +39,8 @@ pub enum JobError {
     /// until its last attempt, then the job is failed.
     #[error(transparent)]
     Failed(#[from] anyhow::Error),
-    /// The job can never succeed as it is (its tenant slug cannot be a folder of an object key,
-    /// its time zone is unknown): failed at once, its other attempts not spent on waiting.
+    /// The job can never succeed as it is (its tenant slug cannot be a folder of an object key):
+    /// failed at once, its other attempts not spent on waiting.
     #[error(transparent)]
     Invalid(anyhow::Error),
 }

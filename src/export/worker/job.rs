@@ -163,12 +163,9 @@ impl Worker {
     /// Database -> workbook (on a blocking thread, fed through a small channel) -> storage.
     async fn export(&self, job: &Job) -> Result<Exported, JobError> {
         let form = form::load(&self.db, job.form_id).await?;
+        // Retried like the job's other problems: a newer image may know a zone this one does not.
         let tz: Tz = job.time_zone.parse().map_err(|_| {
-            JobError::Invalid(anyhow::anyhow!(
-                "job {}: unknown time zone `{}`",
-                job.id,
-                job.time_zone
-            ))
+            anyhow::anyhow!("job {}: unknown time zone `{}`", job.id, job.time_zone)
         })?;
         let period = Period::from_bounds(job.period_start, job.period_end)?;
         let (from, to) = period.utc_bounds(tz);

@@ -2,26 +2,7 @@
 #   terraform init -backend=false && terraform test
 
 mock_provider "aws" {
-  mock_data "aws_region" {
-    defaults = {
-      name = "ap-northeast-1"
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
+  source = "../testing/aws"
 }
 
 variables {

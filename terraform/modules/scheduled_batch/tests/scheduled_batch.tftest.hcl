@@ -2,11 +2,7 @@
 #   terraform init -backend=false && terraform test
 
 mock_provider "aws" {
-  mock_data "aws_region" {
-    defaults = {
-      name = "ap-northeast-1"
-    }
-  }
+  source = "../testing/aws"
 }
 
 variables {

@@ -121,28 +121,22 @@ fn read_entries(path: &Path, batches: &Expression) -> anyhow::Result<Vec<Entry>>
             let Expression::Object(fields) = value else {
                 bail!("catalog block `{name}` is not an object");
             };
-            let field = |wanted: &str| fields.iter().find(|(k, _)| key_name(k) == wanted).map(|(_, v)| v);
+            let block = Block { fields, place: format!("catalog block `{name}`") };
             let text = |wanted: &str| -> anyhow::Result<Option<String>> {
-                match field(wanted) {
+                match block.field(wanted) {
                     None | Some(Expression::Null) => Ok(None),
                     Some(Expression::String(s)) => Ok(Some(s.clone())),
                     Some(other) => bail!("catalog block `{name}`: `{wanted}` must be a plain string or null, not `{other}`"),
                 }
             };
-            let number = |wanted: &str| -> anyhow::Result<Option<u32>> {
-                match field(wanted) {
-                    None | Some(Expression::Null) => Ok(None),
-                    Some(value) => whole_number(value).map(Some).with_context(|| format!("catalog block `{name}`: `{wanted}`")),
-                }
-            };
-            let args = strings(field("args"), &format!("catalog block `{name}`: `args`"))?;
+            let args = strings(block.field("args"), &format!("catalog block `{name}`: `args`"))?;
             Ok(Entry {
                 name: name.clone(),
                 description: text("description")?,
                 schedule: text("schedule")?,
                 args,
-                task_count: number("task_count")?.unwrap_or(1),
-                grace_minutes: number("grace_minutes")?,
+                task_count: block.number("task_count")?.unwrap_or(1),
+                grace_minutes: block.number("grace_minutes")?,
             })
         })
         .collect()
@@ -165,35 +159,50 @@ pub fn read_overrides(path: &Path) -> anyhow::Result<Vec<Override>> {
             let Expression::Object(fields) = value else {
                 bail!("{file}: `batch_overrides.{name}` is not an object");
             };
-            let field = |wanted: &str| {
-                fields
-                    .iter()
-                    .find(|(k, _)| key_name(k) == wanted)
-                    .map(|(_, v)| v)
-                    .filter(|v| !matches!(v, Expression::Null))
-            };
-            let number = |wanted: &str| {
-                field(wanted)
-                    .map(whole_number)
-                    .transpose()
-                    .with_context(|| format!("{file}: `batch_overrides.{name}.{wanted}`"))
+            let block = Block {
+                fields,
+                place: format!("{file}: `batch_overrides.{name}`"),
             };
             Ok(Override {
                 file: file.clone(),
-                schedule: match field("schedule") {
+                schedule: match block.field("schedule") {
                     Some(Expression::String(s)) => Some(s.clone()),
                     _ => None,
                 },
-                enabled: match field("enabled") {
+                enabled: match block.field("enabled") {
                     Some(Expression::Bool(b)) => Some(*b),
                     _ => None,
                 },
-                task_count: number("task_count")?,
-                grace_minutes: number("grace_minutes")?,
+                task_count: block.number("task_count")?,
+                grace_minutes: block.number("grace_minutes")?,
                 name,
             })
         })
         .collect()
+}
+
+/// One object of the catalog or of `batch_overrides`; `place` names it in errors.
+struct Block<'a> {
+    fields: &'a hcl::Object<ObjectKey, Expression>,
+    place: String,
+}
+
+impl Block<'_> {
+    fn field(&self, wanted: &str) -> Option<&Expression> {
+        self.fields
+            .iter()
+            .find(|(k, _)| key_name(k) == wanted)
+            .map(|(_, v)| v)
+    }
+
+    /// A whole number; `None` when the field is absent or `null`.
+    fn number(&self, wanted: &str) -> anyhow::Result<Option<u32>> {
+        self.field(wanted)
+            .filter(|v| !matches!(v, Expression::Null))
+            .map(whole_number)
+            .transpose()
+            .with_context(|| format!("{}: `{wanted}`", self.place))
+    }
 }
 
 /// A whole number written literally.

@@ -68,6 +68,14 @@ pub fn eventually<T>(what: &str, within: Duration, mut check: impl FnMut() -> Op
     }
 }
 
+/// A TCP port nobody listens on right now, on 127.0.0.1, for a server a test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free local port")
+        .port()
+}
+
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
 }

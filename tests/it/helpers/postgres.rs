@@ -19,11 +19,7 @@ impl PgServer {
         if is_root() {
             run(Command::new("chown").arg("postgres:").arg(dir.path()));
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = super::free_port();
         let server = PgServer { bindir, dir, port };
         run(server
             .as_postgres("initdb")

@@ -21,11 +21,7 @@ pub struct S3Server {
 impl S3Server {
     pub fn start(root: &Path) -> S3Server {
         std::fs::create_dir_all(root.join(BUCKET)).expect("bucket directory");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = super::free_port();
         let mut server = S3Server {
             port,
             root: root.to_path_buf(),

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{block_on, eventually};
+use super::{block_on, eventually, free_port};
 
 const REGION: &str = "ap-northeast-1";
 
@@ -116,14 +116,6 @@ async fn client(port: u16) -> aws_sdk_sns::Client {
         ))
         .build();
     aws_sdk_sns::Client::from_conf(config)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// An HTTP endpoint that keeps every JSON body POSTed to it; returns its port.

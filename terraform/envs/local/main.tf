@@ -14,7 +14,9 @@ provider "aws" {
   skip_metadata_api_check     = true
   skip_requesting_account_id  = true
   s3_use_path_style           = true
-  max_retries                 = 1
+  # A few retries: the emulator sometimes closes a connection mid-answer ("use of closed
+  # network connection" on ListTargetsByRule), which one more try rides out.
+  max_retries = 3
 
   endpoints {
     cloudwatch = var.endpoint

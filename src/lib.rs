@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod export;
+pub mod launch;
 pub mod missed_runs;
 pub mod runtime;
 pub mod storage;

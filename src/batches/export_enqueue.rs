@@ -10,6 +10,8 @@ use super::{Batch, Work, bind};
 use crate::calendar::{Period, parse_date, parse_month};
 use crate::db::SchemaNeed;
 use crate::export::enqueue::{EnqueuePlan, enqueue};
+use crate::export::queue;
+use crate::launch;
 use crate::runtime::RunContext;
 
 #[derive(Debug, Args)]
@@ -68,8 +70,10 @@ for each into export_jobs, for export-worker tasks to carry out. The period is y
 EXPORT_TIME_ZONE (default Asia/Tokyo) unless --date, --from/--to (a backfill, one job per day) \
 or --monthly [--month] says otherwise. Idempotent: a job that exists for the same tenant, form \
 and period is left alone (use --requeue-failed to put back the failed ones). Only tenants in \
-EXPORT_TENANT_ALLOWLIST are considered when it is set. Counts: found, inserted, \
-already_present, requeued, outside_allowlist.",
+EXPORT_TENANT_ALLOWLIST are considered when it is set. With LAUNCH_BATCH set (a catalog entry's \
+`launch`), it then starts one LAUNCH_BATCH task per LAUNCH_JOBS_PER_TASK due jobs, at most \
+LAUNCH_MAX_TASKS: ECS tasks with LAUNCH_CLUSTER, child processes without. Counts: found, \
+inserted, already_present, requeued, outside_allowlist, waiting, launched_tasks.",
     exclusive: true,
     time_limit: Duration::from_secs(30 * 60),
     schema: SchemaNeed::Current,
@@ -87,5 +91,10 @@ async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
         None => vec![Period::previous_day(now, tz)],
     };
     let plan = EnqueuePlan::new(&ctx.config.export, tz, periods, options.requeue_failed);
-    enqueue(&ctx.db, &plan, &ctx.counts).await
+    enqueue(&ctx.db, &plan, &ctx.counts).await?;
+    // Only now, with every job committed, are workers started: none can find the queue before
+    // this run has filled it. Sized for every due job, the ones queued earlier included.
+    let waiting = queue::due_by(&ctx.db, Utc::now()).await?;
+    ctx.counts.add("waiting", waiting);
+    launch::launch_for(&ctx, u64::try_from(waiting).unwrap_or(0)).await
 }

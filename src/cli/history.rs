@@ -21,6 +21,12 @@ grace (found by `missed-runs`) is shown as `missed` at its scheduled time, with 
         )
         .arg(Arg::new("batch").long("batch").value_name("NAME").help("Only runs of this batch"))
         .arg(
+            Arg::new("parent")
+                .long("parent")
+                .value_name("RUN_ID")
+                .help("Only this run and the runs it launched (e.g. an export-enqueue and its workers)"),
+        )
+        .arg(
             Arg::new("since")
                 .long("since")
                 .value_name("WHEN")
@@ -89,6 +95,7 @@ pub fn print(matches: &ArgMatches) -> u8 {
     };
     let query = HistoryQuery {
         batch: matches.get_one::<String>("batch").cloned(),
+        parent: matches.get_one::<String>("parent").cloned(),
         since: matches.get_one::<DateTime<Utc>>("since").copied(),
         status: matches.get_one::<ShownStatus>("status").copied(),
         limit: *matches.get_one::<u32>("limit").expect("has a default"),
@@ -161,13 +168,21 @@ fn print_table(runs: &[RunRecord], now: DateTime<Utc>) {
     }
 }
 
-/// Counts, then the error's first line: what on-call reads first.
+/// The entry (when not the batch's own) and the launching run, then counts, then the error's
+/// first line: what on-call reads first.
 fn details(run: &RunRecord) -> String {
-    let mut parts: Vec<String> = run
-        .counts
-        .iter()
-        .flat_map(|counts| counts.0.iter().map(|(k, v)| format!("{k}={v}")))
-        .collect();
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(entry) = run.entry.as_ref().filter(|entry| **entry != run.batch) {
+        parts.push(format!("entry={entry}"));
+    }
+    if let Some(parent) = &run.parent_run_id {
+        parts.push(format!("launched_by={parent}"));
+    }
+    parts.extend(
+        run.counts
+            .iter()
+            .flat_map(|counts| counts.0.iter().map(|(k, v)| format!("{k}={v}"))),
+    );
     if let Some(error) = &run.error {
         let first_line = error.lines().next().unwrap_or_default();
         let short: String = first_line.chars().take(120).collect();

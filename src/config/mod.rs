@@ -21,6 +21,7 @@ use self::settings::{
 };
 pub use self::settings::{Problems, Within, process_env};
 use crate::export::config::ExportConfig;
+use crate::launch::LaunchConfig;
 use crate::missed_runs::config::WatchConfig;
 
 /// Everything a run reads from its environment.
@@ -34,6 +35,8 @@ pub struct Config {
     pub time_zone: Tz,
     pub export: ExportConfig,
     pub watch: WatchConfig,
+    /// `LAUNCH_*`: what this run starts when its work is done (`None`: nothing).
+    pub launch: Option<LaunchConfig>,
 }
 
 /// `DATABASE_*`: where run history and batch data live.
@@ -60,6 +63,40 @@ pub struct RunConfig {
     pub scheduled_time: Option<DateTime<Utc>>,
     /// `ECS_CONTAINER_METADATA_URI_V4`: set by ECS; used to record the task ARN.
     pub ecs_metadata_uri: Option<String>,
+    /// `BATCH_ENTRY`: the catalog entry this run serves (set in each entry's task definition).
+    pub entry: Option<String>,
+    /// `BATCH_PARENT_RUN_ID`: the run that launched this one (see `launch`).
+    pub parent_run_id: Option<String>,
+}
+
+/// `BATCH_ENTRY`: a catalog entry's name, as Terraform names resources after it.
+#[derive(Debug, Clone)]
+pub(crate) struct EntryName(pub String);
+
+impl Setting for EntryName {
+    fn parse(raw: &str) -> Result<Self, String> {
+        let ok = (1..=64).contains(&raw.len())
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if ok {
+            Ok(EntryName(raw.to_owned()))
+        } else {
+            Err("expected a catalog entry name: 1-64 lowercase letters, digits and hyphens".into())
+        }
+    }
+}
+
+/// `BATCH_PARENT_RUN_ID`: a run id (a UUID, as every run id is).
+#[derive(Debug, Clone)]
+pub(crate) struct RunId(pub String);
+
+impl Setting for RunId {
+    fn parse(raw: &str) -> Result<Self, String> {
+        uuid::Uuid::parse_str(raw)
+            .map(|id| RunId(id.hyphenated().to_string()))
+            .map_err(|_| "expected a run id (a UUID, as `batch history` shows)".into())
+    }
 }
 
 /// `LOG_FORMAT` and `RUST_LOG`, read before anything else so that even configuration errors are
@@ -201,6 +238,10 @@ struct BatchVars {
     scheduled_time: Var<DateTime<Utc>>,
     #[serde(default)]
     data_dir: Var<PathBuf>,
+    #[serde(default)]
+    entry: Var<EntryName>,
+    #[serde(default)]
+    parent_run_id: Var<RunId>,
 }
 
 /// The business calendar's one variable, under the export's prefix for compatibility.
@@ -251,6 +292,7 @@ fn known_variables() -> Vec<(&'static str, Vec<String>)> {
             [field_names::<CalendarVars>(), ExportConfig::variables()].concat(),
         ),
         named("WATCH_", WatchConfig::variables().to_vec()),
+        named("LAUNCH_", LaunchConfig::variables().to_vec()),
     ]
 }
 
@@ -313,6 +355,13 @@ impl Config {
         let Some(watch) = WatchConfig::from_vars(vars, &mut p) else {
             return Err(p);
         };
+        let ecs_metadata_uri = p.optional(
+            "ECS_CONTAINER_METADATA_URI_V4",
+            ecs.container_metadata_uri_v4,
+        );
+        let Some(launch) = LaunchConfig::from_vars(vars, ecs_metadata_uri.is_some(), &mut p) else {
+            return Err(p);
+        };
         let region = p.optional("AWS_REGION", aws.region);
         let default_region = p.optional("AWS_DEFAULT_REGION", aws.default_region);
         if export.storage.bucket.is_some() && region.is_none() && default_region.is_none() {
@@ -329,6 +378,7 @@ impl Config {
             ),
             export,
             watch,
+            launch,
             database: DatabaseConfig {
                 url: p.optional("DATABASE_URL", database.url),
                 max_connections: p
@@ -353,10 +403,11 @@ impl Config {
                     .map(|d| d.0),
                 stop_grace,
                 scheduled_time: p.optional("BATCH_SCHEDULED_TIME", batch.scheduled_time),
-                ecs_metadata_uri: p.optional(
-                    "ECS_CONTAINER_METADATA_URI_V4",
-                    ecs.container_metadata_uri_v4,
-                ),
+                ecs_metadata_uri,
+                entry: p.optional("BATCH_ENTRY", batch.entry).map(|e| e.0),
+                parent_run_id: p
+                    .optional("BATCH_PARENT_RUN_ID", batch.parent_run_id)
+                    .map(|id| id.0),
             },
         };
         // On ECS the embedded SQLite file would live and die with the task: a forgotten secret
@@ -479,7 +530,7 @@ mod tests {
             .lines()
             .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
             .filter(|name| {
-                ["DATABASE_", "BATCH_", "EXPORT_", "WATCH_"]
+                ["DATABASE_", "BATCH_", "EXPORT_", "WATCH_", "LAUNCH_"]
                     .iter()
                     .any(|p| name.starts_with(p))
             })

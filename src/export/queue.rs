@@ -335,3 +335,16 @@ pub async fn pending_after(db: &Db, after: DateTime<Utc>) -> anyhow::Result<i64>
     })?;
     Ok(count)
 }
+
+/// How many pending jobs may be claimed by `at`: the work a launch is sized for.
+pub async fn due_by(db: &Db, at: DateTime<Utc>) -> anyhow::Result<i64> {
+    let count = on_pool!(db, |pool| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM export_jobs WHERE status = 'pending' AND next_attempt_at <= $1",
+        )
+        .bind(at)
+        .fetch_one(pool)
+        .await
+    })?;
+    Ok(count)
+}

@@ -24,17 +24,23 @@ pub struct WatchConfig {
 /// One watched catalog entry: its effective schedule in this environment and its grace.
 #[derive(Debug, Clone)]
 pub struct Watched {
+    /// The catalog entry (the key of `WATCH_SCHEDULES`).
+    pub entry: String,
+    /// Its batch (`batch`; the entry's name when absent, as for a shorthand entry).
     pub batch: String,
     pub schedule: Schedule,
     pub grace: chrono::Duration,
 }
 
-/// `WATCH_SCHEDULES`: `{"export-enqueue": {"schedule": "cron(30 15 * * ? *)", "grace_minutes": 60}}`.
+/// `WATCH_SCHEDULES`, keyed by catalog entry: `{"export-enqueue-monthly": {"batch":
+/// "export-enqueue", "schedule": "cron(50 15 1 * ? *)", "grace_minutes": 60}}`; `batch` may be
+/// left out when the entry is named after its batch.
 impl Setting for Vec<Watched> {
     fn parse(raw: &str) -> Result<Self, String> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Entry {
+            batch: Option<String>,
             schedule: String,
             grace_minutes: u32,
         }
@@ -45,19 +51,21 @@ impl Setting for Vec<Watched> {
         })?;
         entries
             .into_iter()
-            .map(|(batch, entry)| {
+            .map(|(name, entry)| {
+                let batch = entry.batch.unwrap_or_else(|| name.clone());
                 if crate::batches::find(&batch).is_none() {
-                    return Err(format!("entry `{batch}` names no batch of this image"));
+                    return Err(format!("entry `{name}` names no batch of this image (`{batch}`)"));
                 }
                 let schedule =
-                    Schedule::parse(&entry.schedule).map_err(|why| format!("entry `{batch}`: {why}"))?;
+                    Schedule::parse(&entry.schedule).map_err(|why| format!("entry `{name}`: {why}"))?;
                 if !(1..=MAX_GRACE_MINUTES).contains(&entry.grace_minutes) {
                     return Err(format!(
-                        "entry `{batch}`: grace_minutes must be from 1 to {MAX_GRACE_MINUTES}, got {}",
+                        "entry `{name}`: grace_minutes must be from 1 to {MAX_GRACE_MINUTES}, got {}",
                         entry.grace_minutes
                     ));
                 }
                 Ok(Watched {
+                    entry: name,
                     batch,
                     schedule,
                     grace: chrono::Duration::minutes(i64::from(entry.grace_minutes)),

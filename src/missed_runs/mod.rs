@@ -7,8 +7,8 @@
 //! that nothing was due before the first fire time. The watcher itself runs on a fixed
 //! interval, which a plain metric alarm can watch exactly.
 //!
-//! Its log lines name the watched batch `entry` (the catalog entry): `batch` on every line is
-//! the running batch, `missed-runs`, as for any run.
+//! Its log lines name the catalog entry they are about `watched_entry` (and its batch
+//! `watched_batch`): `batch` and `entry` on every line are the watcher's own, as for any run.
 
 pub mod config;
 pub mod judge;
@@ -54,13 +54,13 @@ pub async fn watch(
     let watches: BTreeMap<String, store::Watch> = store::watches(db)
         .await?
         .into_iter()
-        .map(|w| (w.batch.clone(), w))
+        .map(|w| (w.entry.clone(), w))
         .collect();
-    for batch in watches.keys() {
-        if !schedules.iter().any(|w| &w.batch == batch) {
-            store::stop_watching(db, batch).await?;
+    for entry in watches.keys() {
+        if !schedules.iter().any(|w| &w.entry == entry) {
+            store::stop_watching(db, entry).await?;
             tracing::info!(
-                entry = batch,
+                watched_entry = entry,
                 "no longer watched (unscheduled, disabled or grace removed)"
             );
         }
@@ -68,14 +68,14 @@ pub async fn watch(
     for watched in schedules {
         counts.add("watched", 1);
         let expression = watched.schedule.to_string();
-        match watches.get(&watched.batch) {
+        match watches.get(&watched.entry) {
             Some(watch) if watch.schedule == expression => {
                 judge_entry(db, watched, watch.checked_until, now, counts).await?;
             }
             previous => {
-                store::start_watching(db, &watched.batch, &expression, now).await?;
+                store::start_watching(db, &watched.entry, &expression, now).await?;
                 tracing::info!(
-                    entry = %watched.batch,
+                    watched_entry = %watched.entry,
                     schedule = %expression,
                     previous = previous.map(|w| w.schedule.as_str()),
                     "watching a new schedule from now on"
@@ -105,6 +105,7 @@ async fn judge_entry(
     };
     let runs = store::runs_between(
         db,
+        &watched.entry,
         &watched.batch,
         first.from,
         last.until.max(last.deadline),
@@ -117,6 +118,7 @@ async fn judge_entry(
             continue;
         };
         let missed = MissedRun {
+            entry: watched.entry.clone(),
             batch: watched.batch.clone(),
             scheduled_time: expectation.fire,
             grace_minutes: i32::try_from(watched.grace.num_minutes()).unwrap_or(i32::MAX),
@@ -127,7 +129,8 @@ async fn judge_entry(
         if store::record_missed(db, &missed).await? {
             counts.add("missed", 1);
             tracing::error!(
-                entry = %missed.batch,
+                watched_entry = %missed.entry,
+                watched_batch = %missed.batch,
                 scheduled_time = %missed.scheduled_time.to_rfc3339(),
                 grace_minutes = missed.grace_minutes,
                 seen = %missed.seen,
@@ -136,9 +139,9 @@ async fn judge_entry(
         }
     }
     if expected.len() == EXPECTED_PER_RUN {
-        tracing::warn!(entry = %watched.batch, judged = EXPECTED_PER_RUN, "more fire times to judge; the next run goes on");
+        tracing::warn!(watched_entry = %watched.entry, judged = EXPECTED_PER_RUN, "more fire times to judge; the next run goes on");
     }
-    store::advance(db, &watched.batch, last.fire).await
+    store::advance(db, &watched.entry, last.fire).await
 }
 
 async fn notify(
@@ -154,7 +157,7 @@ async fn notify(
     for missed in store::unnotified(db, NOTIFIED_PER_RUN).await? {
         let schedule = schedules
             .iter()
-            .find(|w| w.batch == missed.batch)
+            .find(|w| w.entry == missed.entry)
             .map(|w| w.schedule.to_string());
         let text = message(
             &missed,
@@ -165,13 +168,13 @@ async fn notify(
         let message_id = publisher.publish(&text).await.map_err(|e| {
             e.context(format!(
                 "missed run of {} at {} recorded but not notified; the next run retries",
-                missed.batch,
+                missed.entry,
                 missed.scheduled_time.to_rfc3339()
             ))
         })?;
         store::mark_notified(db, &missed, now).await?;
         counts.add("notified", 1);
-        tracing::info!(entry = %missed.batch, scheduled_time = %missed.scheduled_time.to_rfc3339(), message_id, "missed run notified");
+        tracing::info!(watched_entry = %missed.entry, scheduled_time = %missed.scheduled_time.to_rfc3339(), message_id, "missed run notified");
     }
     Ok(())
 }

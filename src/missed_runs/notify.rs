@@ -31,17 +31,18 @@ pub fn message(
     let deadline = scheduled + chrono::Duration::minutes(i64::from(missed.grace_minutes));
     let subject = subject(&format!(
         "batchbox {environment}: missed run of {} at {} UTC",
-        missed.batch,
+        missed.entry,
         scheduled.format("%Y-%m-%d %H:%M")
     ));
     let local = |t: DateTime<Utc>| t.with_timezone(&time_zone).format("%Y-%m-%d %H:%M %Z");
     let mut lines = vec![
         format!(
             "A scheduled run of {} did not succeed within its grace.",
-            missed.batch
+            missed.entry
         ),
         String::new(),
         format!("Environment:  {environment}"),
+        format!("Entry:        {}", missed.entry),
         format!("Batch:        {}", missed.batch),
         format!(
             "Scheduled:    {} UTC ({})",
@@ -68,7 +69,7 @@ pub fn message(
         ),
         format!(
             "Its logs: the environment's log group, streams starting with {}/",
-            missed.batch
+            missed.entry
         ),
     ]);
     Message {
@@ -133,6 +134,7 @@ mod tests {
 
     fn missed(batch: &str) -> MissedRun {
         MissedRun {
+            entry: batch.into(),
             batch: batch.into(),
             scheduled_time: DateTime::parse_from_rfc3339("2026-12-03T15:30:00Z")
                 .unwrap()

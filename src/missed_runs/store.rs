@@ -10,7 +10,8 @@ use crate::on_pool;
 /// A row of `schedule_watches`.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Watch {
-    pub batch: String,
+    /// The catalog entry watched.
+    pub entry: String,
     pub schedule: String,
     pub watched_since: DateTime<Utc>,
     pub checked_until: DateTime<Utc>,
@@ -19,6 +20,8 @@ pub struct Watch {
 /// A row of `missed_runs`.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct MissedRun {
+    /// The catalog entry whose fire time was missed, and its batch.
+    pub entry: String,
     pub batch: String,
     pub scheduled_time: DateTime<Utc>,
     pub grace_minutes: i32,
@@ -39,27 +42,27 @@ impl MissedRun {
 
 pub async fn watches(db: &Db) -> anyhow::Result<Vec<Watch>> {
     Ok(on_pool!(db, |pool| sqlx::query_as::<_, Watch>(
-        "SELECT batch, schedule, watched_since, checked_until FROM schedule_watches ORDER BY batch"
+        "SELECT entry, schedule, watched_since, checked_until FROM schedule_watches ORDER BY entry"
     )
     .fetch_all(pool)
     .await)?)
 }
 
-/// Starts (or restarts, for a changed schedule) watching `batch` at `since`: fire times up to
+/// Starts (or restarts, for a changed schedule) watching `entry` at `since`: fire times up to
 /// then are never judged.
 pub async fn start_watching(
     db: &Db,
-    batch: &str,
+    entry: &str,
     schedule: &str,
     since: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     on_pool!(db, |pool| {
         sqlx::query(
-        "INSERT INTO schedule_watches (batch, schedule, watched_since, checked_until) VALUES ($1, $2, $3, $3)
-         ON CONFLICT (batch) DO UPDATE SET schedule = excluded.schedule,
+        "INSERT INTO schedule_watches (entry, schedule, watched_since, checked_until) VALUES ($1, $2, $3, $3)
+         ON CONFLICT (entry) DO UPDATE SET schedule = excluded.schedule,
              watched_since = excluded.watched_since, checked_until = excluded.checked_until"
     )
-    .bind(batch)
+    .bind(entry)
     .bind(schedule)
     .bind(since)
     .execute(pool)
@@ -70,11 +73,11 @@ pub async fn start_watching(
 }
 
 /// Fire times up to `until` have been judged.
-pub async fn advance(db: &Db, batch: &str, until: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn advance(db: &Db, entry: &str, until: DateTime<Utc>) -> anyhow::Result<()> {
     on_pool!(db, |pool| sqlx::query(
-        "UPDATE schedule_watches SET checked_until = $2 WHERE batch = $1"
+        "UPDATE schedule_watches SET checked_until = $2 WHERE entry = $1"
     )
-    .bind(batch)
+    .bind(entry)
     .bind(until)
     .execute(pool)
     .await
@@ -82,22 +85,24 @@ pub async fn advance(db: &Db, batch: &str, until: DateTime<Utc>) -> anyhow::Resu
     Ok(())
 }
 
-/// Stops watching `batch` (no longer scheduled, disabled or unwatched): if it comes back, it is
+/// Stops watching `entry` (no longer scheduled, disabled or unwatched): if it comes back, it is
 /// watched afresh instead of being judged for the time it was off.
-pub async fn stop_watching(db: &Db, batch: &str) -> anyhow::Result<()> {
+pub async fn stop_watching(db: &Db, entry: &str) -> anyhow::Result<()> {
     on_pool!(db, |pool| sqlx::query(
-        "DELETE FROM schedule_watches WHERE batch = $1"
+        "DELETE FROM schedule_watches WHERE entry = $1"
     )
-    .bind(batch)
+    .bind(entry)
     .execute(pool)
     .await
     .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
-/// Runs of `batch` started, or scheduled, in `[from, until)`.
+/// Runs of `entry` (a run of its batch that names it in `BATCH_ENTRY`, or, for a shorthand
+/// entry, names no entry: a run by hand) started, or scheduled, in `[from, until)`.
 pub async fn runs_between(
     db: &Db,
+    entry: &str,
     batch: &str,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -105,12 +110,14 @@ pub async fn runs_between(
     Ok(on_pool!(db, |pool| sqlx::query_as::<_, SeenRun>(
         "SELECT status, started_at, finished_at, scheduled_time FROM batch_runs
          WHERE batch = $1
+           AND (entry = $4 OR (entry IS NULL AND batch = $4))
            AND ((started_at >= $2 AND started_at < $3)
                 OR (scheduled_time >= $2 AND scheduled_time < $3))"
     )
     .bind(batch)
     .bind(from)
     .bind(until)
+    .bind(entry)
     .fetch_all(pool)
     .await)?)
 }
@@ -119,15 +126,16 @@ pub async fn runs_between(
 pub async fn record_missed(db: &Db, missed: &MissedRun) -> anyhow::Result<bool> {
     let inserted = on_pool!(db, |pool| {
         sqlx::query(
-        "INSERT INTO missed_runs (batch, scheduled_time, grace_minutes, detected_at, seen, notified_at)
-         VALUES ($1, $2, $3, $4, $5, NULL)
-         ON CONFLICT (batch, scheduled_time) DO NOTHING"
+        "INSERT INTO missed_runs (entry, scheduled_time, grace_minutes, detected_at, seen, notified_at, batch)
+         VALUES ($1, $2, $3, $4, $5, NULL, $6)
+         ON CONFLICT (entry, scheduled_time) DO NOTHING"
     )
-    .bind(&missed.batch)
+    .bind(&missed.entry)
     .bind(missed.scheduled_time)
     .bind(missed.grace_minutes)
     .bind(missed.detected_at)
     .bind(&missed.seen)
+    .bind(&missed.batch)
     .execute(pool)
     .await
     .map(|done| done.rows_affected())
@@ -138,9 +146,9 @@ pub async fn record_missed(db: &Db, missed: &MissedRun) -> anyhow::Result<bool> 
 /// Missed runs not yet notified, oldest first.
 pub async fn unnotified(db: &Db, limit: u32) -> anyhow::Result<Vec<MissedRun>> {
     Ok(on_pool!(db, |pool| sqlx::query_as::<_, MissedRun>(
-        "SELECT batch, scheduled_time, grace_minutes, detected_at, seen, notified_at
+        "SELECT entry, batch, scheduled_time, grace_minutes, detected_at, seen, notified_at
          FROM missed_runs WHERE notified_at IS NULL
-         ORDER BY scheduled_time, batch LIMIT $1"
+         ORDER BY scheduled_time, entry LIMIT $1"
     )
     .bind(i64::from(limit))
     .fetch_all(pool)
@@ -149,9 +157,9 @@ pub async fn unnotified(db: &Db, limit: u32) -> anyhow::Result<Vec<MissedRun>> {
 
 pub async fn mark_notified(db: &Db, missed: &MissedRun, at: DateTime<Utc>) -> anyhow::Result<()> {
     on_pool!(db, |pool| sqlx::query(
-        "UPDATE missed_runs SET notified_at = $3 WHERE batch = $1 AND scheduled_time = $2"
+        "UPDATE missed_runs SET notified_at = $3 WHERE entry = $1 AND scheduled_time = $2"
     )
-    .bind(&missed.batch)
+    .bind(&missed.entry)
     .bind(missed.scheduled_time)
     .bind(at)
     .execute(pool)
@@ -168,10 +176,10 @@ pub async fn list(
     limit: u32,
 ) -> anyhow::Result<Vec<MissedRun>> {
     Ok(on_pool!(db, |pool| sqlx::query_as::<_, MissedRun>(
-        "SELECT batch, scheduled_time, grace_minutes, detected_at, seen, notified_at
+        "SELECT entry, batch, scheduled_time, grace_minutes, detected_at, seen, notified_at
          FROM missed_runs
          WHERE ($1 IS NULL OR batch = $1) AND ($2 IS NULL OR scheduled_time >= $2)
-         ORDER BY scheduled_time DESC, batch DESC LIMIT $3"
+         ORDER BY scheduled_time DESC, entry DESC LIMIT $3"
     )
     .bind(batch)
     .bind(since)

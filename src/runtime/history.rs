@@ -25,6 +25,10 @@ pub struct NewRun {
     pub deadline_at: DateTime<Utc>,
     pub ecs_task_arn: Option<String>,
     pub scheduled_time: Option<DateTime<Utc>>,
+    /// The catalog entry it serves (`BATCH_ENTRY`).
+    pub entry: Option<String>,
+    /// The run that launched it (`BATCH_PARENT_RUN_ID`).
+    pub parent_run_id: Option<String>,
 }
 
 /// How a run ended.
@@ -42,8 +46,9 @@ pub async fn record_start(db: &Db, run: &NewRun) -> anyhow::Result<()> {
     let arguments = serde_json::to_string(&run.arguments)?;
     on_pool!(db, |pool| {
         sqlx::query(
-        "INSERT INTO batch_runs (run_id, batch, status, arguments, started_at, deadline_at, ecs_task_arn, scheduled_time)
-         VALUES ($1, $2, 'running', $3, $4, $5, $6, $7)"
+        "INSERT INTO batch_runs (run_id, batch, status, arguments, started_at, deadline_at, ecs_task_arn, scheduled_time,
+                                 entry, parent_run_id)
+         VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9)"
     )
     .bind(&run.run_id)
     .bind(&run.batch)
@@ -52,6 +57,8 @@ pub async fn record_start(db: &Db, run: &NewRun) -> anyhow::Result<()> {
     .bind(run.deadline_at)
     .bind(&run.ecs_task_arn)
     .bind(run.scheduled_time)
+    .bind(&run.entry)
+    .bind(&run.parent_run_id)
     .execute(pool)
     .await
     .map(|done| done.rows_affected())
@@ -112,6 +119,8 @@ pub struct RunRecord {
     pub error: Option<String>,
     pub ecs_task_arn: Option<String>,
     pub scheduled_time: Option<DateTime<Utc>>,
+    pub entry: Option<String>,
+    pub parent_run_id: Option<String>,
 }
 
 /// The status `batch history` shows: a `running` row past its deadline is `stale`, because a
@@ -174,6 +183,8 @@ impl RunRecord {
             )),
             ecs_task_arn: None,
             scheduled_time: Some(missed.scheduled_time),
+            entry: Some(missed.entry.clone()),
+            parent_run_id: None,
         }
     }
 
@@ -213,6 +224,8 @@ impl RunRecord {
             error: self.error.clone(),
             ecs_task_arn: self.ecs_task_arn.clone(),
             scheduled_time: self.scheduled_time,
+            entry: self.entry.clone(),
+            parent_run_id: self.parent_run_id.clone(),
         }
     }
 }
@@ -232,12 +245,18 @@ pub struct RunView {
     pub error: Option<String>,
     pub ecs_task_arn: Option<String>,
     pub scheduled_time: Option<DateTime<Utc>>,
+    /// The catalog entry the run served, when its task definition said.
+    pub entry: Option<String>,
+    /// The run that launched this one.
+    pub parent_run_id: Option<String>,
 }
 
 /// Filters of `batch history`.
 #[derive(Debug, Clone)]
 pub struct HistoryQuery {
     pub batch: Option<String>,
+    /// Only the runs launched by this run (and the run itself).
+    pub parent: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub status: Option<ShownStatus>,
     pub limit: u32,
@@ -251,6 +270,8 @@ pub async fn list(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<RunRecord>> {
     let missed = match query.status {
+        // A missed fire time has no run, so no parent either.
+        _ if query.parent.is_some() => Vec::new(),
         None | Some(ShownStatus::Missed) => {
             missed_store::list(db, query.batch.as_deref(), query.since, query.limit).await?
         }
@@ -281,12 +302,13 @@ async fn list_runs(
     let rows = on_pool!(db, |pool| {
         sqlx::query_as::<_, RunRecord>(
         "SELECT run_id, batch, status, arguments, started_at, finished_at, deadline_at, exit_code,
-                counts, error, ecs_task_arn, scheduled_time
+                counts, error, ecs_task_arn, scheduled_time, entry, parent_run_id
          FROM batch_runs
          WHERE ($1 IS NULL OR batch = $1)
            AND ($2 IS NULL OR started_at >= $2)
            AND ($3 IS NULL OR status = $3)
            AND ($4 IS NULL OR (deadline_at < $5) = $4)
+           AND ($7 IS NULL OR parent_run_id = $7 OR run_id = $7)
          ORDER BY started_at DESC, run_id DESC
          LIMIT $6"
     )
@@ -296,6 +318,7 @@ async fn list_runs(
     .bind(stale)
     .bind(now)
     .bind(i64::from(query.limit))
+    .bind(&query.parent)
     .fetch_all(pool)
     .await
     })?;

@@ -24,6 +24,7 @@ use chrono::Utc;
 use futures_util::FutureExt;
 use tracing::Instrument;
 
+use crate::config::settings::Setting;
 use crate::config::{self, Config, LogConfig, Problems};
 use crate::db::{Db, SchemaNeed};
 use crate::telemetry::{self, LogTarget, RUN};
@@ -79,7 +80,7 @@ pub fn launch(
     telemetry::init(
         log_config,
         LogTarget::Stdout,
-        &[("batch", spec.batch.to_owned()), ("run_id", run_id.clone())],
+        &line_fields(&spec, &run_id, &vars),
     );
     panics::log_and_remember();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -103,6 +104,8 @@ pub fn launch(
             deadline_at: Utc::now(),
             ecs_task_arn: None,
             scheduled_time: None,
+            entry: None,
+            parent_run_id: None,
         },
         counts: Counts::default(),
         misconfigured: false,
@@ -131,6 +134,31 @@ pub fn launch(
     // Do not wait for work abandoned after its grace period.
     runtime.shutdown_timeout(Duration::from_millis(500));
     code
+}
+
+/// The fields on every line of a run: its batch and run id, and, when its environment says so,
+/// its catalog entry and the run that launched it, so that Logs Insights finds a launch's
+/// tasks with `filter parent_run_id = "..."`. Read before the configuration (the logger comes
+/// first); a malformed value is left out here and reported with the configuration's problems.
+fn line_fields(
+    spec: &RunSpec,
+    run_id: &str,
+    vars: &[(String, String)],
+) -> Vec<(&'static str, String)> {
+    let mut fields = vec![
+        ("batch", spec.batch.to_owned()),
+        ("run_id", run_id.to_owned()),
+    ];
+    let var = |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim());
+    if let Some(entry) = var("BATCH_ENTRY").and_then(|raw| config::EntryName::parse(raw).ok()) {
+        fields.push(("entry", entry.0));
+    }
+    if let Some(parent) =
+        var(crate::launch::PARENT_RUN_ID_VAR).and_then(|raw| config::RunId::parse(raw).ok())
+    {
+        fields.push(("parent_run_id", parent.0));
+    }
+    fields
 }
 
 struct Run {
@@ -217,6 +245,8 @@ impl Run {
 
         self.new_run.ecs_task_arn = ecs::task_arn(config.run.ecs_metadata_uri.as_deref()).await;
         self.new_run.scheduled_time = config.run.scheduled_time;
+        self.new_run.entry = config.run.entry.clone();
+        self.new_run.parent_run_id = config.run.parent_run_id.clone();
         self.new_run.deadline_at = self.new_run.started_at
             + chrono::Duration::from_std(time_limit + grace).unwrap_or(chrono::Duration::MAX);
         tracing::info!(target: RUN,

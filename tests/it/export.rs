@@ -534,6 +534,14 @@ fn the_demo_exports_sample_workbooks_on_the_embedded_default() {
         .filter(|l| l["message"] == "workbook ready")
         .collect();
     assert_eq!(ready.len(), 4, "one workbook per sample tenant form");
+    // The demo launched two workers, as export-enqueue launches its tasks on ECS.
+    let demo_run = lines.iter().find(|l| l["batch"] == "demo").unwrap()["run_id"].clone();
+    let worker_runs: std::collections::BTreeSet<String> = lines
+        .iter()
+        .filter(|l| l["batch"] == "export-worker" && l["parent_run_id"] == demo_run)
+        .map(|l| l["run_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(worker_runs.len(), 2, "{lines:#?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     for line in ready {
         let path = db.dir.path().join(line["workbook"].as_str().unwrap());

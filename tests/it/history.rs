@@ -80,6 +80,8 @@ both_backends!(history_prune_deletes_old_runs_and_counts_them, |db| {
                 deadline_at: started_at + chrono::Duration::minutes(5),
                 ecs_task_arn: None,
                 scheduled_time: None,
+                entry: None,
+                parent_run_id: None,
             };
             batchbox::runtime::history::record_start(&handle, &run)
                 .await

@@ -11,6 +11,7 @@ mod excel_limits;
 mod export;
 mod history;
 mod inputs;
+mod launch;
 mod log_contract;
 mod missed_runs;
 mod runs;

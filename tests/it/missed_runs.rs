@@ -15,6 +15,18 @@ use serde_json::{Value, json};
 
 /// Records a finished run of `batch`, as an ECS-scheduled run for `fire` records it.
 fn record_run(db: &Sandbox, batch: &str, fire: DateTime<Utc>, status: RunStatus, minutes: i64) {
+    record_entry_run(db, batch, None, fire, status, minutes);
+}
+
+/// The same, for a run that names its catalog entry (`BATCH_ENTRY`, set by its task definition).
+fn record_entry_run(
+    db: &Sandbox,
+    batch: &str,
+    entry: Option<&str>,
+    fire: DateTime<Utc>,
+    status: RunStatus,
+    minutes: i64,
+) {
     block_on(async {
         let pool = db.open().await;
         let started = fire + chrono::Duration::seconds(20);
@@ -26,6 +38,8 @@ fn record_run(db: &Sandbox, batch: &str, fire: DateTime<Utc>, status: RunStatus,
             deadline_at: started + chrono::Duration::hours(2),
             ecs_task_arn: None,
             scheduled_time: Some(fire),
+            entry: entry.map(str::to_owned),
+            parent_run_id: None,
         };
         let ending = Ending {
             status,
@@ -64,7 +78,7 @@ fn schedules(entries: &[(&str, &str, u32)]) -> String {
 }
 
 /// One watcher run. Every line it logs carries the running batch, `missed-runs`, whatever entry
-/// it is about (that one is `entry`): the log contract on-call's queries rely on.
+/// it is about (that one is `watched_entry`): the log contract on-call's queries rely on.
 fn watch(db: &Sandbox, watched: &str) -> crate::helpers::Output {
     let output = db.run_with(
         &["missed-runs"],
@@ -181,7 +195,7 @@ both_backends!(
         assert!(
             errors
                 .iter()
-                .all(|l| l["level"] == "ERROR" && l["entry"] == "history-prune")
+                .all(|l| l["level"] == "ERROR" && l["watched_entry"] == "history-prune")
         );
 
         let notifications = eventually(
@@ -394,3 +408,39 @@ both_backends!(
         );
     }
 );
+
+both_backends!(entries_sharing_a_batch_are_judged_by_their_own_runs, |db| {
+    let now = Utc::now();
+    let since = now - chrono::Duration::days(3);
+    let due: Vec<_> = daily(since, now - chrono::Duration::hours(1), 3, 0);
+    // Two entries of one batch on the same schedule (a daily and a month-start export would
+    // differ in schedule; the same one makes the point sharper): only the first one ran.
+    watched_since(db, "prune-daily", "cron(0 3 * * ? *)", since);
+    watched_since(db, "prune-extra", "cron(0 3 * * ? *)", since);
+    for fire in &due {
+        record_entry_run(
+            db,
+            "history-prune",
+            Some("prune-daily"),
+            *fire,
+            RunStatus::Succeeded,
+            5,
+        );
+    }
+    let watched = json!({
+            "prune-daily": {"batch": "history-prune", "schedule": "cron(0 3 * * ? *)", "grace_minutes": 60},
+            "prune-extra": {"batch": "history-prune", "schedule": "cron(0 3 * * ? *)", "grace_minutes": 60},
+        })
+        .to_string();
+    let run = watch(db, &watched);
+    run.assert_code(0);
+    assert_eq!(count(&run, "missed"), due.len() as i64, "{}", run.stdout);
+    let missed = db.history(&["--status", "missed", "--limit", "10000"]);
+    assert_eq!(missed.len(), due.len());
+    for row in &missed {
+        assert_eq!(row["entry"], "prune-extra", "{row}");
+        assert_eq!(row["batch"], "history-prune", "{row}");
+    }
+    let expected: Vec<String> = due.iter().map(|t| rfc3339(*t)).collect();
+    assert_eq!(missed_times(db, "history-prune"), expected);
+});

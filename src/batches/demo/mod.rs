@@ -1,5 +1,7 @@
-//! `demo`: the whole export on one machine for a new user - sample data, enqueue, worker - on the
-//! embedded default (SQLite and a local directory instead of S3), then where the workbooks are.
+//! `demo`: the whole export on one machine for a new user - sample data, enqueue, launched
+//! workers - on the embedded default (SQLite and a local directory instead of S3), then where the
+//! workbooks are. The workers are child processes started by the same launcher that starts ECS
+//! tasks in production (`launch`), so the demo shows the production flow.
 
 use std::time::Duration;
 
@@ -15,7 +17,8 @@ use super::{Batch, bind, refuse_on_ecs};
 use crate::calendar::Period;
 use crate::db::SchemaNeed;
 use crate::export::enqueue::{EnqueuePlan, enqueue};
-use crate::export::worker::Worker;
+use crate::export::queue;
+use crate::launch::{self, LaunchConfig, LaunchTarget};
 use crate::on_pool;
 use crate::runtime::RunContext;
 use crate::storage::Storage;
@@ -31,8 +34,9 @@ pub const BATCH: Batch = Batch {
     name: "demo",
     about: "Runs the whole xlsx export locally on sample data and shows where the workbooks are",
     long_about: "For a first look: on an empty database, adds sample records for yesterday \
-(as demo-seed does), queues yesterday's exports (as export-enqueue does), exports them (as \
-export-worker does) and prints where each workbook is. With no DATABASE_URL and no EXPORT_BUCKET \
+(as demo-seed does), queues yesterday's exports (as export-enqueue does), starts two export-worker \
+processes that export them (as export-enqueue starts its worker tasks on ECS), waits for them and \
+prints where each workbook is. With no DATABASE_URL and no EXPORT_BUCKET \
 everything stays on this machine: ./batchbox-data/batchbox.sqlite3 and ./batchbox-data/exports/. \
 Refuses to run on ECS.",
     exclusive: true,
@@ -42,6 +46,18 @@ Refuses to run on ECS.",
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };
+
+/// Two workers for the sample's four jobs, as `launch = { batch = "export-worker", max_tasks = 2,
+/// jobs_per_task = 2 }` would start them.
+fn workers() -> LaunchConfig {
+    LaunchConfig {
+        batch: super::export_worker::BATCH.name.to_owned(),
+        args: Vec::new(),
+        max_tasks: 2,
+        jobs_per_task: 2,
+        target: LaunchTarget::Local,
+    }
+}
 
 async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
     refuse_on_ecs(&ctx, "demo")?;
@@ -65,8 +81,9 @@ async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
     let period = Period::previous_day(now, ctx.config.time_zone);
     let plan = EnqueuePlan::new(export, ctx.config.time_zone, vec![period], true);
     enqueue(&ctx.db, &plan, &ctx.counts).await?;
+    let waiting = queue::due_by(&ctx.db, Utc::now()).await?;
+    launch::launch_with(&ctx, &workers(), u64::try_from(waiting).unwrap_or(0)).await?;
     let storage = Storage::from_config(&export.storage).await;
-    Worker::new(&ctx, storage.clone()).run().await?;
 
     eprintln!("\nWorkbooks for {}:", period.label());
     for job in read_back::jobs(&ctx.db).await? {

@@ -6,8 +6,10 @@
 //! throwaway server and sets it). Without it, PostgreSQL tests fail: they never skip.
 
 mod database;
+pub mod ecs;
 pub mod export;
 pub mod libreoffice;
+pub mod moto;
 pub mod postgres;
 mod process;
 pub mod s3;

@@ -74,6 +74,7 @@ already_present, requeued, outside_allowlist.",
     time_limit: Duration::from_secs(30 * 60),
     schema: SchemaNeed::Current,
     writes_exports: false,
+    launches: true,
     options: <Options as Args>::augment_args,
     prepare,
 };

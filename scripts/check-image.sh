@@ -19,10 +19,11 @@
 #  5. inspects the image (non-root numeric user, entrypoint, default command, VOLUME /tmp, CA
 #     bundle) and runs its default command (`batch list`);
 #  6. starts a throwaway PostgreSQL server and an S3 API server (s3s-fs), migrates and seeds the
-#     database from inside the image, then runs inside the image every batch the Terraform catalog
-#     schedules (terraform/catalog/batches.tf, task_count copies at once) with the task
-#     definition's environment: each must exit 0 and print only JSON log lines naming its batch
-#     and run. The export must land in the bucket, and nothing may be written outside /tmp (the
+#     database from inside the image, then runs inside the image every entry the Terraform catalog
+#     schedules (terraform/catalog/batches.tf, as `batch schedule --json` reads it: the entry's
+#     batch and arguments, task_count copies at once) with the task definition's environment
+#     (BATCH_ENTRY included; not the LAUNCH_* variables, so nothing is launched): each must exit 0
+#     and print only JSON log lines naming its batch and run. The export must land in the bucket, and nothing may be written outside /tmp (the
 #     root file system is read-only on ECS);
 #  7. stops what it started (by PID) and deletes the buildah store, also on failure.
 #
@@ -256,15 +257,17 @@ step "migrate and seed the database (in the image)"
 run_batch migrate 1 "" migrate
 run_batch demo-seed 1 "" demo-seed --records 200
 
-step "scheduled batches of $catalog (in the image)"
+step "scheduled entries of $catalog (in the image)"
 scheduled=$("${helpers[@]}" catalog "$schedule_json")
 scheduled_time=$(date -u +%Y-%m-%dT%H:%M:%SZ) # what the schedule target passes
 n=0
+# Each line: entry, batch, task_count, args...; the task definition names its entry (BATCH_ENTRY).
 while IFS=$'\t' read -r -a entry; do
     n=$((n + 1))
-    run_batch "scheduled-$n" "${entry[1]}" "BATCH_SCHEDULED_TIME=$scheduled_time" "${entry[0]}" "${entry[@]:2}"
+    echo "    entry ${entry[0]}"
+    run_batch "scheduled-$n" "${entry[2]}" "BATCH_SCHEDULED_TIME=$scheduled_time"$'\n'"BATCH_ENTRY=${entry[0]}" "${entry[1]}" "${entry[@]:3}"
 done <<<"$scheduled"
-((n > 0)) || fail "no scheduled batch found in $catalog"
+((n > 0)) || fail "no scheduled entry found in $catalog"
 
 mapfile -t workbooks < <(find "$work/s3/$bucket" -type f -name '*.xlsx' | sort)
 ((${#workbooks[@]} > 0)) || fail "no .xlsx object in bucket $bucket after the export"

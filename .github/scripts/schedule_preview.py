@@ -3,11 +3,13 @@
     python3 schedule_preview.py BASE.md HEAD.md ENVIRONMENT
 
 BASE.md is the table of the pull request's base (empty when the base has no catalog), HEAD.md the
-table of the pull request. A batch is "new" when only the head has it, "changed" when its schedule
-(including an environment override) or its description differs, "removed" when only the base has
-it. The next fire times are not compared: they depend on the moment each table was printed.
+table of the pull request, both printed by the pull request's binary: one row per catalog entry,
+with the batch it runs. An entry is "new" when only the head has it, "changed" when its batch, its
+schedule (including an environment override) or its description (which includes what it launches)
+differs, "removed" when only the base has it. The next fire times are not compared: they depend on
+the moment each table was printed.
 
-Prints the changed and new batches with their next runs in UTC and Tokyo time, the removed ones,
+Prints the changed and new entries with their next runs in UTC and Tokyo time, the removed ones,
 and the whole head table folded below.
 """
 
@@ -15,21 +17,23 @@ import sys
 
 
 def read_table(path):
-    """Returns (header lines, {batch: (signature, row)}) of a `batch schedule --markdown` table."""
+    """Returns (header lines, {entry: (signature, row)}) of a `batch schedule --markdown` table;
+    the signature is (schedule, batch, description)."""
     with open(path, encoding="utf-8") as f:
         lines = [line.rstrip("\n") for line in f if line.startswith("|")]
     if len(lines) < 2:
         return [], {}
     rows = {}
     for line in lines[2:]:
-        # | `name` | `schedule` (override) | next UTC | next local | description |
+        # | `entry` | `batch` | `schedule` (override) | next UTC | next local | description |
         cells = line.split("|")
-        if len(cells) < 7:
+        if len(cells) < 8:
             raise SystemExit(f"unexpected row in {path}: {line}")
         name = cells[1].strip().strip("`")
-        schedule = cells[2].strip()
-        description = "|".join(cells[5:-1]).strip()
-        rows[name] = ((schedule, description), line)
+        batch = cells[2].strip()
+        schedule = cells[3].strip()
+        description = "|".join(cells[6:-1]).strip()
+        rows[name] = ((schedule, batch, description), line)
     return lines[:2], rows
 
 
@@ -53,7 +57,8 @@ def main():
 
     out = [f"### Schedules on {environment}", ""]
     out.append(
-        "EventBridge cron is in UTC; Tokyo time (Asia/Tokyo) is UTC+9. "
+        "EventBridge cron is in UTC; Tokyo time (Asia/Tokyo) is UTC+9. One row per catalog entry; "
+        "several entries may run the same batch. "
         f"This pull request: {len(new)} new, {len(changed)} changed, {len(removed)} removed."
     )
     out.append("")
@@ -66,7 +71,7 @@ def main():
         out.append("")
     if not new and not changed and not removed:
         out += ["No schedule changes.", ""]
-    out.append(f"<details><summary>Every batch on {environment} ({len(head)})</summary>")
+    out.append(f"<details><summary>Every catalog entry on {environment} ({len(head)})</summary>")
     out.append("")
     out += header + [row for _, row in head.values()]
     out.append("")

@@ -4,8 +4,8 @@ with a message on stderr when what it reads is not what it expects.
 
   mirror                       Debian archive and security URLs apt uses on this machine
   from-image DOCKERFILE STAGE  the image reference of the FROM line of stage STAGE, normalized
-  catalog FILE                 scheduled batches: "name<TAB>task_count<TAB>arg<TAB>arg..." lines
-  catalog-names FILE           every batch name of the catalog, local_only included
+  catalog FILE                 scheduled entries: "entry<TAB>batch<TAB>task_count<TAB>arg<TAB>arg..." lines
+  catalog-names FILE           every batch the catalog runs, local_only included (once each)
   watch-schedules FILE         WATCH_SCHEDULES as Terraform sets it on the missed-runs watcher
   (FILE: the output of `batch schedule --json`, the one reading of the catalog)
   task-env FILE|-               the container environment defaults, from tf-eval.sh's JSON (KEY=VALUE lines)
@@ -113,7 +113,7 @@ def cmd_from_image(path, stage):
 
 # --- Terraform catalog, as `batch schedule --json` reads it ----------------------------------
 
-WATCHER = "missed-runs"
+WATCHER = "missed-runs"  # the watcher's batch; its entry may have any name
 
 
 def read_schedule_json(path):
@@ -128,26 +128,26 @@ def cmd_catalog(path):
     entries, _ = read_schedule_json(path)
     scheduled = [e for e in entries if e["schedule"]]
     if not scheduled:
-        fail(f"{path}: no batch has a schedule")
+        fail(f"{path}: no entry has a schedule")
     for e in scheduled:
         for a in e["args"]:
             if "\t" in a or "\n" in a:
-                fail(f"{path}: batch {e['name']}: an argument holds a tab or newline")
-        print("\t".join([e["name"], str(e["task_count"]), *e["args"]]))
+                fail(f"{path}: entry {e['name']}: an argument holds a tab or newline")
+        print("\t".join([e["name"], e["batch"], str(e["task_count"]), *e["args"]]))
 
 
 def cmd_catalog_names(path):
     entries, local = read_schedule_json(path)
-    for name in [e["name"] for e in entries] + local:
+    for name in dict.fromkeys([e["batch"] for e in entries] + local):
         print(name)
 
 
 def cmd_watch_schedules(path):
     entries, _ = read_schedule_json(path)
     watched = {
-        e["name"]: {"grace_minutes": e["grace_minutes"], "schedule": e["schedule"]}
+        e["name"]: {"batch": e["batch"], "grace_minutes": e["grace_minutes"], "schedule": e["schedule"]}
         for e in entries
-        if e["name"] != WATCHER and e["schedule"] and e["enabled"] and e["grace_minutes"] is not None
+        if e["batch"] != WATCHER and e["schedule"] and e["enabled"] and e["grace_minutes"] is not None
     }
     print(json.dumps(watched, sort_keys=True, separators=(",", ":")))
 

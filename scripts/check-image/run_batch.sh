@@ -6,11 +6,14 @@
 
 # run_batch LABEL COPIES EXTRA_ENV ARGS...: COPIES runs at once, like task_count tasks of one
 # schedule event; each must exit 0 and print only JSON log lines of this batch on stdout.
+# EXTRA_ENV: KEY=VALUE lines (none: empty).
 run_batch() {
     local label=$1 copies=$2 extra_env=$3 i rc failed=0 outs=()
     shift 3
     local flags=("${env_flags[@]}")
-    [[ -n "$extra_env" ]] && flags+=(--env "$extra_env")
+    while IFS= read -r kv; do
+        [[ -n "$kv" ]] && flags+=(--env "$kv")
+    done <<<"$extra_env"
     echo "    \$ batch $* ($copies task$([[ $copies -gt 1 ]] && echo s))"
     run_pids=()
     for ((i = 1; i <= copies; i++)); do

@@ -149,6 +149,9 @@ def main(plan_path):
     rules = {r["values"]["name"]: r for r in all_resources if r["type"] == "aws_cloudwatch_event_rule"}
     targets = {r["values"]["rule"]: r for r in all_resources if r["type"] == "aws_cloudwatch_event_target"}
     families = sorted(r["values"]["family"] for r in all_resources if r["type"] == "aws_ecs_task_definition")
+    # The batch each family's entry runs: command[0] of its container.
+    batch_of = {r["values"]["family"]: json.loads(r["values"]["container_definitions"])[0]["command"][0]
+                for r in all_resources if r["type"] == "aws_ecs_task_definition"}
     cluster_arn = next(r["values"]["arn"] for r in all_resources if r["type"] == "aws_ecs_cluster")
     patterns = {name: json.loads(r["values"]["event_pattern"]) for name, r in rules.items() if r["values"].get("event_pattern")}
     check(families, "the plan holds task definitions")
@@ -187,7 +190,10 @@ def main(plan_path):
     # The messages.
     messages = {}
     for family in families:
-        batch = family.removeprefix("batchbox-local-")
+        entry = family.removeprefix("batchbox-local-")
+        batch = batch_of[family]
+        # An entry named after its batch is named once; another entry with its batch.
+        named = f"batch {entry} " if entry == batch else f"entry {entry} (batch {batch}) "
         samples = {
             "failed": ("exit 1", ecs_event(cluster_arn, family, exit_code=1, stop_code="EssentialContainerExited", stopped_reason="Essential container in task exited")),
             "never-started": ("never started", ecs_event(cluster_arn, family, stop_code="TaskFailedToStart", stopped_reason="CannotPullContainerError: pull image manifest has been retried 1 time(s)", container_reason="CannotPullContainerError: failed to resolve ref")),
@@ -208,13 +214,15 @@ def main(plan_path):
             check(theirs == message, f"{family} {label}: LocalStack's renderer and the documented rules agree on the message")
             messages[(family, kind)] = message
             task_arn = event["detail"]["taskArn"]
-            check(f"batch {batch} " in message.splitlines()[0], f"{family} {label}: the first line names the batch")
+            check(named in message.splitlines()[0], f"{family} {label}: the first line names the entry and its batch ({named.strip()})")
+            check(f"Catalog entry: {entry}, batch {batch} (task definition family {family}," in message,
+                  f"{family} {label}: the body names the entry, its batch and its family")
             check("Environment: local" in message, f"{family} {label}: names the environment")
             check(task_arn in message, f"{family} {label}: has the task ARN")
             check("Stopped at (UTC): 2026-11-21T15:52:10.123Z" in message, f"{family} {label}: says when")
-            check(f"logStreamNameFilter$3D{batch}$252Fbatch$252F" in message and "$252Fecs$252Fbatchbox-local" in message,
-                  f"{family} {label}: links to the batch's log streams in the console")
-            check(f"stream {batch}/batch/TASK_ID" in message, f"{family} {label}: names the stream")
+            check(f"logStreamNameFilter$3D{entry}$252Fbatch$252F" in message and "$252Fecs$252Fbatchbox-local" in message,
+                  f"{family} {label}: links to the entry's log streams in the console")
+            check(f"stream {entry}/batch/TASK_ID" in message, f"{family} {label}: names the stream")
             check("Runbook: docs/operations.md, section '" in message, f"{family} {label}: names the runbook section")
             if kind == "failed":
                 check("FAILED" in message.splitlines()[0] and "Exit code of the batch container: 1\n" in message,

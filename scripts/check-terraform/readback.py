@@ -1,4 +1,5 @@
-"""Reads back through the emulator's API what envs/local created, and compares it with the catalog."""
+"""Reads back through the emulator's API what envs/local created, and compares it with the catalog
+(its entries, the batch each runs, and the launches with their roles and policies)."""
 import json
 import re
 import sys
@@ -30,8 +31,22 @@ check = Checks()
 # Scheduled as deployed: the environment's batch_overrides may schedule a manual catalog entry.
 scheduled = sorted(n for n, b in deployed.items() if b.get("schedule") is not None)
 manual = sorted(n for n, b in deployed.items() if b.get("schedule") is None)
-WATCHER = "missed-runs"
-check(sorted(deployed) == sorted(catalog), f"deployed batches {sorted(deployed)} == catalog {sorted(catalog)}")
+WATCHER = "missed-runs"  # the watcher's batch
+check(sorted(deployed) == sorted(catalog), f"deployed entries {sorted(deployed)} == catalog {sorted(catalog)}")
+for name, spec in catalog.items():
+    check(deployed[name]["batch"] == (spec.get("batch") or name), f"{name}: runs batch {deployed[name]['batch']} (catalog: {spec.get('batch') or name})")
+watchers = sorted(n for n, b in deployed.items() if b["batch"] == WATCHER)
+launchers = {n: b["launch"] for n, b in deployed.items() if b.get("launch")}
+
+
+def task_role_name(name):
+    """The role an entry's tasks run with: the watcher's, a launching entry's own, or the shared one."""
+    if name in watchers:
+        return f"{prefix}missed-runs-task"
+    if name in launchers:
+        return f"{prefix}{name}-launch"
+    return f"{prefix}task"
+
 
 rules = events.list_rules(NamePrefix=prefix)["Rules"]
 schedule_rules = {r["Name"]: r for r in rules if r.get("ScheduleExpression")}
@@ -82,7 +97,7 @@ for name in scheduled:
     check(container is not None, f"{name}: the task definition has a container named batch")
     if container:
         command = container.get("command", [])
-        check(command[:1] == [name], f"{name}: container command[0] is the batch name ({command[:1]})")
+        check(command[:1] == [deployed[name]["batch"]], f"{name}: container command[0] is the entry's batch ({command[:1]})")
         check(command[1:] == spec.get("args", []), f"{name}: command args {command[1:]} == catalog {spec.get('args', [])}")
         check(container["image"].endswith(":" + image_tag), f"{name}: runs image tag {image_tag} ({container['image']})")
 
@@ -104,6 +119,9 @@ for name in scheduled + manual:
     log_options = container.get("logConfiguration", {}).get("options", {})
     check(container.get("logConfiguration", {}).get("logDriver") == "awslogs" and log_options.get("awslogs-stream-prefix") == name,
           f"{name}: awslogs with stream prefix {name}")
+    check(env_values.get("BATCH_ENTRY") == name, f"{name}: BATCH_ENTRY is the entry ({env_values.get('BATCH_ENTRY')})")
+    check(task_def.get("taskRoleArn", "").endswith(f":role/{task_role_name(name)}"),
+          f"{name}: runs with the task role {task_role_name(name)} ({task_def.get('taskRoleArn')})")
     check(log_options.get("mode") == "blocking", f"{name}: awslogs mode set explicitly to blocking ({log_options.get('mode')})")
     check(container.get("readonlyRootFilesystem") is True, f"{name}: read-only root file system")
     if phase == "after-new-tag":
@@ -191,10 +209,11 @@ for mf in filters:
     check(transformation.get("metricName") == "RunSucceeded" and transformation.get("metricNamespace") == "Batchbox/local"
           and transformation.get("dimensions") == {"Batch": "$.batch"}, f"RunSucceeded in Batchbox/local with dimension Batch = $.batch ({transformation})")
 
-watcher_task = ecs.describe_task_definition(taskDefinition=deployed[WATCHER]["task_definition_family_arn"])["taskDefinition"]
+check(len(watchers) == 1, f"one entry runs the watcher ({watchers})")
+watcher_task = ecs.describe_task_definition(taskDefinition=deployed[watchers[0]]["task_definition_family_arn"])["taskDefinition"]
 watcher_env = {e["name"]: e["value"] for e in watcher_task["containerDefinitions"][0].get("environment", [])}
-expected_watched = {n: {"schedule": b["schedule"], "grace_minutes": b["grace_minutes"]} for n, b in deployed.items()
-                    if n != WATCHER and b["schedule"] is not None and b["enabled"] and b["grace_minutes"] is not None}
+expected_watched = {n: {"batch": b["batch"], "schedule": b["schedule"], "grace_minutes": b["grace_minutes"]} for n, b in deployed.items()
+                    if b["batch"] != WATCHER and b["schedule"] is not None and b["enabled"] and b["grace_minutes"] is not None}
 check(json.loads(watcher_env.get("WATCH_SCHEDULES", "null")) == expected_watched,
       f"WATCH_SCHEDULES {watcher_env.get('WATCH_SCHEDULES')} == the scheduled, enabled, watched entries")
 check(watcher_env.get("WATCH_TOPIC_ARN") == topic_arn and watcher_env.get("WATCH_ENVIRONMENT") == "local",
@@ -209,11 +228,59 @@ kms_key = attributes.get("KmsMasterKeyId")
 check(grants == sorted([(("sns:Publish",), topic_arn), (("kms:Decrypt", "kms:GenerateDataKey*"), kms_key)]),
       f"the watcher may publish to the topic and use its key, nothing else ({grants})")
 for name in scheduled + manual:
-    if name != WATCHER:
+    if name not in watchers:
         task_def = ecs.describe_task_definition(taskDefinition=deployed[name]["task_definition_family_arn"])["taskDefinition"]
         env_names = {e["name"] for e in task_def["containerDefinitions"][0].get("environment", [])}
-        check(task_def.get("taskRoleArn", "").endswith(f":role/{prefix}task") and not any(n.startswith("WATCH_") for n in env_names),
-              f"{name}: the shared task role and no WATCH_* variables")
+        check(not any(n.startswith("WATCH_") for n in env_names), f"{name}: no WATCH_* variables")
+
+
+def policy_document(role, policy):
+    document = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+    return json.loads(document) if isinstance(document, str) else document
+
+
+# Launches: what each launching entry is told, and a role that may start exactly the launched
+# family in this cluster with exactly the two roles its tasks run with, besides what every batch may.
+execution_role_arn = iam.get_role(RoleName=f"{prefix}execution")["Role"]["Arn"]
+task_role_arn = iam.get_role(RoleName=f"{prefix}task")["Role"]["Arn"]
+check(sorted(launchers) == ["export-enqueue", "export-enqueue-monthly"], f"the launching entries ({sorted(launchers)})")
+for name, launch in sorted(launchers.items()):
+    launched = deployed[launch["batch"]]
+    task_def = ecs.describe_task_definition(taskDefinition=deployed[name]["task_definition_family_arn"])["taskDefinition"]
+    env = {e["name"]: e["value"] for e in task_def["containerDefinitions"][0].get("environment", [])}
+    want_env = {
+        "LAUNCH_BATCH": launch["batch"], "LAUNCH_ARGS": json.dumps(launch["args"]),
+        "LAUNCH_MAX_TASKS": str(launch["max_tasks"]), "LAUNCH_JOBS_PER_TASK": str(launch["jobs_per_task"]),
+        "LAUNCH_CLUSTER": cluster_arn, "LAUNCH_TASK_DEFINITION": launched["task_definition_family"], "LAUNCH_CONTAINER": "batch",
+        "LAUNCH_SUBNETS": "subnet-0000000000000000a", "LAUNCH_SECURITY_GROUPS": "sg-0000000000000000a", "LAUNCH_ASSIGN_PUBLIC_IP": "false",
+    }
+    check({k: v for k, v in env.items() if k.startswith("LAUNCH_")} == want_env, f"{name}: the LAUNCH_* variables ({env})")
+    launched_task = ecs.describe_task_definition(taskDefinition=launched["task_definition_family_arn"])["taskDefinition"]
+    check(launched["batch"] == launch["batch"] and launched_task["containerDefinitions"][0]["command"][0] == launch["batch"],
+          f"{name}: the launched family runs {launch['batch']}")
+    check((launched_task.get("executionRoleArn"), launched_task.get("taskRoleArn")) == (execution_role_arn, task_role_arn),
+          f"{name}: the launched tasks run with the execution role and the shared task role")
+    role = f"{prefix}{name}-launch"
+    check(iam.get_role(RoleName=role)["Role"]["Arn"] == outputs["launchers"][name]["task_role_arn"], f"{name}: its own role {role}")
+    policies = sorted(iam.list_role_policies(RoleName=role)["PolicyNames"])
+    check(policies == ["batch-permissions", "launch-tasks"], f"{name}: the role's policies are the batches' permissions and the launch ({policies})")
+    check(policy_document(role, "batch-permissions") == policy_document(f"{prefix}task", "batch-permissions"),
+          f"{name}: the role may do what the shared task role may")
+    check(not iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"], f"{name}: no managed policy on its role")
+    want_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "RunTheLaunchedTasks", "Effect": "Allow", "Action": "ecs:RunTask",
+             "Resource": launched["task_definition_family_arn"] + ":*",
+             "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}}},
+            {"Sid": "PassTheLaunchedTasksRoles", "Effect": "Allow", "Action": "iam:PassRole",
+             "Resource": [execution_role_arn, task_role_arn],
+             "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+        ],
+    }
+    got = policy_document(role, "launch-tasks")
+    check(got == want_policy, f"{name}: the launch policy is exactly RunTask on {launched['task_definition_family']}:* in the cluster "
+          f"and PassRole of the execution and shared task roles to ECS tasks ({json.dumps(got)})")
 
 watcher_alarm = all_alarms.get(outputs["watcher_alarm_name"] or "")
 check(watcher_alarm is not None, f"the watcher's alarm exists ({outputs['watcher_alarm_name']})")
@@ -242,10 +309,11 @@ run_task = set(as_list(statements.get("RunScheduledBatches", {}).get("Resource",
 want = {arn for n in scheduled for arn in (deployed[n]["task_definition_family_arn"], deployed[n]["task_definition_family_arn"] + ":*")}
 check(run_task == want, f"events role may run exactly the scheduled families ({sorted(run_task)})")
 pass_role = set(as_list(statements.get("PassTheBatchRoles", {}).get("Resource", [])))
-want_roles = {iam.get_role(RoleName=f"{prefix}{r}")["Role"]["Arn"] for r in ("execution", "task", "missed-runs-task")}
-check(pass_role == want_roles, f"events role may pass exactly the execution, task and watcher task roles ({sorted(pass_role)})")
+want_roles = {iam.get_role(RoleName=f"{prefix}{r}")["Role"]["Arn"]
+              for r in ["execution", "task", "missed-runs-task"] + [f"{n}-launch" for n in launchers]}
+check(pass_role == want_roles, f"events role may pass exactly the execution, task, watcher and launch roles ({sorted(pass_role)})")
 
 group = logs.describe_log_groups(logGroupNamePrefix=outputs["log_group_name"])["logGroups"]
 check(len(group) == 1 and group[0].get("retentionInDays") and group[0].get("kmsKeyId"), "log group exists with retention and KMS key")
 
-check.finish(f"read-back ({phase})", f"for {len(scheduled)} scheduled ({', '.join(scheduled)}) and {len(manual)} manual ({', '.join(manual)}) batches")
+check.finish(f"read-back ({phase})", f"for {len(launchers)} launching, {len(scheduled)} scheduled ({', '.join(scheduled)}) and {len(manual)} manual ({', '.join(manual)}) batches")

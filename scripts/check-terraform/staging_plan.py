@@ -1,6 +1,8 @@
 """Checks a staging plan (terraform show -json) for the missed-run detection: the watcher's task
-definition and what it watches, one metric filter for the environment, the watcher's alarm, no
-per-batch missed-success alarm. Run without AWS: the plan is made against the local emulator.
+definition and what it watches (by entry, with each entry's batch), one metric filter for the
+environment, the watcher's alarm, no per-batch missed-success alarm; and for the launches: each
+launching entry's LAUNCH_* variables and its own role with exactly its two policies. Run without
+AWS: the plan is made against the local emulator.
 
     python3 staging_plan.py PLAN.json plain|every-cron
 """
@@ -13,8 +15,12 @@ plan_path, mode = sys.argv[1:3]
 with open(plan_path) as f:
     plan = json.load(f)
 check = Checks()
-WATCHER = "missed-runs"
+WATCHER = "missed-runs"  # the watcher's batch; its entry may have any name
 TOPIC = "arn:aws:sns:ap-northeast-1:123456789012:batchbox-staging-notifications"
+# What terraform/envs/staging/terraform.tfvars gives the tasks.
+CLUSTER = "arn:aws:ecs:ap-northeast-1:123456789012:cluster/staging"
+SUBNETS = "subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002"
+SECURITY_GROUPS = "sg-0a1b2c3d4e5f60001"
 
 changes = [rc for rc in plan.get("resource_changes", []) if rc["change"]["actions"] != ["delete"]]
 by_type = {}
@@ -37,7 +43,9 @@ def environment_of(batch):
     return None
 
 
-watcher_env = environment_of(WATCHER)
+watchers = sorted(name for name, b in batches.items() if b.get("batch") == WATCHER)
+check(len(watchers) == 1, f"one entry runs the watcher ({watchers})")
+watcher_env = environment_of(watchers[0]) if watchers else None
 check(watcher_env is not None, "the watcher's task definition is planned with its container definitions known")
 watcher_env = watcher_env or {}
 try:
@@ -45,18 +53,56 @@ try:
 except ValueError:
     watched = None
 expected = {
-    name: {"schedule": b["schedule"], "grace_minutes": b["grace_minutes"]}
+    name: {"batch": b["batch"], "schedule": b["schedule"], "grace_minutes": b["grace_minutes"]}
     for name, b in batches.items()
-    if name != WATCHER and b["schedule"] is not None and b["enabled"] and b["grace_minutes"] is not None
+    if b["batch"] != WATCHER and b["schedule"] is not None and b["enabled"] and b["grace_minutes"] is not None
 }
 check(watched == expected, f"WATCH_SCHEDULES {watched} == the scheduled, enabled, watched entries {expected}")
 check(outputs.get("watch_schedules") == watched, "the output watch_schedules is what the watcher reads")
 check(watcher_env.get("WATCH_TOPIC_ARN") == TOPIC, f"WATCH_TOPIC_ARN is the topic ({watcher_env.get('WATCH_TOPIC_ARN')})")
 check(watcher_env.get("WATCH_ENVIRONMENT") == "staging", f"WATCH_ENVIRONMENT is staging ({watcher_env.get('WATCH_ENVIRONMENT')})")
-for name in batches:
-    if name != WATCHER:
-        env = environment_of(name) or {}
+check((watched or {}).get("export-enqueue-monthly", {}).get("batch") == "export-enqueue",
+      "WATCH_SCHEDULES names the batch of an entry named apart from it")
+for name, b in batches.items():
+    env = environment_of(name) or {}
+    check(env.get("BATCH_ENTRY") == name, f"{name}: BATCH_ENTRY is the entry's name ({env.get('BATCH_ENTRY')})")
+    if b["batch"] != WATCHER:
         check(not any(k.startswith("WATCH_") for k in env), f"{name}: no WATCH_* variables")
+
+# Launches: the LAUNCH_* variables of each launching entry, none elsewhere; its own role with its
+# two policies (the launch policy's resources are ARNs known after apply: readback.py reads it
+# back whole).
+launchers = {name: b["launch"] for name, b in batches.items() if b.get("launch")}
+check(sorted(launchers) == ["export-enqueue", "export-enqueue-monthly"], f"the launching entries ({sorted(launchers)})")
+for name in batches:
+    env = environment_of(name) or {}
+    launch_env = {k: v for k, v in env.items() if k.startswith("LAUNCH_")}
+    launch = launchers.get(name)
+    if launch is None:
+        check(not launch_env, f"{name}: no LAUNCH_* variables")
+        continue
+    want = {
+        "LAUNCH_BATCH": launch["batch"],
+        "LAUNCH_ARGS": json.dumps(launch["args"]),
+        "LAUNCH_MAX_TASKS": str(launch["max_tasks"]),
+        "LAUNCH_JOBS_PER_TASK": str(launch["jobs_per_task"]),
+        "LAUNCH_CLUSTER": CLUSTER,
+        "LAUNCH_TASK_DEFINITION": batches[launch["batch"]]["task_definition_family"],
+        "LAUNCH_CONTAINER": "batch",
+        "LAUNCH_SUBNETS": SUBNETS,
+        "LAUNCH_SECURITY_GROUPS": SECURITY_GROUPS,
+        "LAUNCH_ASSIGN_PUBLIC_IP": "false",
+    }
+    check(launch_env == want, f"{name}: LAUNCH_* {launch_env} == {want}")
+    check(batches[launch["batch"]]["batch"] == launch["batch"], f"{name}: launches the entry {launch['batch']}, which runs that batch")
+roles = {rc["index"]: rc["change"]["after"] for rc in by_type.get("aws_iam_role", []) if ".aws_iam_role.launch[" in rc["address"]}
+check(sorted(roles) == sorted(launchers), f"one launch role per launching entry ({sorted(roles)})")
+for name, role in roles.items():
+    check(role["name"] == f"batchbox-staging-{name}-launch", f"{name}: its role is batchbox-staging-{name}-launch ({role['name']})")
+role_policies = [rc for rc in by_type.get("aws_iam_role_policy", []) if ".aws_iam_role_policy.launch" in rc["address"]]
+for name in launchers:
+    names = sorted(rc["change"]["after"]["name"] for rc in role_policies if rc["index"] == name)
+    check(names == ["batch-permissions", "launch-tasks"], f"{name}: its role has the shared batch permissions and the launch policy, nothing else ({names})")
 
 if mode == "every-cron":
     crons = {
@@ -95,4 +141,4 @@ for f in filters:
           f"RunSucceeded with dimension Batch = $.batch and no default value ({transformation})")
 
 print(f"    WATCH_SCHEDULES ({mode}): {watcher_env.get('WATCH_SCHEDULES')}")
-check.finish(f"staging plan ({mode})", f"for {len(batches)} batches, {len(watched or {})} watched")
+check.finish(f"staging plan ({mode})", f"for {len(batches)} entries, {len(watched or {})} watched, {len(launchers)} launching")

@@ -52,6 +52,7 @@ with --fail to check that a failure reaches the people on call.",
     time_limit: Duration::from_secs(5 * 60),
     schema: SchemaNeed::Current,
     writes_exports: false,
+    launches: false,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

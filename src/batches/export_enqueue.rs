@@ -78,6 +78,7 @@ inserted, already_present, requeued, outside_allowlist, waiting, launched_tasks.
     time_limit: Duration::from_secs(30 * 60),
     schema: SchemaNeed::Current,
     writes_exports: false,
+    launches: true,
     options: <Options as Args>::augment_args,
     prepare,
 };

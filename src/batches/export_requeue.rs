@@ -36,6 +36,7 @@ what failed), then run this and an export-worker. Counts: requeued.",
     time_limit: Duration::from_secs(5 * 60),
     schema: SchemaNeed::Current,
     writes_exports: false,
+    launches: false,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

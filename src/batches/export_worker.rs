@@ -33,6 +33,7 @@ deferred, rows, bytes.",
     time_limit: Duration::from_secs(60 * 60),
     schema: SchemaNeed::Current,
     writes_exports: true,
+    launches: false,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

@@ -28,6 +28,7 @@ fire times (`missed_runs`). The numbers deleted are the `deleted` and `deleted_m
     time_limit: Duration::from_secs(15 * 60),
     schema: SchemaNeed::Current,
     writes_exports: false,
+    launches: false,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

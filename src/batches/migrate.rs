@@ -23,6 +23,7 @@ wait for each other. The number applied is the `applied` count of `run finished`
     time_limit: Duration::from_secs(30 * 60),
     schema: SchemaNeed::Migrates,
     writes_exports: false,
+    launches: false,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

@@ -26,6 +26,7 @@ that is reported. Counts: watched, judged, missed, notified.",
     time_limit: Duration::from_secs(5 * 60),
     schema: SchemaNeed::Current,
     writes_exports: false,
+    launches: false,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

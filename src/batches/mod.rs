@@ -37,6 +37,9 @@ pub struct Batch {
     pub schema: SchemaNeed,
     /// Writes exports: on ECS it then needs `EXPORT_BUCKET`, checked before the run starts.
     pub writes_exports: bool,
+    /// Starts tasks of another batch (the catalog's `launch`): only such a batch may have a
+    /// `launch` block, whose entry then runs with the permission to start them.
+    pub launches: bool,
     /// Adds the batch's own options (a `clap::Args` type's `augment_args`).
     pub options: fn(clap::Command) -> clap::Command,
     /// Parses the options and binds them to the batch's `run`.

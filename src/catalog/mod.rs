@@ -1,6 +1,7 @@
-//! The Terraform catalog as data: `terraform/catalog/batches.tf` (one block per batch) and the
-//! per-environment overrides in `terraform/envs/*/terraform.tfvars`. Read with hcl-rs, checked
-//! against this binary's registry (`check`), and previewed in local time (`batch schedule`).
+//! The Terraform catalog as data: `terraform/catalog/batches.tf` (one block per catalog entry: a
+//! named schedule of one batch) and the per-environment overrides in
+//! `terraform/envs/*/terraform.tfvars`. Read with hcl-rs, checked against this binary's registry
+//! (`check`), and previewed in local time (`batch schedule`).
 
 pub mod check;
 pub mod cron;
@@ -14,10 +15,14 @@ use hcl::{Body, Expression, ObjectKey};
 /// Where the catalog lives in the repository.
 pub const CATALOG_PATH: &str = "terraform/catalog/batches.tf";
 
-/// One block of the catalog.
+/// One block of the catalog: an entry, named by its key, that runs one batch. Several entries may
+/// run the same batch (a daily and a monthly export with different arguments and sizes).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
+    /// The entry's name: Terraform names the task definition, rules and alarms after it.
     pub name: String,
+    /// The batch it runs (container command[0]); `batch = ...`, or the entry's name when absent.
+    pub batch: String,
     pub description: Option<String>,
     /// `None` = manual (task definition only).
     pub schedule: Option<String>,
@@ -26,20 +31,36 @@ pub struct Entry {
     pub task_count: u32,
     /// How late a success may be before `missed-runs` reports the fire time; `None`: not watched.
     pub grace_minutes: Option<u32>,
+    /// Tasks of another entry this entry's run starts (`launch = { ... }`); `None`: none.
+    pub launch: Option<Launch>,
+}
+
+/// `launch = { batch = "export-worker", args = [], max_tasks = 20, jobs_per_task = 25 }`: the
+/// entry's run starts up to `max_tasks` tasks of `batch`, one per `jobs_per_task` jobs, with the
+/// task definition of the catalog entry named `batch` (a shorthand entry, scheduled or manual).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Launch {
+    pub batch: String,
+    /// Arguments after the batch name in the launched tasks' command (default: none).
+    pub args: Vec<String>,
+    pub max_tasks: u32,
+    pub jobs_per_task: u32,
 }
 
 /// The whole catalog file.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Catalog {
     pub entries: Vec<Entry>,
-    /// Batches deliberately not deployed (`local_only = [...]`): local tools such as `demo`.
+    /// Batches (not entries) deliberately not deployed (`local_only = [...]`): local tools such as `demo`.
     pub local_only: Vec<String>,
 }
 
-/// A `batch_overrides` entry of an environment's tfvars: a field that is set wins.
+/// A `batch_overrides` entry of an environment's tfvars, keyed by catalog entry name: a field
+/// that is set wins.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Override {
     pub file: String,
+    /// The catalog entry it changes.
     pub name: String,
     pub schedule: Option<String>,
     pub enabled: Option<bool>,
@@ -52,7 +73,10 @@ pub struct Override {
 /// `batch schedule --json`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Effective {
+    /// The catalog entry.
     pub name: String,
+    /// The batch it runs (container command[0]).
+    pub batch: String,
     pub description: Option<String>,
     /// `None`: manual (task definition only).
     pub schedule: Option<String>,
@@ -63,9 +87,15 @@ pub struct Effective {
     pub args: Vec<String>,
     pub task_count: u32,
     pub grace_minutes: Option<u32>,
+    pub launch: Option<Launch>,
 }
 
 impl Catalog {
+    /// The entry named `name`.
+    pub fn entry(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|entry| entry.name == name)
+    }
+
     pub fn effective(&self, overrides: &[Override]) -> Vec<Effective> {
         self.entries
             .iter()
@@ -74,6 +104,7 @@ impl Catalog {
                 let overridden = o.and_then(|o| o.schedule.clone());
                 Effective {
                     name: entry.name.clone(),
+                    batch: entry.batch.clone(),
                     description: entry.description.clone(),
                     schedule_overridden: overridden.is_some(),
                     schedule: overridden.or_else(|| entry.schedule.clone()),
@@ -81,13 +112,14 @@ impl Catalog {
                     args: entry.args.clone(),
                     task_count: o.and_then(|o| o.task_count).unwrap_or(entry.task_count),
                     grace_minutes: o.and_then(|o| o.grace_minutes).or(entry.grace_minutes),
+                    launch: entry.launch.clone(),
                 }
             })
             .collect()
     }
 }
 
-/// Reads the catalog file: `locals { batches = { "name" = { ... } }, local_only = [...] }`.
+/// Reads the catalog file: `locals { batches = { "entry" = { ... } }, local_only = [...] }`.
 pub fn read_catalog(path: &Path) -> anyhow::Result<Catalog> {
     let body = parse(path)?;
     let local = |name: &str| {
@@ -121,25 +153,62 @@ fn read_entries(path: &Path, batches: &Expression) -> anyhow::Result<Vec<Entry>>
             let Expression::Object(fields) = value else {
                 bail!("catalog block `{name}` is not an object");
             };
-            let block = Block { fields, place: format!("catalog block `{name}`") };
-            let text = |wanted: &str| -> anyhow::Result<Option<String>> {
-                match block.field(wanted) {
-                    None | Some(Expression::Null) => Ok(None),
-                    Some(Expression::String(s)) => Ok(Some(s.clone())),
-                    Some(other) => bail!("catalog block `{name}`: `{wanted}` must be a plain string or null, not `{other}`"),
-                }
+            let block = Block {
+                fields,
+                place: format!("catalog block `{name}`"),
             };
-            let args = strings(block.field("args"), &format!("catalog block `{name}`: `args`"))?;
             Ok(Entry {
-                name: name.clone(),
-                description: text("description")?,
-                schedule: text("schedule")?,
-                args,
+                batch: block.text("batch")?.unwrap_or_else(|| name.clone()),
+                description: block.text("description")?,
+                schedule: block.text("schedule")?,
+                args: block.strings("args")?,
                 task_count: block.number("task_count")?.unwrap_or(1),
                 grace_minutes: block.number("grace_minutes")?,
+                launch: read_launch(&block)?,
+                name,
             })
         })
         .collect()
+}
+
+/// The `launch` object of a catalog block (absent or `null`: none). Its fields are checked by
+/// name, so that a misspelt one (`max_task`) is an error rather than a default.
+fn read_launch(block: &Block) -> anyhow::Result<Option<Launch>> {
+    let fields = match block.field("launch") {
+        None | Some(Expression::Null) => return Ok(None),
+        Some(Expression::Object(fields)) => fields,
+        Some(other) => bail!(
+            "{}: `launch` must be an object such as {{ batch = \"export-worker\", max_tasks = 20, jobs_per_task = 25 }}, not `{other}`",
+            block.place
+        ),
+    };
+    let launch = Block {
+        fields,
+        place: format!("{}: `launch`", block.place),
+    };
+    const FIELDS: [&str; 4] = ["batch", "args", "max_tasks", "jobs_per_task"];
+    if let Some(unknown) = fields
+        .keys()
+        .map(key_name)
+        .find(|key| !FIELDS.contains(&key.as_str()))
+    {
+        bail!(
+            "{}: unknown field `{unknown}` (the fields are {})",
+            launch.place,
+            FIELDS.join(", ")
+        );
+    }
+    let required = |wanted: &str| anyhow::anyhow!("{}: `{wanted}` is required", launch.place);
+    Ok(Some(Launch {
+        batch: launch.text("batch")?.ok_or_else(|| required("batch"))?,
+        args: launch.strings("args")?,
+        max_tasks: launch
+            .number("max_tasks")?
+            .ok_or_else(|| required("max_tasks"))?,
+        jobs_per_task: launch
+            .number("jobs_per_task")?
+            .ok_or_else(|| required("jobs_per_task"))?,
+    }))
 }
 
 /// Reads `batch_overrides` from an environment's tfvars (absent = none).
@@ -193,6 +262,23 @@ impl Block<'_> {
             .iter()
             .find(|(k, _)| key_name(k) == wanted)
             .map(|(_, v)| v)
+    }
+
+    /// A plain string; `None` when the field is absent or `null`.
+    fn text(&self, wanted: &str) -> anyhow::Result<Option<String>> {
+        match self.field(wanted) {
+            None | Some(Expression::Null) => Ok(None),
+            Some(Expression::String(s)) => Ok(Some(s.clone())),
+            Some(other) => bail!(
+                "{}: `{wanted}` must be a plain string or null, not `{other}`",
+                self.place
+            ),
+        }
+    }
+
+    /// A list of plain strings; empty when the field is absent.
+    fn strings(&self, wanted: &str) -> anyhow::Result<Vec<String>> {
+        strings(self.field(wanted), &format!("{}: `{wanted}`", self.place))
     }
 
     /// A whole number; `None` when the field is absent or `null`.

@@ -17,11 +17,12 @@ pub fn command() -> Command {
         .about("Previews the Terraform catalog's schedules in UTC and local time (a repository tool)")
         .long_about(
             "Reads the Terraform catalog (terraform/catalog/batches.tf, from the repository root) and \
-prints, for each batch, its schedule and its next fire times in UTC and in --tz. With --env, the \
+prints, for each entry (a named schedule of one batch; the batch is shown beside the entry when \
+it has another name), its schedule and its next fire times in UTC and in --tz. With --env, the \
 environment's overrides (terraform/envs/ENV/terraform.tfvars) apply. With --check, also \
 checks the catalog against this binary and exits 1 on any problem. With --json, prints every \
-entry as the environment runs it (schedule, enabled, args, task_count, grace_minutes, next fire \
-times): the reading of the catalog that scripts use.",
+entry as the environment runs it (batch, schedule, enabled, args, task_count, grace_minutes, \
+launch, next fire times): the reading of the catalog that scripts use.",
         )
         .arg(Arg::new("catalog").long("catalog").value_name("PATH").default_value(CATALOG_PATH).value_parser(clap::value_parser!(PathBuf)).help("The catalog file"))
         .arg(Arg::new("env").long("env").value_name("ENV").help("Apply this environment's overrides (staging, production)"))
@@ -33,8 +34,8 @@ times): the reading of the catalog that scripts use.",
                 .value_parser(|s: &str| s.parse::<Tz>().map_err(|_| format!("unknown time zone `{s}`")))
                 .help("Time zone of the local column"),
         )
-        .arg(Arg::new("count").long("count").value_name("N").default_value("3").value_parser(clap::value_parser!(u16).range(1..=50)).help("Fire times per batch"))
-        .arg(Arg::new("batch").long("batch").value_name("NAME").action(ArgAction::Append).help("Only these batches (repeatable)"))
+        .arg(Arg::new("count").long("count").value_name("N").default_value("3").value_parser(clap::value_parser!(u16).range(1..=50)).help("Fire times per entry"))
+        .arg(Arg::new("batch").long("batch").value_name("NAME").action(ArgAction::Append).help("Only these entries, and the entries that run these batches (repeatable)"))
         .arg(Arg::new("markdown").long("markdown").action(ArgAction::SetTrue).help("A Markdown table, e.g. for a pull request comment"))
         .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).conflicts_with("markdown").help("The effective entries as JSON, for scripts: {\"entries\": [...], \"local_only\": [...]}"))
         .arg(Arg::new("check").long("check").action(ArgAction::SetTrue).help("Also check the catalog against this binary"))
@@ -71,7 +72,7 @@ fn preview(matches: &ArgMatches, now: DateTime<Utc>) -> anyhow::Result<u8> {
     let effective: Vec<catalog::Effective> = catalog
         .effective(&overrides)
         .into_iter()
-        .filter(|e| only.is_empty() || only.contains(&&e.name))
+        .filter(|e| only.is_empty() || only.contains(&&e.name) || only.contains(&&e.batch))
         .collect();
     if matches.get_flag("json") {
         let entries: Vec<serde_json::Value> = effective
@@ -128,11 +129,26 @@ fn print_preview(
     markdown: bool,
 ) {
     if markdown {
-        println!("| batch | schedule (UTC) | next runs (UTC) | next runs ({tz}) | description |");
-        println!("|---|---|---|---|---|");
+        println!(
+            "| entry | batch | schedule (UTC) | next runs (UTC) | next runs ({tz}) | description |"
+        );
+        println!("|---|---|---|---|---|---|");
     }
     for entry in effective {
-        let description = entry.description.as_deref().unwrap_or("");
+        let mut description = entry.description.clone().unwrap_or_default();
+        if let Some(launch) = &entry.launch {
+            description.push_str(&if markdown {
+                format!("<br>{}", launch_note(launch, "`"))
+            } else {
+                format!("\n    {}", launch_note(launch, ""))
+            });
+        }
+        let title = if entry.batch == entry.name {
+            entry.name.clone()
+        } else {
+            format!("{} (batch {})", entry.name, entry.batch)
+        };
+        let cells = format!("| `{}` | `{}` |", entry.name, entry.batch);
         let fires = next_fires(entry, now, count);
         let shown = entry.schedule.as_deref().unwrap_or("manual (no schedule)");
         let note = if entry.schedule_overridden {
@@ -141,11 +157,10 @@ fn print_preview(
             ""
         };
         match fires {
-            Err(error) if markdown => println!(
-                "| `{}` | `{shown}`{note} | invalid: {error} | | {description} |",
-                entry.name
-            ),
-            Err(error) => println!("{}  {shown}{note}\n    INVALID: {error}\n", entry.name),
+            Err(error) if markdown => {
+                println!("{cells} `{shown}`{note} | invalid: {error} | | {description} |")
+            }
+            Err(error) => println!("{title}  {shown}{note}\n    INVALID: {error}\n"),
             Ok(fires) if markdown => {
                 let utc: Vec<String> = fires
                     .iter()
@@ -156,14 +171,13 @@ fn print_preview(
                     .map(|t| t.with_timezone(&tz).format("%a %m-%d %H:%M").to_string())
                     .collect();
                 println!(
-                    "| `{}` | `{shown}`{note} | {} | {} | {description} |",
-                    entry.name,
+                    "{cells} `{shown}`{note} | {} | {} | {description} |",
                     utc.join("<br>"),
                     local.join("<br>")
                 );
             }
             Ok(fires) => {
-                println!("{}  {shown}{note}\n    {description}", entry.name);
+                println!("{title}  {shown}{note}\n    {description}");
                 for fire in fires {
                     println!(
                         "    {}  =  {}",
@@ -175,4 +189,17 @@ fn print_preview(
             }
         }
     }
+}
+
+/// One line on what an entry's run launches, e.g. `launches up to 20 export-worker tasks (one per
+/// 25 jobs)`; `quote` wraps the batch and its arguments (a backtick in Markdown).
+fn launch_note(launch: &catalog::Launch, quote: &str) -> String {
+    let command = std::iter::once(launch.batch.as_str())
+        .chain(launch.args.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!(
+        "launches up to {} {quote}{command}{quote} tasks (one per {} jobs)",
+        launch.max_tasks, launch.jobs_per_task
+    )
 }

@@ -1,8 +1,13 @@
-# The batch catalog: every batch of batchbox, scheduled or run by hand, one block each.
-# Read it top to bottom like a crontab. Adding a batch = adding one block here (after the batch
-# exists in the `batch` binary).
+# The batch catalog: every scheduled or manual run of batchbox, one block per catalog entry.
+# Read it top to bottom like a crontab. An entry is a named schedule of one batch; one batch may
+# have several entries (a daily and a month-start export with different arguments and sizes).
+# Adding a batch = adding one block here (after the batch exists in the `batch` binary).
 #
-#   key             the batch name = the subcommand of `batch` (container command[0])
+#   key             the entry name: Terraform names the task definition (batchbox-<env>-<entry>),
+#                   the rules, alarms and log streams after it; 2-40 lowercase letters, digits and
+#                   hyphens, starting with a letter. An environment's batch_overrides use it too.
+#   batch           the batch it runs = the subcommand of `batch` (container command[0]); optional,
+#                   default: the key (the shorthand of an entry named after its batch)
 #   description     one line; becomes the description of the schedule rule
 #   schedule        EventBridge schedule in UTC: cron(min hour day-of-month month day-of-week year)
 #                   with `?` in one of the day fields, or rate(N unit); null = manual (no schedule)
@@ -12,36 +17,61 @@
 #   grace_minutes   how late a success may come after each scheduled fire time before the
 #                   missed-runs watcher reports that fire time as missed (1-10080); null = not
 #                   watched: the way to turn missed-run detection off for one entry (and the value
-#                   for manual batches)
+#                   for manual entries)
+#   launch          optional, only for a batch that launches tasks (export-enqueue):
+#                   { batch = "export-worker", args = [], max_tasks = 20, jobs_per_task = 25 }
+#                   the run starts up to max_tasks (1-100) tasks of `batch`, one per jobs_per_task
+#                   (1-100000) jobs, with `args` (optional, default []). They run the task
+#                   definition of the catalog entry named `batch` (a shorthand entry, scheduled or
+#                   manual); the entry gets a task role of its own that may start exactly those.
 #
-# Keep the values literal (strings, numbers, lists of strings, null): a test reads this file.
+# Keep the values literal (strings, numbers, lists of strings, objects of those, null): a test
+# reads this file.
 # Batches that only make sense on a developer's machine are listed in `local_only` instead: they
 # get no task definition, and the check knows they were left out on purpose.
 # Environments change schedule, enabled state, size and task count through their own variables.
 
 locals {
   batches = {
-    # 00:30 Asia/Tokyo daily (15:30 UTC): queue yesterday's (Tokyo) exports, one job per tenant and form
+    # 00:30 Asia/Tokyo daily (15:30 UTC): queue yesterday's (Tokyo) exports, one job per tenant and
+    # form, then launch export-worker tasks for them: one per 25 jobs, at most 20
     "export-enqueue" = {
-      description   = "Queue yesterday's xlsx exports: one job per tenant and form with records"
+      description   = "Queue yesterday's xlsx exports (one job per tenant and form with records) and launch workers for them"
       schedule      = "cron(30 15 * * ? *)"
       args          = []
       cpu           = 256
       memory        = 512
       task_count    = 1
       grace_minutes = 60
+      launch        = { batch = "export-worker", max_tasks = 20, jobs_per_task = 25 }
     }
 
-    # 00:40 Asia/Tokyo daily (15:40 UTC): four workers export the queue in parallel; each task
-    # holds up to EXPORT_CONCURRENCY jobs and DATABASE_MAX_CONNECTIONS connections
+    # 00:50 Asia/Tokyo on the 2nd (15:50 UTC on the 1st): queue last month's (Tokyo) exports and
+    # launch workers. 20 minutes after that day's daily run: enqueue is exclusive per batch, and a
+    # run that finds the lock held is skipped.
+    "export-enqueue-monthly" = {
+      batch         = "export-enqueue"
+      description   = "Queue last month's xlsx exports (one job per tenant and form with records) and launch workers for them"
+      schedule      = "cron(50 15 1 * ? *)"
+      args          = ["--monthly"]
+      cpu           = 256
+      memory        = 1024
+      task_count    = 1
+      grace_minutes = 60
+      launch        = { batch = "export-worker", max_tasks = 20, jobs_per_task = 25 }
+    }
+
+    # every hour at minute 5: the sweeper. The workers the enqueue runs launch (with this entry's
+    # task definition) do the bulk; this one task finishes what they left: retries that were due
+    # later, jobs whose worker died (claimed again once their lease expired).
     "export-worker" = {
-      description   = "Export queued jobs to xlsx in S3 (parallel workers, retries, leases)"
-      schedule      = "cron(40 15 * * ? *)"
+      description   = "Finish queued xlsx exports the launched workers left (retries due later, jobs whose worker died)"
+      schedule      = "cron(5 * * * ? *)"
       args          = []
       cpu           = 1024
       memory        = 2048
-      task_count    = 4
-      grace_minutes = 120
+      task_count    = 1
+      grace_minutes = 90
     }
 
     # manual: put failed exports back after fixing their cause (run with --job ID to pick one)
@@ -102,6 +132,6 @@ locals {
     }
   }
 
-  # Never deployed: sample data and the local demo refuse to run on ECS.
+  # Batches (not entries) never deployed: sample data and the local demo refuse to run on ECS.
   local_only = ["demo", "demo-seed"]
 }

@@ -1,7 +1,8 @@
-//! The Terraform catalog against this binary: every scheduled command names a real batch with
-//! options it accepts, every rule has a description, every schedule is valid EventBridge syntax,
-//! every batch is scheduled, manual or local-only. Broken catalogs in tests/fixtures/catalog
-//! prove that the check fails, naming the block.
+//! The Terraform catalog against this binary: every entry runs a real batch with options it
+//! accepts, every rule has a description, every schedule is valid EventBridge syntax, every
+//! `launch` names an entry of the batch it launches with arguments that batch accepts, every batch
+//! is scheduled, manual or local-only. Broken catalogs in tests/fixtures/catalog and scratch
+//! catalogs prove that the check fails, naming the entry and its batch.
 
 use std::path::{Path, PathBuf};
 
@@ -165,9 +166,239 @@ fn schedule_json_gives_every_entry_as_the_environment_runs_it() {
     assert_eq!(canary["schedule_overridden"], true);
     assert_eq!(canary["next_fires"].as_array().unwrap().len(), 2);
     let worker = entry("export-worker");
-    assert_eq!(worker["task_count"], 4);
-    assert_eq!(worker["grace_minutes"], 120);
+    assert_eq!(worker["batch"], "export-worker");
+    assert_eq!(worker["task_count"], 1);
+    assert_eq!(worker["grace_minutes"], 90);
     assert_eq!(worker["schedule_overridden"], false);
+    assert!(worker["launch"].is_null());
     let manual = entry("export-requeue");
     assert!(manual["schedule"].is_null() && manual["next_fires"] == serde_json::json!([]));
+    // Two entries of export-enqueue, each launching export-worker tasks.
+    let monthly = entry("export-enqueue-monthly");
+    assert_eq!(monthly["batch"], "export-enqueue");
+    assert_eq!(monthly["args"], serde_json::json!(["--monthly"]));
+    let launch = serde_json::json!({"batch": "export-worker", "args": [], "max_tasks": 20, "jobs_per_task": 25});
+    assert_eq!(monthly["launch"], launch);
+    assert_eq!(entry("export-enqueue")["launch"], launch);
+}
+
+/// A scratch catalog: every registered batch with a manual shorthand entry (the arguments it
+/// needs), `local_only` as in the real one, and `extra` blocks.
+fn scratch_catalog(dir: &Path, extra: &str) -> PathBuf {
+    let mut blocks = String::new();
+    for batch in batchbox::batches::REGISTRY {
+        if ["demo", "demo-seed"].contains(&batch.name)
+            || extra.contains(&format!("\"{}\" = {{", batch.name))
+        {
+            continue;
+        }
+        let args = if batch.name == "export-requeue" {
+            r#"["--failed"]"#
+        } else {
+            "[]"
+        };
+        blocks.push_str(&format!(
+            "    \"{}\" = {{\n      description = \"by hand\"\n      schedule    = null\n      args        = {args}\n    }}\n",
+            batch.name
+        ));
+    }
+    let file = dir.join("batches.tf");
+    std::fs::write(
+        &file,
+        format!("locals {{\n  batches = {{\n{blocks}{extra}  }}\n  local_only = [\"demo\", \"demo-seed\"]\n}}\n"),
+    )
+    .unwrap();
+    file
+}
+
+/// `batch schedule --check` of a catalog file: (exit code, stdout, stderr).
+fn check_file(file: &Path) -> (Option<i32>, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_batch"))
+        .args(["schedule", "--check", "--count", "1", "--catalog"])
+        .arg(file)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn entries_of_one_batch_with_their_own_names_and_a_launch_pass_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scratch_catalog(
+        dir.path(),
+        r#"    "export-enqueue" = {
+      description = "daily"
+      schedule    = "cron(30 15 * * ? *)"
+      launch      = { batch = "export-worker", max_tasks = 20, jobs_per_task = 25 }
+    }
+    "export-enqueue-monthly" = {
+      batch       = "export-enqueue"
+      description = "monthly"
+      schedule    = "cron(50 15 1 * ? *)"
+      args        = ["--monthly"]
+      launch      = { batch = "export-worker", args = ["--max-runtime", "2h"], max_tasks = 100, jobs_per_task = 100000 }
+    }
+    "history-prune-weekly" = {
+      batch       = "history-prune"
+      description = "weekly, a year back"
+      schedule    = "cron(0 19 ? * SUN *)"
+      args        = ["--older-than-days", "365"]
+    }
+"#,
+    );
+    let (code, stdout, stderr) = check_file(&file);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("catalog check: no problems"), "{stderr}");
+    assert!(
+        stdout.contains("export-enqueue-monthly (batch export-enqueue)  cron(50 15 1 * ? *)")
+            && stdout.contains("history-prune-weekly (batch history-prune)  cron(0 19 ? * SUN *)")
+            && stdout.contains("\nexport-enqueue  cron(30 15 * * ? *)"),
+        "the batch beside the entry when it has another name:\n{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "launches up to 100 export-worker --max-runtime 2h tasks (one per 100000 jobs)"
+        ),
+        "{stdout}"
+    );
+
+    let json = std::process::Command::new(env!("CARGO_BIN_EXE_batch"))
+        .args([
+            "schedule",
+            "--json",
+            "--batch",
+            "export-enqueue",
+            "--catalog",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let all: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let names: Vec<&str> = all["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["export-enqueue", "export-enqueue-monthly"],
+        "--batch selects the batch's entries"
+    );
+}
+
+#[test]
+fn bad_entries_and_launches_fail_the_check_naming_the_entry_and_its_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scratch_catalog(
+        dir.path(),
+        r#"    "export-enqueue" = {
+      description = "launches an entry that does not exist"
+      schedule    = "cron(30 15 * * ? *)"
+      launch      = { batch = "export-wroker", max_tasks = 20, jobs_per_task = 25 }
+    }
+    "export-enqueue-monthly" = {
+      batch       = "export-enqueue"
+      description = "launches with arguments the worker refuses, too many tasks"
+      schedule    = "cron(50 15 1 * ? *)"
+      args        = ["--monthly"]
+      launch      = { batch = "export-worker", args = ["--lanes", "8"], max_tasks = 500, jobs_per_task = 0 }
+    }
+    "export-enqueue-weekly" = {
+      batch       = "export-enqueue"
+      description = "an option the batch does not have"
+      schedule    = "cron(30 15 ? * MON *)"
+      args        = ["--weekly"]
+    }
+    "canary-fast" = {
+      batch       = "canary"
+      description = "a launch on a batch that does not launch"
+      schedule    = "rate(5 minutes)"
+      launch      = { batch = "export-worker", max_tasks = 1, jobs_per_task = 1 }
+    }
+    "export-enqueue-demo" = {
+      batch       = "export-enqueue"
+      description = "a launch of a local_only batch"
+      schedule    = null
+      launch      = { batch = "demo", max_tasks = 1, jobs_per_task = 1 }
+    }
+    "reports" = {
+      batch       = "report"
+      description = "a batch this binary does not have"
+      schedule    = null
+    }
+"#,
+    );
+    let (code, _, stderr) = check_file(&file);
+    assert_eq!(code, Some(1), "{stderr}");
+    for expected in [
+        "catalog block `export-enqueue`: launch of `export-wroker`: no batch `export-wroker` in this binary",
+        "catalog block `export-enqueue`: launch of `export-wroker`: no catalog block `export-wroker`",
+        "catalog block `export-enqueue-monthly` (batch `export-enqueue`): launch of `export-worker`: args [\"--lanes\", \"8\"] are not accepted by `batch export-worker`",
+        "catalog block `export-enqueue-monthly` (batch `export-enqueue`): launch of `export-worker`: max_tasks 500 is outside 1-100",
+        "catalog block `export-enqueue-monthly` (batch `export-enqueue`): launch of `export-worker`: jobs_per_task 0 is outside 1-100000",
+        "catalog block `export-enqueue-weekly` (batch `export-enqueue`): args [\"--weekly\"] are not accepted by `batch export-enqueue`",
+        "catalog block `canary-fast` (batch `canary`): `launch` on batch `canary`, which does not launch tasks",
+        "catalog block `export-enqueue-demo` (batch `export-enqueue`): launch of `demo`: `demo` is local_only",
+        "catalog block `reports` (batch `report`): no batch `report` in this binary",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "expected a problem containing\n  {expected}\ngot:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_launch_of_an_entry_that_runs_another_batch_fails_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scratch_catalog(
+        dir.path(),
+        r#"    "export-enqueue" = {
+      description = "daily"
+      schedule    = "cron(30 15 * * ? *)"
+      launch      = { batch = "export-worker", max_tasks = 20, jobs_per_task = 25 }
+    }
+    "export-worker" = {
+      batch       = "canary"
+      description = "an entry named after the worker that runs something else"
+      schedule    = null
+    }
+    "export-worker-sweep" = {
+      batch       = "export-worker"
+      description = "the worker, under another name"
+      schedule    = "cron(5 * * * ? *)"
+    }
+"#,
+    );
+    let (code, _, stderr) = check_file(&file);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("catalog block `export-enqueue`: launch of `export-worker`: catalog block `export-worker` runs batch `canary`, not `export-worker`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_misspelt_launch_field_is_an_error_naming_the_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scratch_catalog(
+        dir.path(),
+        r#"    "export-enqueue" = {
+      description = "daily"
+      schedule    = "cron(30 15 * * ? *)"
+      launch      = { batch = "export-worker", max_task = 20, jobs_per_task = 25 }
+    }
+"#,
+    );
+    let (code, _, stderr) = check_file(&file);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("catalog block `export-enqueue`: `launch`: unknown field `max_task`"),
+        "{stderr}"
+    );
 }

@@ -43,6 +43,7 @@ Refuses to run on ECS.",
     time_limit: Duration::from_secs(30 * 60),
     schema: SchemaNeed::Current,
     writes_exports: true,
+    launches: false,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

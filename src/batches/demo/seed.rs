@@ -34,6 +34,7 @@ demos, local development and benchmarks; never schedule it. Counts: tenants, for
     time_limit: Duration::from_secs(60 * 60),
     schema: SchemaNeed::Current,
     writes_exports: false,
+    launches: false,
     options: <Options as Args>::augment_args,
     prepare: |matches| bind(matches, run),
 };

@@ -1,5 +1,5 @@
 output "batches" {
-  description = "Every batch as deployed: schedule, enabled state, task definition family, rule and alarm."
+  description = "Every catalog entry as deployed: its batch, schedule, enabled state, launch, task definition family, rule and alarm."
   value       = module.batchbox.batches
 }
 
@@ -19,7 +19,7 @@ output "dead_letter_alarm_name" {
 }
 
 output "watch_schedules" {
-  description = "What the missed-runs watcher watches here (its WATCH_SCHEDULES): batch name => { schedule, grace_minutes }."
+  description = "What the missed-runs watcher watches here (its WATCH_SCHEDULES): entry name => { batch, schedule, grace_minutes }."
   value       = module.batchbox.watch_schedules
 }
 
@@ -51,4 +51,9 @@ output "metric_filter_name" {
 output "watcher_task_role_arn" {
   description = "The missed-runs watcher's own task role."
   value       = module.batchbox.watcher_task_role_arn
+}
+
+output "launchers" {
+  description = "Each entry that launches tasks: its own task role, its launch policy and its LAUNCH_* variables."
+  value       = module.batchbox.launchers
 }

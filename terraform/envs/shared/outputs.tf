@@ -1,10 +1,10 @@
 output "batches" {
-  description = "Every batch as deployed: schedule, enabled state, task definition family, rule and alarm."
+  description = "Every catalog entry as deployed: its batch, schedule, enabled state, launch, task definition family, rule and alarm."
   value       = module.batchbox.batches
 }
 
 output "watch_schedules" {
-  description = "What the missed-runs watcher watches here (its WATCH_SCHEDULES): batch name => { schedule, grace_minutes }."
+  description = "What the missed-runs watcher watches here (its WATCH_SCHEDULES): entry name => { batch, schedule, grace_minutes }."
   value       = module.batchbox.watch_schedules
 }
 

@@ -1,13 +1,16 @@
 # One environment of batchbox: the shared platform and one scheduled_batch per catalog entry, with
-# the environment's overrides applied, and the missed-runs watcher's configuration and alarm.
-# Environments (envs/*) call this module and set variables only.
+# the environment's overrides applied, the missed-runs watcher's configuration and alarm, and what
+# the launching entries (the catalog's `launch`) are told and allowed. Environments (envs/*) call
+# this module and set variables only.
 
 locals {
   name_prefix = "batchbox-${var.environment}"
 
-  # The catalog with this environment's overrides: an override field that is set wins.
+  # The catalog with this environment's overrides (by entry name): an override field that is set
+  # wins. `batch` is the batch the entry runs (the entry's name in the shorthand).
   batches = {
     for name, b in var.batches : name => {
+      batch         = coalesce(b.batch, name)
       description   = b.description
       schedule      = try(coalesce(try(var.batch_overrides[name].schedule, null), b.schedule), null)
       enabled       = var.schedules_enabled && try(coalesce(var.batch_overrides[name].enabled, true), true)
@@ -16,18 +19,22 @@ locals {
       memory        = try(coalesce(var.batch_overrides[name].memory, b.memory), b.memory)
       task_count    = try(coalesce(var.batch_overrides[name].task_count, b.task_count), b.task_count)
       grace_minutes = try(coalesce(try(var.batch_overrides[name].grace_minutes, null), b.grace_minutes), null)
+      launch        = b.launch
     }
   }
 
   # The missed-runs watcher (`batch missed-runs`, every 10 minutes) reports each fire time of a
   # watched entry that got no success within its grace. It reads the schedules of this environment
-  # from WATCH_SCHEDULES: every entry that is scheduled here, enabled here and watched (grace_minutes
-  # not null), with its schedule after the overrides; never the watcher itself (its own alarm below
-  # watches it). It publishes to the topic itself, with a task role of its own.
-  watcher_name = "missed-runs"
+  # from WATCH_SCHEDULES, by entry name: every entry that is scheduled here, enabled here and
+  # watched (grace_minutes not null), with its batch and its schedule after the overrides; never
+  # the watcher itself (its own alarm below watches it). The watcher is the entry (or entries) of
+  # the batch missed-runs, whatever its name. It publishes to the topic itself, with a task role
+  # of its own.
+  watcher_name    = "missed-runs"
+  watcher_entries = sort([for name, b in local.batches : name if b.batch == local.watcher_name])
   watched = {
-    for name, b in local.batches : name => { schedule = b.schedule, grace_minutes = b.grace_minutes }
-    if name != local.watcher_name && b.schedule != null && b.enabled && b.grace_minutes != null
+    for name, b in local.batches : name => { batch = b.batch, schedule = b.schedule, grace_minutes = b.grace_minutes }
+    if b.batch != local.watcher_name && b.schedule != null && b.enabled && b.grace_minutes != null
   }
   watcher_environment = {
     WATCH_SCHEDULES   = jsonencode(local.watched)
@@ -35,7 +42,7 @@ locals {
     WATCH_ENVIRONMENT = var.environment
   }
   # The watcher's alarm exists while the watcher runs here on a schedule.
-  watcher_alarmed  = try(local.batches[local.watcher_name].schedule != null && local.batches[local.watcher_name].enabled, false)
+  watcher_alarmed  = anytrue([for name in local.watcher_entries : local.batches[name].schedule != null && local.batches[name].enabled])
   metric_namespace = "Batchbox/${var.environment}"
 
   container_environment = merge(
@@ -51,6 +58,30 @@ locals {
     },
     var.container_environment,
   )
+
+  # What a launching entry's run is told (the catalog's `launch`): which batch to start, with which
+  # arguments, how many tasks at most and how many jobs per task, and where: the task definition
+  # family of the catalog entry named after the launched batch (RunTask takes its latest ACTIVE
+  # revision), its container, and the network the schedules use. Its own task role (the platform's
+  # launchers) may start exactly that family. The family is named as scheduled_batch names it.
+  task_definition_arn_prefix = "${regex("^(arn:[^:]+:ecs:[^:]+:[0-9]{12}):cluster/", var.cluster_arn)[0]}:task-definition/"
+  launches = {
+    for name, b in local.batches : name => {
+      family_arn = "${local.task_definition_arn_prefix}${local.name_prefix}-${b.launch.batch}"
+      environment = {
+        LAUNCH_BATCH            = b.launch.batch
+        LAUNCH_ARGS             = jsonencode(b.launch.args)
+        LAUNCH_MAX_TASKS        = tostring(b.launch.max_tasks)
+        LAUNCH_JOBS_PER_TASK    = tostring(b.launch.jobs_per_task)
+        LAUNCH_CLUSTER          = var.cluster_arn
+        LAUNCH_TASK_DEFINITION  = "${local.name_prefix}-${b.launch.batch}"
+        LAUNCH_CONTAINER        = "batch"
+        LAUNCH_SUBNETS          = join(",", var.subnet_ids)
+        LAUNCH_SECURITY_GROUPS  = join(",", var.security_group_ids)
+        LAUNCH_ASSIGN_PUBLIC_IP = tostring(var.assign_public_ip)
+      }
+    } if b.launch != null
+  }
 }
 
 module "platform" {
@@ -62,11 +93,12 @@ module "platform" {
   scheduled_task_definition_family_arns = [
     for name, batch in module.batch : batch.task_definition_family_arn if local.batches[name].schedule != null
   ]
+  launchers = { for name, l in local.launches : name => l.family_arn }
 
   log_retention_days       = var.log_retention_days
   kms_key_arn              = var.kms_key_arn
   create_query_definitions = var.create_query_definitions
-  watcher_task_role        = contains(keys(var.batches), local.watcher_name)
+  watcher_task_role        = length(local.watcher_entries) > 0
 
   ecr_repository_arn  = var.ecr_repository_arn
   secret_arns         = values(var.secrets)
@@ -85,6 +117,7 @@ module "batch" {
   for_each = local.batches
 
   name        = each.key
+  batch       = each.value.batch
   name_prefix = local.name_prefix
   description = each.value.description
   args        = each.value.args
@@ -101,12 +134,21 @@ module "batch" {
   cpu              = each.value.cpu
   memory           = each.value.memory
   cpu_architecture = var.cpu_architecture
-  # The watcher's configuration goes to its own task definition only; the others are unchanged.
-  environment        = each.key == local.watcher_name ? merge(local.container_environment, local.watcher_environment) : local.container_environment
+  # The watcher's configuration goes to its own task definition only, a launch's to the launching
+  # entry's only; the others are unchanged. Each runs with the task role that goes with it.
+  environment = merge(
+    local.container_environment,
+    contains(local.watcher_entries, each.key) ? local.watcher_environment : {},
+    try(local.launches[each.key].environment, {}),
+  )
   secrets            = var.secrets
   execution_role_arn = module.platform.execution_role_arn
-  task_role_arn      = each.key == local.watcher_name ? module.platform.watcher_task_role_arn : module.platform.task_role_arn
-  log_group_name     = module.platform.log_group_name
+  task_role_arn = (
+    contains(local.watcher_entries, each.key) ? module.platform.watcher_task_role_arn :
+    contains(keys(local.launches), each.key) ? module.platform.launch_task_role_arns[each.key] :
+    module.platform.task_role_arn
+  )
+  log_group_name = module.platform.log_group_name
 
   cluster_arn        = var.cluster_arn
   subnet_ids         = var.subnet_ids
@@ -141,7 +183,7 @@ resource "aws_cloudwatch_metric_alarm" "watcher" {
   count = local.watcher_alarmed ? 1 : 0
 
   alarm_name        = "${local.name_prefix}-missed-run-watcher-stopped"
-  alarm_description = "batchbox ${var.environment}: INSUFFICIENT_DATA means the missed-run watcher has not succeeded for 30 minutes: missed runs are not being reported. OK means it runs again. Its runs: batch history --batch ${local.watcher_name}; its logs: stream prefix ${local.watcher_name}/ in ${module.platform.log_group_name}. ${local.watcher_runbook_line}"
+  alarm_description = "batchbox ${var.environment}: INSUFFICIENT_DATA means the missed-run watcher has not succeeded for 30 minutes: missed runs are not being reported. OK means it runs again. Its runs: batch history --batch ${local.watcher_name}; its logs: stream prefix ${join(", ", [for name in local.watcher_entries : "${name}/"])} in ${module.platform.log_group_name}. ${local.watcher_runbook_line}"
 
   namespace   = local.metric_namespace
   metric_name = "RunSucceeded"

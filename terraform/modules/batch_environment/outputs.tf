@@ -4,14 +4,16 @@ output "name_prefix" {
 }
 
 output "batches" {
-  description = "Every batch as deployed here: name => { description, schedule (null = manual), enabled, grace_minutes, watched (in WATCH_SCHEDULES), task definition family and family ARN, rule name, notification rules, FailedInvocations alarms }."
+  description = "Every catalog entry as deployed here: entry name => { batch, description, schedule (null = manual), enabled, grace_minutes, watched (in WATCH_SCHEDULES), launch (null or the catalog's launch), task definition family and family ARN, task role, rule name, notification rules, FailedInvocations alarms }."
   value = {
     for name, batch in module.batch : name => {
+      batch                      = local.batches[name].batch
       description                = local.batches[name].description
       schedule                   = batch.schedule_expression
       enabled                    = local.batches[name].enabled
       grace_minutes              = local.batches[name].grace_minutes
       watched                    = contains(keys(local.watched), name)
+      launch                     = local.batches[name].launch
       task_definition_family     = batch.task_definition_family
       task_definition_family_arn = batch.task_definition_family_arn
       task_role_arn              = batch.task_role_arn
@@ -23,8 +25,19 @@ output "batches" {
 }
 
 output "watch_schedules" {
-  description = "What the missed-runs watcher watches here (its WATCH_SCHEDULES): batch name => { schedule, grace_minutes }."
+  description = "What the missed-runs watcher watches here (its WATCH_SCHEDULES): entry name => { batch, schedule, grace_minutes }."
   value       = local.watched
+}
+
+output "launchers" {
+  description = "Each entry that launches tasks (the catalog's `launch`) => { task_role_arn (its own), policy (the role's launch-tasks policy, JSON), environment (the LAUNCH_* variables of its task definition) }."
+  value = {
+    for name, l in local.launches : name => {
+      task_role_arn = module.platform.launch_task_role_arns[name]
+      policy        = module.platform.launch_policies[name]
+      environment   = l.environment
+    }
+  }
 }
 
 output "watcher_alarm_name" {
@@ -68,7 +81,7 @@ output "execution_role_arn" {
 }
 
 output "task_role_arn" {
-  description = "Task role of every batch but the missed-runs watcher."
+  description = "Task role of every entry but the missed-runs watcher and the launching entries."
   value       = module.platform.task_role_arn
 }
 

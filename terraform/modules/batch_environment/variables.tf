@@ -13,8 +13,9 @@ variable "environment" {
 }
 
 variable "batches" {
-  description = "The batch catalog (terraform/catalog): batch name => { description, schedule (null = manual), args, cpu, memory, task_count, grace_minutes (null = not watched by the missed-runs watcher) }."
+  description = "The batch catalog (terraform/catalog): entry name => { batch (null = the entry's name), description, schedule (null = manual), args, cpu, memory, task_count, grace_minutes (null = not watched by the missed-runs watcher), launch (null, or { batch, args, max_tasks, jobs_per_task }: the run starts up to max_tasks tasks of the catalog entry named batch) }."
   type = map(object({
+    batch         = optional(string)
     description   = string
     schedule      = optional(string)
     args          = optional(list(string), [])
@@ -22,6 +23,12 @@ variable "batches" {
     memory        = number
     task_count    = optional(number, 1)
     grace_minutes = optional(number)
+    launch = optional(object({
+      batch         = string
+      args          = optional(list(string), [])
+      max_tasks     = number
+      jobs_per_task = number
+    }))
   }))
 
   validation {
@@ -36,17 +43,36 @@ variable "batches" {
     error_message = "grace_minutes must be null (not watched) or a whole number of minutes from 1 to 10080 (7 days); catalog entries at fault: ${join(", ", [for name, b in var.batches : "${name} (grace_minutes = ${b.grace_minutes})" if(b.grace_minutes == null ? false : !(b.grace_minutes >= 1 && b.grace_minutes <= 10080 && floor(b.grace_minutes) == b.grace_minutes))])}."
   }
 
-  # The longest name a catalog entry generates is its rule batchbox-<environment>-<batch>-stopped;
+  # The longest name a catalog entry generates is its rule batchbox-<environment>-<entry>-stopped;
   # EventBridge allows 64 characters (PutRule Name). modules/scheduled_batch checks every other
   # generated name too (a precondition on its task definition).
   validation {
     condition     = alltrue([for name in keys(var.batches) : length("batchbox-${var.environment}-${name}-stopped") <= 64])
-    error_message = "These catalog entries make EventBridge rule names longer than the 64 characters AWS allows in environment ${var.environment}: ${join(", ", [for name in keys(var.batches) : "${name} (batchbox-${var.environment}-${name}-stopped has ${length("batchbox-${var.environment}-${name}-stopped")})" if length("batchbox-${var.environment}-${name}-stopped") > 64])}. Shorten the batch name: at most ${64 - length("batchbox-${var.environment}--stopped")} characters here."
+    error_message = "These catalog entries make EventBridge rule names longer than the 64 characters AWS allows in environment ${var.environment}: ${join(", ", [for name in keys(var.batches) : "${name} (batchbox-${var.environment}-${name}-stopped has ${length("batchbox-${var.environment}-${name}-stopped")})" if length("batchbox-${var.environment}-${name}-stopped") > 64])}. Shorten the entry name: at most ${64 - length("batchbox-${var.environment}--stopped")} characters here."
+  }
+
+  # A launch runs the task definition of the catalog entry named after the launched batch, so that
+  # entry must exist and run that batch (`batch schedule --check` says the same, naming the entry).
+  validation {
+    condition     = alltrue([for name, b in var.batches : b.launch == null ? true : try(coalesce(var.batches[b.launch.batch].batch, b.launch.batch) == b.launch.batch, false)])
+    error_message = "A launch must name a catalog entry that runs the launched batch (a shorthand entry such as \"export-worker\"): ${join(", ", [for name, b in var.batches : "${name} launches ${b.launch.batch}" if b.launch == null ? false : !try(coalesce(var.batches[b.launch.batch].batch, b.launch.batch) == b.launch.batch, false)])}."
+  }
+
+  # The launched tasks run with the execution role and the shared task role, the two roles a
+  # launching entry may pass: not the watcher, not an entry that launches itself.
+  validation {
+    condition     = alltrue([for name, b in var.batches : b.launch == null ? true : try(var.batches[b.launch.batch].launch == null && b.launch.batch != "missed-runs", true)])
+    error_message = "A launched entry must run with the shared task role: it may not launch tasks itself, nor be the missed-runs watcher: ${join(", ", [for name, b in var.batches : "${name} launches ${b.launch.batch}" if b.launch == null ? false : !try(var.batches[b.launch.batch].launch == null && b.launch.batch != "missed-runs", true)])}."
+  }
+
+  validation {
+    condition     = alltrue([for name, b in var.batches : b.launch == null ? true : try(b.launch.max_tasks >= 1 && b.launch.max_tasks <= 100 && floor(b.launch.max_tasks) == b.launch.max_tasks && b.launch.jobs_per_task >= 1 && b.launch.jobs_per_task <= 100000 && floor(b.launch.jobs_per_task) == b.launch.jobs_per_task, false)])
+    error_message = "launch.max_tasks must be a whole number from 1 to 100 and launch.jobs_per_task one from 1 to 100000; catalog entries at fault: ${join(", ", [for name, b in var.batches : "${name} (max_tasks = ${b.launch.max_tasks}, jobs_per_task = ${b.launch.jobs_per_task})" if b.launch == null ? false : !try(b.launch.max_tasks >= 1 && b.launch.max_tasks <= 100 && floor(b.launch.max_tasks) == b.launch.max_tasks && b.launch.jobs_per_task >= 1 && b.launch.jobs_per_task <= 100000 && floor(b.launch.jobs_per_task) == b.launch.jobs_per_task, false)])}."
   }
 }
 
 variable "batch_overrides" {
-  description = "Per-environment changes to catalog entries, by batch name: schedule, enabled (false = rule DISABLED, not watched), cpu, memory, task_count, grace_minutes (a number: also watches a catalog entry whose grace is null). Unset fields keep the catalog value."
+  description = "Per-environment changes to catalog entries, by entry name: schedule, enabled (false = rule DISABLED, not watched), cpu, memory, task_count, grace_minutes (a number: also watches a catalog entry whose grace is null). Unset fields keep the catalog value."
   type = map(object({
     schedule      = optional(string)
     enabled       = optional(bool)
@@ -60,7 +86,7 @@ variable "batch_overrides" {
 
   validation {
     condition     = alltrue([for name in keys(var.batch_overrides) : contains(keys(var.batches), name)])
-    error_message = "batch_overrides names a batch that is not in the catalog: ${join(", ", [for name in keys(var.batch_overrides) : name if !contains(keys(var.batches), name)])}."
+    error_message = "batch_overrides names an entry that is not in the catalog: ${join(", ", [for name in keys(var.batch_overrides) : name if !contains(keys(var.batches), name)])}."
   }
 
   validation {

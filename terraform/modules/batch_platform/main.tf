@@ -1,6 +1,6 @@
 # What every batch of one environment shares: the log group with the one metric filter that counts
-# successful runs, the IAM roles (and the missed-runs watcher's own task role), the KMS key, and the
-# notification topic.
+# successful runs, the IAM roles (and the task roles of their own of the missed-runs watcher and of
+# each entry that launches tasks), the KMS key, and the notification topic.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -373,6 +373,69 @@ resource "aws_iam_role_policy" "watcher_task" {
 }
 
 # ---------------------------------------------------------------------------------------------------
+# The task role of each entry that launches tasks (the catalog's `launch`)
+# ---------------------------------------------------------------------------------------------------
+# An entry whose run starts tasks of another entry (export-enqueue launching export-worker tasks)
+# runs with a role of its own: what the shared task role may do (the same policy document), plus
+# starting exactly the launched family, in this cluster, with exactly the two roles that family's
+# tasks run with (the execution role and the shared task role). No tags are put on those tasks, so
+# no ecs:TagResource. The name <name_prefix>-<entry>-launch is shorter than the entry's longest
+# rule name (<name_prefix>-<entry>-stopped), which batch_environment keeps within 64 characters,
+# IAM's limit for a role name too.
+
+resource "aws_iam_role" "launch" {
+  for_each = var.launchers
+
+  name               = "${var.name_prefix}-${each.key}-launch"
+  description        = "The ${each.key} entry runs with this role: the batches' permissions, and starting tasks of ${element(split("/", each.value), 1)} only."
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+resource "aws_iam_role_policy" "launch_batch_permissions" {
+  for_each = local.task_role_has_permissions ? var.launchers : {}
+
+  name   = "batch-permissions"
+  role   = aws_iam_role.launch[each.key].id
+  policy = data.aws_iam_policy_document.task[0].json
+}
+
+locals {
+  # Written as JSON here (not an aws_iam_policy_document) so that the module's tests read the very
+  # document IAM gets.
+  launch_policies = {
+    for entry, family_arn in var.launchers : entry => jsonencode({
+      Version = "2012-10-17"
+      Statement = [
+        {
+          # The launched tasks name the family without revision: RunTask resolves it to the latest
+          # ACTIVE revision, and IAM authorises that revision's ARN (family:N).
+          Sid       = "RunTheLaunchedTasks"
+          Effect    = "Allow"
+          Action    = "ecs:RunTask"
+          Resource  = "${family_arn}:*"
+          Condition = { ArnEquals = { "ecs:cluster" = var.cluster_arn } }
+        },
+        {
+          Sid       = "PassTheLaunchedTasksRoles"
+          Effect    = "Allow"
+          Action    = "iam:PassRole"
+          Resource  = [aws_iam_role.execution.arn, aws_iam_role.task.arn]
+          Condition = { StringEquals = { "iam:PassedToService" = "ecs-tasks.amazonaws.com" } }
+        },
+      ]
+    })
+  }
+}
+
+resource "aws_iam_role_policy" "launch" {
+  for_each = var.launchers
+
+  name   = "launch-tasks"
+  role   = aws_iam_role.launch[each.key].id
+  policy = local.launch_policies[each.key]
+}
+
+# ---------------------------------------------------------------------------------------------------
 # Events role: EventBridge runs the scheduled task definitions, in this cluster only
 # ---------------------------------------------------------------------------------------------------
 
@@ -431,7 +494,7 @@ data "aws_iam_policy_document" "events" {
   statement {
     sid       = "PassTheBatchRoles"
     actions   = ["iam:PassRole"]
-    resources = concat([aws_iam_role.execution.arn, aws_iam_role.task.arn], aws_iam_role.watcher_task[*].arn)
+    resources = concat([aws_iam_role.execution.arn, aws_iam_role.task.arn], aws_iam_role.watcher_task[*].arn, [for entry in sort(keys(var.launchers)) : aws_iam_role.launch[entry].arn])
 
     condition {
       test     = "StringEquals"

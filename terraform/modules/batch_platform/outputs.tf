@@ -28,6 +28,16 @@ output "watcher_task_role_arn" {
   value       = one(aws_iam_role.watcher_task[*].arn)
 }
 
+output "launch_task_role_arns" {
+  description = "The task role of each launching entry (`launchers`): entry => role ARN."
+  value       = { for entry, role in aws_iam_role.launch : entry => role.arn }
+}
+
+output "launch_policies" {
+  description = "The launch policy of each launching entry's role (`launch-tasks`), as the JSON IAM gets: entry => policy."
+  value       = local.launch_policies
+}
+
 output "metric_filter_name" {
   description = "Name of the metric filter that counts successful runs (RunSucceeded, dimension Batch)."
   value       = aws_cloudwatch_log_metric_filter.run_succeeded.name

@@ -105,6 +105,23 @@ variable "watcher_task_role" {
   nullable    = false
 }
 
+variable "launchers" {
+  description = "Catalog entries whose runs launch tasks of another entry (the catalog's `launch`): launching entry => the launched entry's task definition family ARN, without revision. Each gets its own task role `<name_prefix>-<entry>-launch`: the shared task role's permissions plus ecs:RunTask on that family's revisions in cluster_arn and iam:PassRole (to ECS tasks) on the execution role and the shared task role, the roles the launched tasks must run with."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in values(var.launchers) : can(regex("^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task-definition/[A-Za-z0-9_-]+$", arn))])
+    error_message = "each launched family must be a task definition ARN without revision (arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY)."
+  }
+
+  validation {
+    condition     = alltrue([for entry in keys(var.launchers) : can(regex("^[a-z][a-z0-9-]{0,38}[a-z0-9]$", entry))])
+    error_message = "each launching entry must be a catalog entry name (2-40 lowercase letters, digits and hyphens)."
+  }
+}
+
 variable "secret_arns" {
   description = "SSM parameter and Secrets Manager ARNs that the task definitions inject as `secrets` (e.g. DATABASE_URL). The execution role may read exactly these."
   type        = list(string)

@@ -1,6 +1,7 @@
-# One batch of batchbox: a Fargate task definition whose container `batch` runs `batch <name> <args>`;
-# two rules that notify when one of its tasks fails or is stopped on purpose; and, when the batch has
-# a schedule, an EventBridge rule and its ECS target. Every rule's target has the environment's
+# One catalog entry of batchbox (a named schedule of one batch): a Fargate task definition whose
+# container `batch` runs `batch <batch> <args>`; two rules that notify when one of its tasks fails
+# or is stopped on purpose; and, when the entry has a schedule, an EventBridge rule and its ECS
+# target. Everything is named after the entry, so several entries may run the same batch. Every rule's target has the environment's
 # dead-letter queue and an alarm on the rule's FailedInvocations. Whether a scheduled run happened
 # and succeeded is not judged here: the environment's missed-runs watcher does that for every entry
 # against its real schedule (modules/batch_environment).
@@ -10,6 +11,11 @@ data "aws_region" "current" {}
 locals {
   family    = "${var.name_prefix}-${var.name}"
   scheduled = var.schedule_expression != null
+  # The batch the entry runs; an entry named after its batch (the catalog's shorthand) by default.
+  batch = coalesce(var.batch, var.name)
+  # How the notifications name the entry: with its batch when that is another name.
+  batch_note = local.batch == var.name ? "" : " (batch ${local.batch})"
+  label      = local.batch == var.name ? "batch ${var.name}" : "entry ${var.name}${local.batch_note}"
 
   # The family ARN without revision, built from the cluster's ARN (same partition, region and
   # account) so that it is known at plan time: a new revision then changes nothing but the task
@@ -34,7 +40,9 @@ locals {
     { what = "log stream (prefix/container/task id)", name = "${var.name}/batch/0123456789abcdef0123456789abcdef", limit = 512 },
   ]
 
-  container_environment = [for k in sort(keys(var.environment)) : { name = k, value = var.environment[k] }]
+  # BATCH_ENTRY tells the run which catalog entry it serves (recorded in its run history).
+  environment           = merge(var.environment, { BATCH_ENTRY = var.name })
+  container_environment = [for k in sort(keys(local.environment)) : { name = k, value = local.environment[k] }]
   container_secrets     = [for k in sort(keys(var.secrets)) : { name = k, valueFrom = var.secrets[k] }]
 }
 
@@ -63,7 +71,7 @@ resource "aws_ecs_task_definition" "this" {
       name                   = "batch"
       image                  = var.image
       essential              = true
-      command                = concat([var.name], var.args)
+      command                = concat([local.batch], var.args)
       environment            = local.container_environment
       secrets                = local.container_secrets
       readonlyRootFilesystem = true
@@ -98,7 +106,7 @@ resource "aws_ecs_task_definition" "this" {
     # only at apply, after merge.
     precondition {
       condition     = alltrue([for n in local.generated_names : length(n.name) <= n.limit])
-      error_message = "Catalog entry \"${var.name}\" in ${var.name_prefix}: a generated name is longer than AWS allows: ${join("; ", [for n in local.generated_names : "${n.what} ${n.name} has ${length(n.name)} characters, at most ${n.limit}" if length(n.name) > n.limit])}. Shorten the batch name (or the environment name)."
+      error_message = "Catalog entry \"${var.name}\" in ${var.name_prefix}: a generated name is longer than AWS allows: ${join("; ", [for n in local.generated_names : "${n.what} ${n.name} has ${length(n.name)} characters, at most ${n.limit}" if length(n.name) > n.limit])}. Shorten the entry name (or the environment name)."
     }
 
     postcondition {
@@ -171,16 +179,16 @@ resource "aws_cloudwatch_event_target" "this" {
 # ---------------------------------------------------------------------------------------------------
 # Notifications: a task of this batch failed, or was stopped on purpose
 # ---------------------------------------------------------------------------------------------------
-# One pair of rules per batch (rather than one rule for the environment) so that each message can
-# name the batch and link to its own log streams: an input transformer copies event values but
-# cannot cut the batch out of the family name or the task id out of the task ARN.
+# One pair of rules per entry (rather than one rule for the environment) so that each message can
+# name the entry and its batch and link to its own log streams: an input transformer copies event
+# values but cannot cut the entry out of the family name or the task id out of the task ARN.
 
 locals {
   region            = data.aws_region.current.name
   environment_label = coalesce(var.environment_name, var.name_prefix)
   family_arn_prefix = "${local.family_arn}:" # revisions of this family only, not <family>-other:N
 
-  # The CloudWatch console's log group page, filtered to this batch's streams (<name>/batch/<task
+  # The CloudWatch console's log group page, filtered to this entry's streams (<entry>/batch/<task
   # id>); the console encodes '/' in the fragment as $252F, '?' as $3F and '=' as $3D.
   console_log_streams_url = join("", [
     "https://${local.region}.console.aws.amazon.com/cloudwatch/home?region=${local.region}#logsV2:log-groups/log-group/",
@@ -212,7 +220,7 @@ locals {
   notification_rules = {
     failed = {
       name        = local.failed_rule_name
-      description = "A ${var.name} task (${local.environment_label}) stopped with a non-zero exit code of its batch container, or never started"
+      description = "A ${var.name}${local.batch_note} task (${local.environment_label}) stopped with a non-zero exit code of its batch container, or never started"
       # Not stopped on purpose (UserInitiated has its own rule), and the `batch` container exited
       # non-zero (1 failed, 2 usage or configuration, 124 timed out, 137 killed, 143 interrupted)
       # or has no exit code (it never ran), or ECS could not start the task at all.
@@ -223,14 +231,14 @@ locals {
           { stopCode = ["TaskFailedToStart"] },
         ]
       })
-      headline = "batchbox ${local.environment_label}: batch ${var.name} FAILED."
+      headline = "batchbox ${local.environment_label}: ${local.label} FAILED."
       note     = "Exit code: 1 failed, 2 usage or configuration error, 124 timed out, 137 killed (out of memory, or no exit within the stop timeout), 143 interrupted; empty: the container never ran (see the stop and container reasons)."
     }
     stopped = {
       name        = local.stopped_rule_name
-      description = "A ${var.name} task (${local.environment_label}) was stopped on purpose (StopTask, stop code UserInitiated)"
+      description = "A ${var.name}${local.batch_note} task (${local.environment_label}) was stopped on purpose (StopTask, stop code UserInitiated)"
       pattern     = merge(local.stopped_task_of_this_batch, { stopCode = ["UserInitiated"] })
-      headline    = "batchbox ${local.environment_label}: batch ${var.name} was STOPPED ON PURPOSE (stop code UserInitiated: someone or something called StopTask, e.g. a cancelled run-batch). Not a failure of the batch itself."
+      headline    = "batchbox ${local.environment_label}: ${local.label} was STOPPED ON PURPOSE (stop code UserInitiated: someone or something called StopTask, e.g. a cancelled run-batch). Not a failure of the batch itself."
       note        = "Exit code: 143 the batch stopped cleanly on SIGTERM, 137 it was killed after the stop timeout, 0 it had already finished."
     }
   }
@@ -281,7 +289,7 @@ resource "aws_cloudwatch_event_target" "notify" {
     input_template = join("", ["\"", join("\\n", [
       each.value.headline,
       "",
-      "Batch: ${var.name} (task definition family ${local.family}, task group <group>)",
+      "Catalog entry: ${var.name}, batch ${local.batch} (task definition family ${local.family}, task group <group>)",
       "Environment: ${local.environment_label}",
       "Exit code of the batch container: <exitCode>",
       "Stop code: <stopCode>",
@@ -294,7 +302,7 @@ resource "aws_cloudwatch_event_target" "notify" {
       "",
       each.value.note,
       "",
-      "Logs: log group ${var.log_group_name}, stream ${var.name}/batch/TASK_ID, where TASK_ID is the last part of the task ARN above. This batch's streams, newest first:",
+      "Logs: log group ${var.log_group_name}, stream ${var.name}/batch/TASK_ID, where TASK_ID is the last part of the task ARN above. This entry's streams, newest first:",
       local.console_log_streams_url,
       local.runbook_line[each.key],
     ]), "\""])
@@ -313,7 +321,7 @@ resource "aws_cloudwatch_event_target" "notify" {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# FailedInvocations of every rule of this batch
+# FailedInvocations of every rule of this entry
 # ---------------------------------------------------------------------------------------------------
 # EventBridge counts each failed delivery to a target in AWS/Events FailedInvocations (dimension
 # RuleName): the schedule could not run the task, or a notification could not be published (then

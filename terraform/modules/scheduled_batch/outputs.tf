@@ -1,6 +1,11 @@
 output "name" {
-  description = "Batch name (command[0] of the container)."
+  description = "Catalog entry name (the family, rules, alarms and log stream prefix are named after it)."
   value       = var.name
+}
+
+output "batch" {
+  description = "The batch the entry runs (command[0] of the container)."
+  value       = local.batch
 }
 
 output "task_definition_family" {
@@ -19,12 +24,17 @@ output "task_definition_arn" {
 }
 
 output "task_role_arn" {
-  description = "ARN of the task role the batch runs with."
+  description = "ARN of the task role the entry's tasks run with."
   value       = aws_ecs_task_definition.this.task_role_arn
 }
 
+output "execution_role_arn" {
+  description = "ARN of the execution role ECS starts the entry's tasks with."
+  value       = aws_ecs_task_definition.this.execution_role_arn
+}
+
 output "container_environment" {
-  description = "The plain environment variables of the container `batch`, as the task definition holds them."
+  description = "The plain environment variables of the container `batch`, as the task definition holds them (BATCH_ENTRY included)."
   value       = { for e in jsondecode(aws_ecs_task_definition.this.container_definitions)[0].environment : e.name => e.value }
 }
 

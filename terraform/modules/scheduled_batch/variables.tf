@@ -1,14 +1,25 @@
 # ---------------------------------------------------------------------------------------------------
-# The batch
+# The catalog entry and its batch
 # ---------------------------------------------------------------------------------------------------
 
 variable "name" {
-  description = "Batch name: the subcommand of the `batch` binary (command[0] of the container), e.g. `history-prune`."
+  description = "Catalog entry name, e.g. `export-enqueue-monthly`: the task definition family, the rules, the alarms and the log stream prefix are named after it, and the container gets it as BATCH_ENTRY."
   type        = string
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{0,38}[a-z0-9]$", var.name))
-    error_message = "name must be 2-40 characters of lowercase letters, digits and hyphens, starting with a letter (it is a subcommand of `batch`)."
+    error_message = "name must be 2-40 characters of lowercase letters, digits and hyphens, starting with a letter (AWS resource names are built from it)."
+  }
+}
+
+variable "batch" {
+  description = "The batch the entry runs: the subcommand of the `batch` binary (command[0] of the container), e.g. `export-enqueue`. null = the entry's name (the catalog's shorthand)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.batch == null ? true : can(regex("^[a-z][a-z0-9-]{0,38}[a-z0-9]$", var.batch))
+    error_message = "batch must be 2-40 characters of lowercase letters, digits and hyphens, starting with a letter (it is a subcommand of `batch`)."
   }
 }
 
@@ -167,6 +178,11 @@ variable "environment" {
     condition     = !contains(keys(var.environment), "BATCH_SCHEDULED_TIME")
     error_message = "BATCH_SCHEDULED_TIME is set per run by the schedule target from the event time; do not set it in `environment`."
   }
+
+  validation {
+    condition     = !contains(keys(var.environment), "BATCH_ENTRY")
+    error_message = "BATCH_ENTRY is the catalog entry's name, set by this module; do not set it in `environment`."
+  }
 }
 
 variable "secrets" {
@@ -213,7 +229,7 @@ variable "task_role_arn" {
 }
 
 variable "log_group_name" {
-  description = "CloudWatch Logs group of the awslogs driver. Streams are `<name>/batch/<task id>` (the batch name is the stream prefix)."
+  description = "CloudWatch Logs group of the awslogs driver. Streams are `<name>/batch/<task id>` (the entry name is the stream prefix)."
   type        = string
 
   validation {

@@ -32,6 +32,25 @@ variables {
       cpu           = 256
       memory        = 512
       grace_minutes = 60
+      launch        = { batch = "export-worker", max_tasks = 20, jobs_per_task = 25 }
+    }
+    # A second entry of the same batch, with its own name, arguments, size and launch.
+    "export-enqueue-monthly" = {
+      batch         = "export-enqueue"
+      description   = "Queue last month's exports"
+      schedule      = "cron(50 15 1 * ? *)"
+      args          = ["--monthly"]
+      cpu           = 256
+      memory        = 1024
+      grace_minutes = 60
+      launch        = { batch = "export-worker", args = ["--max-runtime", "2h"], max_tasks = 10, jobs_per_task = 50 }
+    }
+    # The launched entry: manual here, its tasks started by the enqueue runs.
+    "export-worker" = {
+      description = "Export queued jobs"
+      schedule    = null
+      cpu         = 1024
+      memory      = 2048
     }
     "history-prune" = {
       description   = "Delete old run history"
@@ -171,15 +190,16 @@ run "watcher_reads_the_enabled_watched_schedules_after_the_overrides" {
     }
   }
 
-  # Exactly these two: not migrate (manual), history-prune (disabled here), report-weekly
-  # (grace_minutes = null) or missed-runs (itself); canary with the schedule of this environment.
+  # Exactly these three, by entry name with their batch: not migrate or export-worker (manual),
+  # history-prune (disabled here), report-weekly (grace_minutes = null) or missed-runs (itself);
+  # canary with the schedule of this environment.
   assert {
-    condition     = module.batch["missed-runs"].container_environment.WATCH_SCHEDULES == jsonencode({ "canary" = { schedule = "rate(15 minutes)", grace_minutes = 30 }, "export-enqueue" = { schedule = "cron(30 15 * * ? *)", grace_minutes = 60 } })
+    condition     = module.batch["missed-runs"].container_environment.WATCH_SCHEDULES == jsonencode({ "canary" = { batch = "canary", schedule = "rate(15 minutes)", grace_minutes = 30 }, "export-enqueue" = { batch = "export-enqueue", schedule = "cron(30 15 * * ? *)", grace_minutes = 60 }, "export-enqueue-monthly" = { batch = "export-enqueue", schedule = "cron(50 15 1 * ? *)", grace_minutes = 60 } })
     error_message = "WATCH_SCHEDULES must be the enabled, watched entries with their overridden schedules: ${module.batch["missed-runs"].container_environment.WATCH_SCHEDULES}"
   }
   assert {
-    condition     = keys(jsondecode(module.batch["missed-runs"].container_environment.WATCH_SCHEDULES)) == ["canary", "export-enqueue"] && jsondecode(module.batch["missed-runs"].container_environment.WATCH_SCHEDULES)["canary"].grace_minutes == 30
-    error_message = "WATCH_SCHEDULES decodes to a JSON object by batch name with numbers for grace_minutes"
+    condition     = keys(jsondecode(module.batch["missed-runs"].container_environment.WATCH_SCHEDULES)) == ["canary", "export-enqueue", "export-enqueue-monthly"] && jsondecode(module.batch["missed-runs"].container_environment.WATCH_SCHEDULES)["canary"].grace_minutes == 30
+    error_message = "WATCH_SCHEDULES decodes to a JSON object by entry name with numbers for grace_minutes"
   }
   assert {
     condition     = module.batch["missed-runs"].container_environment.WATCH_TOPIC_ARN == "arn:aws:sns:ap-northeast-1:123456789012:batchbox-test-notifications" && module.batch["missed-runs"].container_environment.WATCH_ENVIRONMENT == "test"
@@ -205,8 +225,11 @@ run "only_the_watcher_gets_the_watch_variables" {
     error_message = "no other batch's task definition carries WATCH_* variables"
   }
   assert {
-    condition     = module.batch["canary"].container_environment == module.batch["migrate"].container_environment && { for k, v in module.batch["missed-runs"].container_environment : k => v if !startswith(k, "WATCH_") } == module.batch["canary"].container_environment
-    error_message = "the other batches keep the shared environment, and the watcher has it too"
+    condition = alltrue([for name, b in module.batch : b.container_environment.BATCH_ENTRY == name]) && (
+      { for k, v in module.batch["canary"].container_environment : k => v if k != "BATCH_ENTRY" } == { for k, v in module.batch["migrate"].container_environment : k => v if k != "BATCH_ENTRY" }
+      && { for k, v in module.batch["missed-runs"].container_environment : k => v if !startswith(k, "WATCH_") && k != "BATCH_ENTRY" } == { for k, v in module.batch["canary"].container_environment : k => v if k != "BATCH_ENTRY" }
+    )
+    error_message = "the other entries keep the shared environment, and the watcher has it too; each is told its entry name (BATCH_ENTRY)"
   }
 }
 
@@ -220,7 +243,7 @@ run "an_override_can_watch_an_entry_the_catalog_does_not" {
   }
 
   assert {
-    condition     = jsondecode(module.batch["missed-runs"].container_environment.WATCH_SCHEDULES)["report-weekly"] == { schedule = "cron(0 3 ? * MON *)", grace_minutes = 120 }
+    condition     = jsondecode(module.batch["missed-runs"].container_environment.WATCH_SCHEDULES)["report-weekly"] == { batch = "report-weekly", schedule = "cron(0 3 ? * MON *)", grace_minutes = 120 }
     error_message = "an environment's grace_minutes watches the entry with that grace"
   }
 }
@@ -338,4 +361,212 @@ run "rejects_a_fractional_grace_in_an_override" {
   }
 
   expect_failures = [var.batch_overrides]
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Entries and batches; launches
+# ---------------------------------------------------------------------------------------------------
+
+run "several_entries_run_one_batch_each_with_its_own_task_definition" {
+  command = plan
+
+  assert {
+    condition     = module.batch["export-enqueue-monthly"].task_definition_family == "batchbox-test-export-enqueue-monthly" && module.batch["export-enqueue-monthly"].batch == "export-enqueue" && module.batch["export-enqueue"].batch == "export-enqueue"
+    error_message = "an entry's task definition is named after the entry and runs its batch"
+  }
+  assert {
+    condition     = output.batches["export-enqueue-monthly"].batch == "export-enqueue" && output.batches["canary"].batch == "canary" && output.batches["export-enqueue-monthly"].rule_name == "batchbox-test-export-enqueue-monthly"
+    error_message = "the batches output names each entry's batch (the entry's own name in the shorthand)"
+  }
+  assert {
+    condition     = module.batch["export-enqueue-monthly"].container_environment.BATCH_ENTRY == "export-enqueue-monthly" && module.batch["export-enqueue"].container_environment.BATCH_ENTRY == "export-enqueue"
+    error_message = "each task definition tells its run the entry it serves"
+  }
+}
+
+run "a_launching_entry_is_told_what_to_launch_and_runs_with_its_own_role" {
+  command = plan
+
+  variables {
+    assign_public_ip = true
+    subnet_ids       = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+  }
+
+  override_resource {
+    target          = module.platform.aws_iam_role.launch
+    override_during = plan
+    values          = { arn = "arn:aws:iam::123456789012:role/batchbox-test-launch" }
+  }
+  override_resource {
+    target          = module.platform.aws_iam_role.task
+    override_during = plan
+    values          = { arn = "arn:aws:iam::123456789012:role/batchbox-test-task" }
+  }
+  override_resource {
+    target          = module.platform.aws_iam_role.execution
+    override_during = plan
+    values          = { arn = "arn:aws:iam::123456789012:role/batchbox-test-execution" }
+  }
+
+  assert {
+    condition = { for k, v in module.batch["export-enqueue"].container_environment : k => v if startswith(k, "LAUNCH_") } == {
+      LAUNCH_BATCH            = "export-worker"
+      LAUNCH_ARGS             = "[]"
+      LAUNCH_MAX_TASKS        = "20"
+      LAUNCH_JOBS_PER_TASK    = "25"
+      LAUNCH_CLUSTER          = "arn:aws:ecs:ap-northeast-1:123456789012:cluster/test"
+      LAUNCH_TASK_DEFINITION  = "batchbox-test-export-worker"
+      LAUNCH_CONTAINER        = "batch"
+      LAUNCH_SUBNETS          = "subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002"
+      LAUNCH_SECURITY_GROUPS  = "sg-0a1b2c3d4e5f60001"
+      LAUNCH_ASSIGN_PUBLIC_IP = "true"
+    }
+    error_message = "the launching entry's task definition carries exactly the LAUNCH_* variables: ${jsonencode(module.batch["export-enqueue"].container_environment)}"
+  }
+  assert {
+    condition     = module.batch["export-enqueue-monthly"].container_environment.LAUNCH_ARGS == jsonencode(["--max-runtime", "2h"]) && module.batch["export-enqueue-monthly"].container_environment.LAUNCH_MAX_TASKS == "10" && module.batch["export-enqueue-monthly"].container_environment.LAUNCH_JOBS_PER_TASK == "50"
+    error_message = "each launching entry gets its own launch"
+  }
+  assert {
+    condition     = module.batch["export-enqueue"].container_environment.LAUNCH_TASK_DEFINITION == module.batch["export-worker"].task_definition_family && module.batch["export-enqueue"].container_environment.LAUNCH_CONTAINER == "batch"
+    error_message = "LAUNCH_TASK_DEFINITION is the launched entry's family, as its module names it"
+  }
+  assert {
+    condition     = alltrue([for name, b in module.batch : contains(["export-enqueue", "export-enqueue-monthly"], name) || length([for k in keys(b.container_environment) : k if startswith(k, "LAUNCH_")]) == 0])
+    error_message = "no other entry's task definition carries LAUNCH_* variables"
+  }
+  assert {
+    condition     = module.batch["export-enqueue"].task_role_arn == "arn:aws:iam::123456789012:role/batchbox-test-launch" && module.batch["export-enqueue-monthly"].task_role_arn == "arn:aws:iam::123456789012:role/batchbox-test-launch" && module.batch["export-worker"].task_role_arn == "arn:aws:iam::123456789012:role/batchbox-test-task" && module.batch["canary"].task_role_arn == "arn:aws:iam::123456789012:role/batchbox-test-task"
+    error_message = "the launching entries run with their launch role, the others (the launched one too) with the shared task role"
+  }
+  assert {
+    condition     = jsondecode(output.launchers["export-enqueue"].policy).Statement[0].Resource == "${module.batch["export-worker"].task_definition_family_arn}:*" && jsondecode(output.launchers["export-enqueue"].policy).Statement[0].Condition.ArnEquals["ecs:cluster"] == var.cluster_arn && length(jsondecode(output.launchers["export-enqueue"].policy).Statement) == 2
+    error_message = "the launch role may start the launched entry's family (as its module names it) in this cluster"
+  }
+  assert {
+    condition     = jsondecode(output.launchers["export-enqueue"].policy).Statement[1].Resource == [module.batch["export-worker"].execution_role_arn, module.batch["export-worker"].task_role_arn] && jsondecode(output.launchers["export-enqueue"].policy).Statement[1].Action == "iam:PassRole"
+    error_message = "the launch role may pass exactly the two roles the launched tasks run with"
+  }
+}
+
+run "the_watcher_is_the_entry_of_the_batch_missed_runs_whatever_its_name" {
+  command = plan
+
+  variables {
+    batches = {
+      "canary" = {
+        description   = "No-op run"
+        schedule      = "cron(0 * * * ? *)"
+        cpu           = 256
+        memory        = 512
+        grace_minutes = 30
+      }
+      "watch-missed" = {
+        batch         = "missed-runs"
+        description   = "Report scheduled runs that did not succeed within their grace"
+        schedule      = "rate(10 minutes)"
+        cpu           = 256
+        memory        = 512
+        grace_minutes = 20
+      }
+    }
+  }
+
+  assert {
+    condition     = jsondecode(module.batch["watch-missed"].container_environment.WATCH_SCHEDULES) == { "canary" = { batch = "canary", schedule = "cron(0 * * * ? *)", grace_minutes = 30 } }
+    error_message = "the watcher entry reads WATCH_SCHEDULES and does not watch itself"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.watcher) == 1 && aws_cloudwatch_metric_alarm.watcher[0].dimensions["Batch"] == "missed-runs" && strcontains(aws_cloudwatch_metric_alarm.watcher[0].alarm_description, "stream prefix watch-missed/")
+    error_message = "the watcher's alarm reads the batch's successes and points at the entry's log streams"
+  }
+}
+
+run "rejects_a_launch_of_an_entry_that_is_not_in_the_catalog" {
+  command = plan
+
+  variables {
+    batches = {
+      "export-enqueue" = {
+        description = "Queue yesterday's exports"
+        schedule    = "cron(30 15 * * ? *)"
+        cpu         = 256
+        memory      = 512
+        launch      = { batch = "export-worker", max_tasks = 20, jobs_per_task = 25 }
+      }
+    }
+  }
+
+  expect_failures = [var.batches]
+}
+
+run "rejects_a_launch_of_an_entry_that_runs_another_batch" {
+  command = plan
+
+  variables {
+    batches = {
+      "export-enqueue" = {
+        description = "Queue yesterday's exports"
+        schedule    = "cron(30 15 * * ? *)"
+        cpu         = 256
+        memory      = 512
+        launch      = { batch = "export-worker", max_tasks = 20, jobs_per_task = 25 }
+      }
+      "export-worker" = {
+        batch       = "canary"
+        description = "Not the worker at all"
+        cpu         = 256
+        memory      = 512
+      }
+    }
+  }
+
+  expect_failures = [var.batches]
+}
+
+run "rejects_a_launch_of_an_entry_that_launches" {
+  command = plan
+
+  variables {
+    batches = {
+      "export-enqueue" = {
+        description = "Queue yesterday's exports"
+        schedule    = "cron(30 15 * * ? *)"
+        cpu         = 256
+        memory      = 512
+        launch      = { batch = "export-worker", max_tasks = 20, jobs_per_task = 25 }
+      }
+      "export-worker" = {
+        description = "Export queued jobs, and launch more of itself"
+        cpu         = 256
+        memory      = 512
+        launch      = { batch = "export-worker", max_tasks = 20, jobs_per_task = 25 }
+      }
+    }
+  }
+
+  expect_failures = [var.batches]
+}
+
+run "rejects_a_launch_outside_its_bounds" {
+  command = plan
+
+  variables {
+    batches = {
+      "export-enqueue" = {
+        description = "Queue yesterday's exports"
+        schedule    = "cron(30 15 * * ? *)"
+        cpu         = 256
+        memory      = 512
+        launch      = { batch = "export-worker", max_tasks = 101, jobs_per_task = 0 }
+      }
+      "export-worker" = {
+        description = "Export queued jobs"
+        cpu         = 256
+        memory      = 512
+      }
+    }
+  }
+
+  expect_failures = [var.batches]
 }

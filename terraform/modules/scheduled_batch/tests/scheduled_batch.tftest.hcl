@@ -64,6 +64,58 @@ run "daily_batch_runs_its_subcommand_from_the_family_on_a_schedule" {
   }
 }
 
+run "an_entry_named_apart_from_its_batch_runs_the_batch_and_is_named_after_the_entry" {
+  command = plan
+
+  variables {
+    name                = "export-enqueue-monthly"
+    batch               = "export-enqueue"
+    description         = "Queue last month's exports"
+    schedule_expression = "cron(50 15 1 * ? *)"
+    args                = ["--monthly"]
+  }
+
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.this.container_definitions)[0].command == ["export-enqueue", "--monthly"] && output.batch == "export-enqueue" && output.name == "export-enqueue-monthly"
+    error_message = "the container runs the entry's batch with the entry's arguments"
+  }
+  assert {
+    condition     = aws_ecs_task_definition.this.family == "batchbox-test-export-enqueue-monthly" && aws_cloudwatch_event_rule.this[0].name == "batchbox-test-export-enqueue-monthly" && aws_cloudwatch_event_rule.notify["failed"].name == "batchbox-test-export-enqueue-monthly-failed"
+    error_message = "the family and the rules are named after the entry"
+  }
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.this.container_definitions)[0].logConfiguration.options["awslogs-stream-prefix"] == "export-enqueue-monthly" && output.container_environment.BATCH_ENTRY == "export-enqueue-monthly" && output.container_environment.RUST_LOG == "info"
+    error_message = "the log streams are the entry's, and the run is told its entry (BATCH_ENTRY) besides the given environment"
+  }
+  assert {
+    condition     = startswith(aws_cloudwatch_event_target.notify["failed"].input_transformer[0].input_template, "\"batchbox test: entry export-enqueue-monthly (batch export-enqueue) FAILED.") && strcontains(aws_cloudwatch_event_target.notify["stopped"].input_transformer[0].input_template, "entry export-enqueue-monthly (batch export-enqueue) was STOPPED ON PURPOSE")
+    error_message = "the messages name the entry and its batch"
+  }
+  assert {
+    condition     = strcontains(aws_cloudwatch_event_target.notify["failed"].input_transformer[0].input_template, "Catalog entry: export-enqueue-monthly, batch export-enqueue (task definition family batchbox-test-export-enqueue-monthly,") && strcontains(aws_cloudwatch_event_rule.notify["failed"].description, "A export-enqueue-monthly (batch export-enqueue) task")
+    error_message = "the message body and the rule's description name the entry and its batch"
+  }
+}
+
+run "a_shorthand_entry_is_named_once_in_its_messages" {
+  command = plan
+
+  assert {
+    condition     = startswith(aws_cloudwatch_event_target.notify["failed"].input_transformer[0].input_template, "\"batchbox test: batch history-prune FAILED.") && output.container_environment.BATCH_ENTRY == "history-prune"
+    error_message = "an entry named after its batch keeps the batch's name in its messages"
+  }
+}
+
+run "rejects_batch_entry_in_the_environment" {
+  command = plan
+
+  variables {
+    environment = { BATCH_ENTRY = "something-else" }
+  }
+
+  expect_failures = [var.environment]
+}
+
 run "disabled_schedule_keeps_its_rule" {
   command = plan
 

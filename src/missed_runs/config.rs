@@ -33,7 +33,7 @@ pub struct Watched {
 }
 
 /// `WATCH_SCHEDULES`, keyed by catalog entry: `{"export-enqueue-monthly": {"batch":
-/// "export-enqueue", "schedule": "cron(50 15 1 * ? *)", "grace_minutes": 60}}`; `batch` may be
+/// "export-enqueue", "schedule": "cron(50 15 L * ? *)", "grace_minutes": 60}}`; `batch` may be
 /// left out when the entry is named after its batch.
 impl Setting for Vec<Watched> {
     fn parse(raw: &str) -> Result<Self, String> {

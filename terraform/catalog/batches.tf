@@ -46,13 +46,13 @@ locals {
       launch        = { batch = "export-worker", max_tasks = 20, jobs_per_task = 25 }
     }
 
-    # 00:50 Asia/Tokyo on the 2nd (15:50 UTC on the 1st): queue last month's (Tokyo) exports and
-    # launch workers. 20 minutes after that day's daily run: enqueue is exclusive per batch, and a
-    # run that finds the lock held is skipped.
+    # 00:50 Asia/Tokyo on the 1st (15:50 UTC on the last day of the month before, `L`): queue
+    # last month's (Tokyo) exports and launch workers. 20 minutes after that day's daily run:
+    # enqueue is exclusive per batch, and a run that finds the lock held is skipped.
     "export-enqueue-monthly" = {
       batch         = "export-enqueue"
       description   = "Queue last month's xlsx exports (one job per tenant and form with records) and launch workers for them"
-      schedule      = "cron(50 15 1 * ? *)"
+      schedule      = "cron(50 15 L * ? *)"
       args          = ["--monthly"]
       cpu           = 256
       memory        = 1024

@@ -238,7 +238,7 @@ fn entries_of_one_batch_with_their_own_names_and_a_launch_pass_the_check() {
     "export-enqueue-monthly" = {
       batch       = "export-enqueue"
       description = "monthly"
-      schedule    = "cron(50 15 1 * ? *)"
+      schedule    = "cron(50 15 L * ? *)"
       args        = ["--monthly"]
       launch      = { batch = "export-worker", args = ["--max-runtime", "2h"], max_tasks = 100, jobs_per_task = 100000 }
     }
@@ -254,7 +254,7 @@ fn entries_of_one_batch_with_their_own_names_and_a_launch_pass_the_check() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("catalog check: no problems"), "{stderr}");
     assert!(
-        stdout.contains("export-enqueue-monthly (batch export-enqueue)  cron(50 15 1 * ? *)")
+        stdout.contains("export-enqueue-monthly (batch export-enqueue)  cron(50 15 L * ? *)")
             && stdout.contains("history-prune-weekly (batch history-prune)  cron(0 19 ? * SUN *)")
             && stdout.contains("\nexport-enqueue  cron(30 15 * * ? *)"),
         "the batch beside the entry when it has another name:\n{stdout}"
@@ -304,7 +304,7 @@ fn bad_entries_and_launches_fail_the_check_naming_the_entry_and_its_batch() {
     "export-enqueue-monthly" = {
       batch       = "export-enqueue"
       description = "launches with arguments the worker refuses, too many tasks"
-      schedule    = "cron(50 15 1 * ? *)"
+      schedule    = "cron(50 15 L * ? *)"
       args        = ["--monthly"]
       launch      = { batch = "export-worker", args = ["--lanes", "8"], max_tasks = 500, jobs_per_task = 0 }
     }

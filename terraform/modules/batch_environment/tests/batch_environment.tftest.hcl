@@ -38,7 +38,7 @@ variables {
     "export-enqueue-monthly" = {
       batch         = "export-enqueue"
       description   = "Queue last month's exports"
-      schedule      = "cron(50 15 1 * ? *)"
+      schedule      = "cron(50 15 L * ? *)"
       args          = ["--monthly"]
       cpu           = 256
       memory        = 1024
@@ -194,7 +194,7 @@ run "watcher_reads_the_enabled_watched_schedules_after_the_overrides" {
   # history-prune (disabled here), report-weekly (grace_minutes = null) or missed-runs (itself);
   # canary with the schedule of this environment.
   assert {
-    condition     = module.batch["missed-runs"].container_environment.WATCH_SCHEDULES == jsonencode({ "canary" = { batch = "canary", schedule = "rate(15 minutes)", grace_minutes = 30 }, "export-enqueue" = { batch = "export-enqueue", schedule = "cron(30 15 * * ? *)", grace_minutes = 60 }, "export-enqueue-monthly" = { batch = "export-enqueue", schedule = "cron(50 15 1 * ? *)", grace_minutes = 60 } })
+    condition     = module.batch["missed-runs"].container_environment.WATCH_SCHEDULES == jsonencode({ "canary" = { batch = "canary", schedule = "rate(15 minutes)", grace_minutes = 30 }, "export-enqueue" = { batch = "export-enqueue", schedule = "cron(30 15 * * ? *)", grace_minutes = 60 }, "export-enqueue-monthly" = { batch = "export-enqueue", schedule = "cron(50 15 L * ? *)", grace_minutes = 60 } })
     error_message = "WATCH_SCHEDULES must be the enabled, watched entries with their overridden schedules: ${module.batch["missed-runs"].container_environment.WATCH_SCHEDULES}"
   }
   assert {

@@ -71,7 +71,7 @@ run "an_entry_named_apart_from_its_batch_runs_the_batch_and_is_named_after_the_e
     name                = "export-enqueue-monthly"
     batch               = "export-enqueue"
     description         = "Queue last month's exports"
-    schedule_expression = "cron(50 15 1 * ? *)"
+    schedule_expression = "cron(50 15 L * ? *)"
     args                = ["--monthly"]
   }
 

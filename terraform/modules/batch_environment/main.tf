@@ -68,7 +68,8 @@ locals {
   launches = {
     for name, b in local.batches : name => {
       family_arn = "${local.task_definition_arn_prefix}${local.name_prefix}-${b.launch.batch}"
-      environment = {
+      # LAUNCH_SECURITY_GROUPS only when there are any: the runtime refuses a variable set empty.
+      environment = merge({
         LAUNCH_BATCH            = b.launch.batch
         LAUNCH_ARGS             = jsonencode(b.launch.args)
         LAUNCH_MAX_TASKS        = tostring(b.launch.max_tasks)
@@ -77,9 +78,10 @@ locals {
         LAUNCH_TASK_DEFINITION  = "${local.name_prefix}-${b.launch.batch}"
         LAUNCH_CONTAINER        = "batch"
         LAUNCH_SUBNETS          = join(",", var.subnet_ids)
-        LAUNCH_SECURITY_GROUPS  = join(",", var.security_group_ids)
         LAUNCH_ASSIGN_PUBLIC_IP = tostring(var.assign_public_ip)
-      }
+        }, length(var.security_group_ids) == 0 ? {} : {
+        LAUNCH_SECURITY_GROUPS = join(",", var.security_group_ids)
+      })
     } if b.launch != null
   }
 }

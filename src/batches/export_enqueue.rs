@@ -95,7 +95,7 @@ async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
     enqueue(&ctx.db, &plan, &ctx.counts).await?;
     // Only now, with every job committed, are workers started: none can find the queue before
     // this run has filled it. Sized for every due job, the ones queued earlier included.
-    let waiting = queue::due_by(&ctx.db, Utc::now()).await?;
+    let waiting = queue::pending_at(&ctx.db, Utc::now()).await?.due;
     ctx.counts.add("waiting", waiting);
     launch::launch_for(&ctx, u64::try_from(waiting).unwrap_or(0)).await
 }

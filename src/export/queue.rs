@@ -322,29 +322,25 @@ pub async fn next_lease_expiry_elsewhere(
     Ok(next)
 }
 
-/// How many pending jobs may not be claimed before `after` (retries in backoff past a worker's
+/// Pending jobs counted on either side of `at`: how many may be claimed by then (`due`, the work
+/// a launch is sized for) and how many not before (`later`: retries in backoff past a worker's
 /// time limit).
-pub async fn pending_after(db: &Db, after: DateTime<Utc>) -> anyhow::Result<i64> {
-    let count = on_pool!(db, |pool| {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT count(*) FROM export_jobs WHERE status = 'pending' AND next_attempt_at > $1",
-        )
-        .bind(after)
-        .fetch_one(pool)
-        .await
-    })?;
-    Ok(count)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    pub due: i64,
+    pub later: i64,
 }
 
-/// How many pending jobs may be claimed by `at`: the work a launch is sized for.
-pub async fn due_by(db: &Db, at: DateTime<Utc>) -> anyhow::Result<i64> {
-    let count = on_pool!(db, |pool| {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT count(*) FROM export_jobs WHERE status = 'pending' AND next_attempt_at <= $1",
+pub async fn pending_at(db: &Db, at: DateTime<Utc>) -> anyhow::Result<Pending> {
+    let (due, later) = on_pool!(db, |pool| {
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT COALESCE(SUM(CASE WHEN next_attempt_at <= $1 THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN next_attempt_at > $1 THEN 1 ELSE 0 END), 0)
+             FROM export_jobs WHERE status = 'pending'",
         )
         .bind(at)
         .fetch_one(pool)
         .await
     })?;
-    Ok(count)
+    Ok(Pending { due, later })
 }

@@ -77,14 +77,39 @@ impl LocalStorage {
             .context("probe key has no directory")?
             .to_path_buf();
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-            std::fs::create_dir_all(&dir).with_context(|| {
-                format!("could not create {} (EXPORT_LOCAL_DIR)", dir.display())
-            })?;
-            tempfile::NamedTempFile::new_in(&dir)
-                .with_context(|| {
-                    format!("could not write into {} (EXPORT_LOCAL_DIR)", dir.display())
-                })?
-                .close()?;
+            // Workers started together probe the same directory, and each removes it when it
+            // is empty: one may remove it between another's creating it and writing into it.
+            // That is not a failure of this directory, so a vanished directory is made again.
+            // (create_dir_all itself can then fail with "exists": it found the directory, and
+            // it was gone when it looked again.)
+            let raced = |e: &std::io::Error| {
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::AlreadyExists
+                )
+            };
+            let mut attempts = 0;
+            loop {
+                attempts += 1;
+                let written = std::fs::create_dir_all(&dir)
+                    .map_err(|e| (e, "create"))
+                    .and_then(|()| {
+                        tempfile::NamedTempFile::new_in(&dir).map_err(|e| (e, "write into"))
+                    });
+                match written {
+                    Ok(file) => {
+                        file.close()?;
+                        break;
+                    }
+                    Err((e, _)) if raced(&e) && attempts < 10 => {}
+                    Err((e, what)) => {
+                        return Err(anyhow::Error::new(e).context(format!(
+                            "could not {what} {} (EXPORT_LOCAL_DIR)",
+                            dir.display()
+                        )));
+                    }
+                }
+            }
             let _ = std::fs::remove_dir(&dir);
             Ok(())
         })
@@ -150,6 +175,27 @@ mod tests {
 
         assert!(format!("{error:#}").contains("outside"), "{error:#}");
         assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn workers_probing_together_all_pass_and_leave_nothing() {
+        // Each probe removes the shared probe directory when it is empty; another one may be
+        // between creating it and writing into it (seen with workers launched together).
+        let root = tempfile::tempdir().unwrap();
+        let storage = LocalStorage::new(root.path());
+        for _ in 0..50 {
+            let probes: Vec<_> = (0..8)
+                .map(|n| {
+                    let storage = storage.clone();
+                    let key = key("exports/", &[".batchbox-probe", &format!("run-{n}")]);
+                    tokio::spawn(async move { storage.probe(&key).await })
+                })
+                .collect();
+            for probe in probes {
+                probe.await.unwrap().unwrap();
+            }
+        }
+        assert!(!root.path().join("exports/.batchbox-probe").exists());
     }
 
     #[tokio::test]

@@ -238,7 +238,11 @@ crate::both_backends!(
         for worker in workers {
             assert_eq!(worker["parent_run_id"], run_id.as_str());
             assert_eq!(worker["entry"], "export-worker");
-            assert_eq!(worker["status"], "succeeded");
+            assert_eq!(
+                worker["status"], "succeeded",
+                "{worker:#}\n{}",
+                enqueue.stdout
+            );
         }
         let own = family
             .iter()

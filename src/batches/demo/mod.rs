@@ -82,7 +82,7 @@ async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
     let period = Period::previous_day(now, ctx.config.time_zone);
     let plan = EnqueuePlan::new(export, ctx.config.time_zone, vec![period], true);
     enqueue(&ctx.db, &plan, &ctx.counts).await?;
-    let waiting = queue::due_by(&ctx.db, Utc::now()).await?;
+    let waiting = queue::pending_at(&ctx.db, Utc::now()).await?.due;
     launch::launch_with(&ctx, &workers(), u64::try_from(waiting).unwrap_or(0)).await?;
     let storage = Storage::from_config(&export.storage).await;
 

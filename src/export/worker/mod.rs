@@ -243,7 +243,10 @@ impl Worker {
 
     /// Counts the retries left for a later run because they are due after the time limit.
     async fn count_deferred(&self) {
-        match queue::pending_after(&self.db, self.deadline).await {
+        match queue::pending_at(&self.db, self.deadline)
+            .await
+            .map(|p| p.later)
+        {
             Ok(0) => {}
             Ok(deferred) => {
                 self.counts.add("deferred", deferred);

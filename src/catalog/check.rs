@@ -8,9 +8,9 @@ use super::schedule::Schedule;
 use super::{Catalog, Entry, Launch, Override};
 use crate::batches::{self, Batch};
 
-/// Tasks one launch may start at most, and jobs per launched task at most.
-pub const MAX_LAUNCHED_TASKS: u32 = 100;
-pub const MAX_JOBS_PER_TASK: u32 = 100_000;
+/// Tasks one launch may start at most, and jobs per launched task at most: what the launching run
+/// accepts in `LAUNCH_MAX_TASKS` and `LAUNCH_JOBS_PER_TASK`.
+use crate::launch::config::{MAX_JOBS_PER_TASK, MAX_TASKS as MAX_LAUNCHED_TASKS};
 
 /// Every problem of the catalog and the environments' overrides against `registry`.
 pub fn check(catalog: &Catalog, overrides: &[Override], registry: &[Batch]) -> Vec<String> {
@@ -164,6 +164,14 @@ fn launch_problems(
                 names(registry)
             )),
             Some(launched) => {
+                // The launched tasks run with the shared task role (the one the launcher may
+                // pass); the watcher runs with a role of its own.
+                if launched.name == crate::batches::missed_runs::BATCH.name {
+                    problems.push(format!(
+                        "{place}: `{}` runs with a task role of its own, which a launch may not pass",
+                        launched.name
+                    ));
+                }
                 if launched.launches {
                     problems.push(format!(
                         "{place}: `{}` launches tasks itself; a launched batch may not (no chains of launches)",
@@ -447,7 +455,7 @@ mod tests {
     }
 
     #[test]
-    fn a_launch_of_an_unknown_or_local_only_or_launching_batch_is_refused() {
+    fn a_launch_of_an_unknown_local_only_launching_or_watching_batch_is_refused() {
         let catalog = catalog_with(vec![
             Entry {
                 launch: launch("export-wroker", &[], 20, 25),
@@ -460,6 +468,10 @@ mod tests {
             Entry {
                 launch: launch("export-enqueue", &[], 1, 1),
                 ..entry_of("export-enqueue-twice", "export-enqueue", &[])
+            },
+            Entry {
+                launch: launch("missed-runs", &[], 1, 1),
+                ..entry_of("export-enqueue-watch", "export-enqueue", &[])
             },
         ]);
         let problems = problems_of(&catalog);
@@ -474,6 +486,10 @@ mod tests {
         assert_problem(
             &problems,
             "catalog block `export-enqueue-twice` (batch `export-enqueue`): launch of `export-enqueue`: `export-enqueue` launches tasks itself",
+        );
+        assert_problem(
+            &problems,
+            "catalog block `export-enqueue-watch` (batch `export-enqueue`): launch of `missed-runs`: `missed-runs` runs with a task role of its own",
         );
     }
 

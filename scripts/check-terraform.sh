@@ -11,6 +11,11 @@
 #      envs/local applied to the emulator with those crons: apply, re-plan with no changes,
 #      read back what was created through the emulator's API, change the image tag (only the task
 #      definitions may change; the schedules keep their family ARN), destroy.
+#      Both check the environment's dashboard: its body by AWS's "Dashboard Body Structure and
+#      Syntax", every Logs Insights query (and the saved queries) parsed by the documented grammar and
+#      reading only the fields docs/operations.md lists, every log group and alarm it names existing,
+#      every alarm of the environment on it (scripts/check-terraform/dashboard_body.py,
+#      insights_query.py, log_fields.py; their own tests run first, in step 0).
 #   5. the EventBridge rules and input transformers of that real plan, judged by LocalStack's
 #      EventBridge code (pattern engine and input transformer, run without a server) on ECS Task
 #      State Change events of the documented shape: which rules match, what the messages say
@@ -113,6 +118,11 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/check-terraform.XXXXXX")"
 tar -C "$ROOT" --exclude='.terraform' --exclude='*.tfstate' --exclude='*.tfstate.*' \
     --exclude='.terraform.lock.hcl' --exclude='*.tfplan' -cf - terraform | tar -C "$WORK" -xf -
 TF="$WORK/terraform"
+
+# ---------------------------------------------------------------------------------------------------
+step "0. the dashboard checks on good and deliberately bad bodies, queries and field lists"
+run_logged "the tests of the dashboard checks" python3 -m unittest discover -s "$ROOT/scripts/check-terraform" -p 'test_*.py'
+ok "$(grep -oE '^Ran [0-9]+ tests' "$WORK/last-command.log"): the query parser, the body rules and the field list"
 
 # ---------------------------------------------------------------------------------------------------
 step "1. terraform fmt -check -recursive terraform/"

@@ -17,7 +17,8 @@ left += [t["TopicArn"] for t in c("sns").list_topics()["Topics"] if "batchbox-lo
 left += [r["RoleName"] for r in c("iam").list_roles()["Roles"] if r["RoleName"].startswith("batchbox-local-")]
 left += [g["logGroupName"] for g in c("logs").describe_log_groups(logGroupNamePrefix="/ecs/batchbox-local")["logGroups"]]
 left += c("sqs").list_queues(QueueNamePrefix="batchbox-local-").get("QueueUrls", [])
+left += [d["DashboardName"] for d in c("cloudwatch").list_dashboards(DashboardNamePrefix="batchbox-local")["DashboardEntries"]]
 if left:
     print(f"    left behind: {left}", file=sys.stderr)
     sys.exit(1)
-print("    nothing left behind: no rule, alarm, topic, role, log group or queue of batchbox-local")
+print("    nothing left behind: no rule, alarm, topic, role, log group, queue or dashboard of batchbox-local")

@@ -1,10 +1,15 @@
 """Reads back through the emulator's API what envs/local created, and compares it with the catalog
-(its entries, the batch each runs, and the launches with their roles and policies)."""
+(its entries, the batch each runs, and the launches with their roles and policies), and reads the
+dashboard back (GetDashboard): its body by AWS's rules, every query parsed, every log group and
+alarm it names existing in the emulator, and every alarm of the environment on it."""
 import json
+import os
 import re
 import sys
 
 import boto3
+import dashboard_body
+import log_fields
 from checks import Checks
 
 endpoint, outputs_path, phase, image_tag = sys.argv[1:5]
@@ -315,5 +320,17 @@ check(pass_role == want_roles, f"events role may pass exactly the execution, tas
 
 group = logs.describe_log_groups(logGroupNamePrefix=outputs["log_group_name"])["logGroups"]
 check(len(group) == 1 and group[0].get("retentionInDays") and group[0].get("kmsKeyId"), "log group exists with retention and KMS key")
+
+# The dashboard as CloudWatch holds it: every alarm batchbox-local has (AlarmArn as the API gives
+# it) on it, every log group it queries existing.
+dashboard_name = outputs["dashboard_name"]
+body = cloudwatch.get_dashboard(DashboardName=dashboard_name)["DashboardBody"]
+existing_groups = {g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="/ecs/")["logGroups"]}
+every_alarm = [a["AlarmArn"] for a in all_alarms.values()]
+check(sorted(outputs["alarm_names"]) == sorted(all_alarms), f"the output alarm_names is every alarm of batchbox-local ({len(outputs['alarm_names'])})")
+fields = log_fields.read(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+report = dashboard_body.judge(check, f"dashboard {dashboard_name} (read back)", body, fields, existing_groups, every_alarm, deployed)
+check(dashboard_name == "batchbox-local" and any(e["DashboardName"] == dashboard_name for e in cloudwatch.list_dashboards()["DashboardEntries"]),
+      f"the dashboard batchbox-local is listed ({dashboard_name})")
 
 check.finish(f"read-back ({phase})", f"for {len(launchers)} launching, {len(scheduled)} scheduled ({', '.join(scheduled)}) and {len(manual)} manual ({', '.join(manual)}) batches")

@@ -1,14 +1,20 @@
 """Checks a staging plan (terraform show -json) for the missed-run detection: the watcher's task
 definition and what it watches (by entry, with each entry's batch), one metric filter for the
-environment, the watcher's alarm, no per-batch missed-success alarm; and for the launches: each
-launching entry's LAUNCH_* variables and its own role with exactly its two policies. Run without
-AWS: the plan is made against the local emulator.
+environment, the watcher's alarm, no per-batch missed-success alarm; for the launches: each
+launching entry's LAUNCH_* variables and its own role with exactly its two policies; and the
+dashboard: its body by AWS's rules, every query parsed (dashboard_body.py, insights_query.py),
+every log group and alarm it names planned here, every alarm planned here on it; the saved queries
+parsed too. Run without AWS: the plan is made against the local emulator.
 
     python3 staging_plan.py PLAN.json plain|every-cron
 """
 import json
+import os
 import sys
 
+import dashboard_body
+import insights_query
+import log_fields
 from checks import Checks
 
 plan_path, mode = sys.argv[1:3]
@@ -139,6 +145,29 @@ for f in filters:
     check(transformation.get("name") == "RunSucceeded" and transformation.get("namespace") == "Batchbox/staging"
           and transformation.get("dimensions") == {"Batch": "$.batch"} and not transformation.get("default_value"),
           f"RunSucceeded with dimension Batch = $.batch and no default value ({transformation})")
+
+# The dashboard: what it names must be planned here, and every alarm planned here must be on it.
+FIELDS = log_fields.read(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+ALARM_ARN_PREFIX = "arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:"
+log_groups = {rc["change"]["after"]["name"] for rc in by_type.get("aws_cloudwatch_log_group", [])}
+alarm_arns = [ALARM_ARN_PREFIX + a["alarm_name"] for a in alarms]
+dashboards = [rc["change"]["after"] for rc in by_type.get("aws_cloudwatch_dashboard", [])]
+check(len(dashboards) == 1 and dashboards[0]["dashboard_name"] == "batchbox-staging",
+      f"one dashboard, batchbox-staging ({[d['dashboard_name'] for d in dashboards]})")
+check(all(isinstance(d.get("dashboard_body"), str) for d in dashboards), "the dashboard's body is known at plan")
+for d in dashboards:
+    report = dashboard_body.judge(check, "dashboard batchbox-staging", d.get("dashboard_body"), FIELDS, log_groups, alarm_arns, batches)
+    print(f"    dashboard: {len(report.widgets)} widgets, {len(report.queries)} queries parsed, {len(report.alarm_arns)} alarms")
+check(outputs.get("dashboard_name") == "batchbox-staging", f"the output dashboard_name ({outputs.get('dashboard_name')})")
+saved = [rc["change"]["after"] for rc in by_type.get("aws_cloudwatch_query_definition", [])]
+check(len(saved) == 3, f"three saved queries ({[q['name'] for q in saved]})")
+for q in saved:
+    check(set(q["log_group_names"]) <= log_groups, f"saved query {q['name']}: its log groups are planned ({q['log_group_names']})")
+    try:
+        insights_query.parse(q["query_string"], FIELDS)
+        check(True, f"saved query {q['name']} parses")
+    except insights_query.QueryError as error:
+        check(False, f"saved query {q['name']} does not parse: {error}")
 
 print(f"    WATCH_SCHEDULES ({mode}): {watcher_env.get('WATCH_SCHEDULES')}")
 check.finish(f"staging plan ({mode})", f"for {len(batches)} entries, {len(watched or {})} watched, {len(launchers)} launching")

@@ -57,3 +57,18 @@ output "launchers" {
   description = "Each entry that launches tasks: its own task role, its launch policy and its LAUNCH_* variables."
   value       = module.batchbox.launchers
 }
+
+output "dashboard_name" {
+  description = "The environment's CloudWatch dashboard: what on-call opens first (docs/operations.md)."
+  value       = module.batchbox.dashboard_name
+}
+
+output "dashboard_url" {
+  description = "The dashboard in the CloudWatch console."
+  value       = module.batchbox.dashboard_url
+}
+
+output "alarm_names" {
+  description = "Every alarm of the environment (all on the dashboard)."
+  value       = module.batchbox.alarm_names
+}

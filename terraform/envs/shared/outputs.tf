@@ -32,3 +32,18 @@ output "dead_letter_queue_name" {
   description = "SQS dead-letter queue of every EventBridge target (schedules and notifications); its alarm notifies the topic."
   value       = module.batchbox.dead_letter_queue_name
 }
+
+output "dashboard_name" {
+  description = "The environment's CloudWatch dashboard: what on-call opens first (docs/operations.md)."
+  value       = module.batchbox.dashboard_name
+}
+
+output "dashboard_url" {
+  description = "The dashboard in the CloudWatch console."
+  value       = module.batchbox.dashboard_url
+}
+
+output "alarm_names" {
+  description = "Every alarm of the environment (all on the dashboard)."
+  value       = module.batchbox.alarm_names
+}

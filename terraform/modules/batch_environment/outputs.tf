@@ -99,3 +99,18 @@ output "query_definition_names" {
   description = "Saved Logs Insights queries."
   value       = module.platform.query_definition_names
 }
+
+output "dashboard_name" {
+  description = "The environment's CloudWatch dashboard (`batchbox-<environment>`): runs, failures, durations and the export queue from the logs, and every alarm."
+  value       = aws_cloudwatch_dashboard.this.dashboard_name
+}
+
+output "dashboard_url" {
+  description = "The dashboard in the CloudWatch console."
+  value       = "https://${local.dashboard_region}.console.aws.amazon.com/cloudwatch/home?region=${local.dashboard_region}#dashboards/dashboard/${local.dashboard_name}"
+}
+
+output "alarm_names" {
+  description = "Every alarm this environment creates (the dashboard's alarm widgets list them all): the FailedInvocations alarm of every rule, the dead-letter queue's and the watcher's."
+  value       = local.dashboard_alarm_names
+}

@@ -81,3 +81,13 @@ output "query_definition_names" {
     aws_cloudwatch_query_definition.one_run[*].name,
   )
 }
+
+output "region" {
+  description = "Region of the environment (the provider's), e.g. for the dashboard's Logs Insights widgets."
+  value       = local.region
+}
+
+output "alarm_arn_prefix" {
+  description = "`arn:<partition>:cloudwatch:<region>:<account>:alarm:`: an alarm's ARN is this prefix and its name, known at plan (the dashboard's alarm widgets list the environment's alarms by ARN)."
+  value       = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:"
+}

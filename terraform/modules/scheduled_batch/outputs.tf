@@ -67,3 +67,8 @@ output "failed_invocations_alarm_names" {
   description = "FailedInvocations alarms, by rule kind (`schedule` only for a scheduled batch, `failed`, `stopped`)."
   value       = { for kind, alarm in aws_cloudwatch_metric_alarm.failed_invocations : kind => alarm.alarm_name }
 }
+
+output "log_streams_console_url" {
+  description = "The CloudWatch console's page of the environment's log group, filtered to this entry's streams (`<entry>/batch/<task id>`), newest first: what the notifications and the dashboard link to."
+  value       = local.console_log_streams_url
+}

@@ -570,3 +570,63 @@ run "rejects_a_launch_outside_its_bounds" {
 
   expect_failures = [var.batches]
 }
+
+# The dashboard is generated from the catalog: every batch (report-weekly is in no real catalog) gets
+# its two time series, every alarm is on an alarm widget, the launching entries on the export queue's.
+run "the_dashboard_has_a_row_per_batch_and_every_alarm" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_dashboard.this.dashboard_name == "batchbox-test" && jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).start == "-P14D"
+    error_message = "the dashboard is batchbox-<environment>, opening on the last 14 days"
+  }
+  assert {
+    condition = alltrue([for batch in ["canary", "migrate", "export-enqueue", "export-worker", "history-prune", "report-weekly", "missed-runs"] : length([
+      for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w
+      if try(w.properties.view, "") == "timeSeries" && strcontains(try(w.properties.query, ""), "batch = \"${batch}\"")
+    ]) >= 2])
+    error_message = "every batch of the catalog has its runs and duration time series"
+  }
+  assert {
+    condition = sort(flatten([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : try(w.properties.alarms, [])])) == sort([
+      for name in output.alarm_names : "arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:${name}"
+    ])
+    error_message = "the alarm widgets list every alarm of the environment by ARN"
+  }
+  assert {
+    # 8 entries: 6 scheduled (3 rules each) and 2 manual (2 each), the dead-letter queue's, the watcher's.
+    condition     = length(output.alarm_names) == 6 * 3 + 2 * 2 + 2 && contains(output.alarm_names, "batchbox-test-missed-run-watcher-stopped")
+    error_message = "alarm_names holds the FailedInvocations alarms of every rule, the dead-letter queue's and the watcher's"
+  }
+  assert {
+    condition = length([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w
+    if strcontains(try(w.properties.query, ""), "entry in [\"export-enqueue\", \"export-enqueue-monthly\"]")]) == 1
+    error_message = "the export queue shows what each launching entry found and launched"
+  }
+  assert {
+    condition     = strcontains(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[0].properties.markdown, "[report-weekly](https://ap-northeast-1.console.aws.amazon.com/cloudwatch/home?region=ap-northeast-1#logsV2:log-groups/log-group/$252Fecs$252Fbatchbox-test$3FlogStreamNameFilter$3Dreport-weekly$252Fbatch$252F)")
+    error_message = "the header links to each entry's log streams"
+  }
+}
+
+run "a_dashboard_without_the_export_worker_has_no_export_queue" {
+  command = plan
+
+  variables {
+    batches = {
+      "canary" = {
+        description = "No-op run"
+        schedule    = "cron(0 * * * ? *)"
+        cpu         = 256
+        memory      = 512
+      }
+    }
+  }
+
+  assert {
+    condition = [for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : [w.type, w.x, w.y, w.width, w.height]] == [
+      ["text", 0, 0, 24, 5], ["alarm", 0, 5, 24, 6], ["log", 0, 11, 24, 8], ["log", 0, 19, 12, 6], ["log", 12, 19, 12, 6],
+    ]
+    error_message = "one batch: the header, the alarms, the failures and its two time series, laid out row by row"
+  }
+}

@@ -6,7 +6,7 @@
 #   scripts/bench.sh --quick    10k and 100k rows, 1 run; prints the results, writes nothing
 #   scripts/bench.sh --peak     the month-start peak (bench/peak.py): 480 jobs of skewed sizes,
 #                               enqueue -> 1 or 2 launched workers -> S3, three claim orders; writes
-#                               its results into docs/performance.md (about 15 minutes)
+#                               its results into docs/performance.md (about 7 minutes on 2 cores)
 #   scripts/bench.sh --peak --quick   the same with 60 jobs; prints the results, writes nothing
 #
 # Builds `batch` and bench/ (xlsx-bench, with each rust_xlsxwriter feature variant; not for --peak)

@@ -153,13 +153,13 @@ def render(m):
     return "\n".join(out)
 
 
-BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
-
-
-def write_report(path, report):
-    text = path.read_text() if path.exists() else f"{BEGIN}\n{END}\n"
-    if BEGIN not in text or END not in text:
-        raise Failed(f"{path} has no {BEGIN} ... {END} markers")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    path.write_text(f"{head}{BEGIN}\n{report}\n{END}{tail}")
+def write_report(path, report, section="bench"):
+    """Puts `report` into the Markdown file between its `<!-- SECTION:begin -->` and
+    `<!-- SECTION:end -->` markers (a file that does not exist is created with them)."""
+    begin, end = f"<!-- {section}:begin -->", f"<!-- {section}:end -->"
+    text = path.read_text() if path.exists() else f"{begin}\n{end}\n"
+    if begin not in text or end not in text:
+        raise Failed(f"{path} has no {begin} ... {end} markers")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{begin}\n{report}\n{end}{tail}")

@@ -90,6 +90,29 @@ def tool_json(cmd):
 # --- the data ---------------------------------------------------------------------------------
 
 
+def create_form(conn, tenant_id, name):
+    """The tenant's form `name` with the benchmark's 10 columns (COLUMNS); its id, created if missing."""
+    found = conn.execute("SELECT id FROM forms WHERE tenant_id = %s AND name = %s", (tenant_id, name)).fetchone()
+    if found:
+        return found[0]
+    (form_id,) = conn.execute(
+        "INSERT INTO forms (tenant_id, name) VALUES (%s, %s) RETURNING id", (tenant_id, name)
+    ).fetchone()
+    for position, (label, kind) in enumerate(COLUMNS):
+        conn.execute(
+            "INSERT INTO form_columns (form_id, position, label, kind) VALUES (%s, %s, %s, %s)",
+            (form_id, position, label, kind),
+        )
+    return form_id
+
+
+def insert_records(conn, tenant_id, form_id, rows, day):
+    """`rows` records of the form, spread over `day` (bench/seed.sql), the same ones every time for
+    the same form id: the random generator is seeded from it."""
+    conn.execute("SELECT setseed(%s)", (0.5 - 1 / (form_id + 2),))
+    conn.execute(SEED_SQL, {"tenant_id": tenant_id, "form_id": form_id, "rows": rows, "day": day})
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -129,31 +152,14 @@ class Bench:
             "INSERT INTO tenants (slug, name) VALUES (%s, %s) ON CONFLICT (slug) DO NOTHING", TENANT
         )
         (tenant_id,) = conn.execute("SELECT id FROM tenants WHERE slug = %s", (TENANT[0],)).fetchone()
-        found = conn.execute(
-            "SELECT id FROM forms WHERE tenant_id = %s AND name = %s", (tenant_id, name)
-        ).fetchone()
-        if found:
-            form_id = found[0]
-        else:
-            (form_id,) = conn.execute(
-                "INSERT INTO forms (tenant_id, name) VALUES (%s, %s) RETURNING id", (tenant_id, name)
-            ).fetchone()
-            for position, (label, kind) in enumerate(COLUMNS):
-                conn.execute(
-                    "INSERT INTO form_columns (form_id, position, label, kind) VALUES (%s, %s, %s, %s)",
-                    (form_id, position, label, kind),
-                )
+        form_id = create_form(conn, tenant_id, name)
         (have,) = conn.execute("SELECT count(*) FROM records WHERE form_id = %s", (form_id,)).fetchone()
         if have != rows:
             log(f"seeding {rows:,} records for form {form_id} ({name}) on {day}")
             started = time.perf_counter()
             with conn.transaction():
                 conn.execute("DELETE FROM records WHERE form_id = %s", (form_id,))
-                conn.execute("SELECT setseed(%s)", (0.5 - 1 / (form_id + 2),))
-                conn.execute(
-                    SEED_SQL,
-                    {"tenant_id": tenant_id, "form_id": form_id, "rows": rows, "day": day},
-                )
+                insert_records(conn, tenant_id, form_id, rows, day)
             conn.execute("ANALYZE records")
             log(f"  seeded in {time.perf_counter() - started:.1f} s")
         self.forms[name] = (form_id, day)

@@ -47,8 +47,9 @@ cargo clippy --all-targets --locked -- -D warnings
 log "cargo test (PostgreSQL and SQLite)"
 cargo test --locked --no-fail-fast
 # The benchmark's own code (bench/, a crate of its own) must not rot between benchmark runs.
-log "bench/: rustfmt, clippy, its tests, the Python scripts parse"
+log "bench/: rustfmt, clippy, its tests, the Python scripts parse, the peak model's self-check"
 cargo fmt --manifest-path bench/Cargo.toml -- --check
 cargo clippy --manifest-path bench/Cargo.toml --all-targets --locked -- -D warnings
 cargo test --manifest-path bench/Cargo.toml --locked
-python3 -c 'import ast, sys; [ast.parse(open(f).read(), f) for f in sys.argv[1:]]' bench/run.py bench/peers.py bench/report.py
+python3 -c 'import ast, sys; [ast.parse(open(f).read(), f) for f in sys.argv[1:]]' bench/*.py
+python3 bench/peak_model.py  # the peak benchmark's arithmetic against hand-computed cases

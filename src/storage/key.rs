@@ -213,7 +213,7 @@ mod tests {
         assert_eq!(ObjectKey::parse("reports/"), Err(KeyError::TrailingSlash));
         assert_eq!(ObjectKey::parse(""), Err(KeyError::Empty));
         assert_eq!(
-            ObjectKey::parse(&"a/".repeat(600).trim_end_matches('/').to_owned()),
+            ObjectKey::parse("a/".repeat(600).trim_end_matches('/')),
             Err(KeyError::KeyTooLong)
         );
         for bad in [

@@ -77,7 +77,7 @@ pub fn render(timeline: &Timeline) -> String {
     let _ = write!(
         html,
         "<p class=\"meta\">From <b>{}</b> to <b>{}</b> ({} UTC to {} UTC). Generated {}. \
-Times in {}. Fire times: {}.{}</p>\n",
+Times in {}. Fire times: {}.{}</p>",
         esc(&local(timeline.from, tz)),
         esc(&local(timeline.until, tz)),
         timeline.from.format("%Y-%m-%d %H:%M"),
@@ -91,6 +91,7 @@ Times in {}. Fire times: {}.{}</p>\n",
             format!(" Filters: <code>{}</code>.", esc(&timeline.filters))
         }
     );
+    html.push('\n');
     if let Some(limit) = timeline.truncated {
         let _ = writeln!(
             html,
@@ -139,8 +140,9 @@ fn legend(html: &mut String, timeline: &Timeline) {
     }
     let _ = write!(
         html,
-        "<span class=\"key tickkey\"><i class=\"tk\"></i>scheduled</span><span class=\"key tickkey\"><i class=\"tk missed\"></i>missed <b>{missed}</b></span></nav>\n"
+        "<span class=\"key tickkey\"><i class=\"tk\"></i>scheduled</span><span class=\"key tickkey\"><i class=\"tk missed\"></i>missed <b>{missed}</b></span></nav>"
     );
+    html.push('\n');
 }
 
 /// Runs that did not succeed and missed fire times, newest first, each linked to its mark.
@@ -191,7 +193,7 @@ fn attention(html: &mut String, timeline: &Timeline, tz: Tz) {
         html.push_str("<section id=\"attention\" class=\"calm\"><p>Every run in the window succeeded (or is still running), and no fire time was missed.</p></section>\n");
         return;
     }
-    items.sort_by(|a, b| b.0.cmp(&a.0));
+    items.sort_by_key(|item| std::cmp::Reverse(item.0));
     let _ = write!(
         html,
         "<section id=\"attention\"><h2>Needs a look: {}</h2><ul>",

@@ -57,3 +57,8 @@ output "launchers" {
   description = "Each entry that launches tasks: its own task role, its launch policy and its LAUNCH_* variables."
   value       = module.batchbox.launchers
 }
+
+output "report_location" {
+  description = "Where history-report puts the run time line page."
+  value       = module.batchbox.report_location
+}

@@ -32,3 +32,8 @@ output "dead_letter_queue_name" {
   description = "SQS dead-letter queue of every EventBridge target (schedules and notifications); its alarm notifies the topic."
   value       = module.batchbox.dead_letter_queue_name
 }
+
+output "report_location" {
+  description = "Where history-report puts the run time line page (s3://bucket/key): open it in the S3 console."
+  value       = module.batchbox.report_location
+}

@@ -49,20 +49,40 @@ const RECORD_END: &str =
     "UPDATE batch_runs SET status = $2, finished_at = $3, exit_code = $4, counts = $5, error = $6
          WHERE run_id = $1";
 
+/// `INSERT_RUN` with the run's values bound (`arguments`: its JSON).
+macro_rules! insert_run {
+    ($run:expr, $arguments:expr) => {
+        sqlx::query(INSERT_RUN)
+            .bind(&$run.run_id)
+            .bind(&$run.batch)
+            .bind($arguments)
+            .bind($run.started_at)
+            .bind($run.deadline_at)
+            .bind(&$run.ecs_task_arn)
+            .bind($run.scheduled_time)
+            .bind(&$run.entry)
+            .bind(&$run.parent_run_id)
+    };
+}
+
+/// `RECORD_END` with the ending's values bound.
+macro_rules! end_run {
+    ($run_id:expr, $ending:expr) => {
+        sqlx::query(RECORD_END)
+            .bind($run_id)
+            .bind($ending.status.as_str())
+            .bind($ending.finished_at)
+            .bind(i32::from($ending.exit_code))
+            .bind(Json(&$ending.counts))
+            .bind(&$ending.error)
+    };
+}
+
 /// Inserts the run as `running`.
 pub async fn record_start(db: &Db, run: &NewRun) -> anyhow::Result<()> {
     let arguments = serde_json::to_string(&run.arguments)?;
     on_pool!(db, |pool| {
-        sqlx::query(INSERT_RUN)
-            .bind(&run.run_id)
-            .bind(&run.batch)
-            .bind(&arguments)
-            .bind(run.started_at)
-            .bind(run.deadline_at)
-            .bind(&run.ecs_task_arn)
-            .bind(run.scheduled_time)
-            .bind(&run.entry)
-            .bind(&run.parent_run_id)
+        insert_run!(run, &arguments)
             .execute(pool)
             .await
             .map(|done| done.rows_affected())
@@ -73,13 +93,7 @@ pub async fn record_start(db: &Db, run: &NewRun) -> anyhow::Result<()> {
 /// Records the end of a run started with `record_start`.
 pub async fn record_end(db: &Db, run_id: &str, ending: &Ending) -> anyhow::Result<()> {
     on_pool!(db, |pool| {
-        sqlx::query(RECORD_END)
-            .bind(run_id)
-            .bind(ending.status.as_str())
-            .bind(ending.finished_at)
-            .bind(i32::from(ending.exit_code))
-            .bind(Json(&ending.counts))
-            .bind(&ending.error)
+        end_run!(run_id, ending)
             .execute(pool)
             .await
             .map(|done| done.rows_affected())
@@ -99,28 +113,10 @@ pub async fn record_past(db: &Db, runs: &[(NewRun, Option<Ending>)]) -> anyhow::
     on_pool!(db, |pool| {
         let mut tx = pool.begin().await?;
         for (run, ending) in runs {
-            sqlx::query(INSERT_RUN)
-                .bind(&run.run_id)
-                .bind(&run.batch)
-                .bind(serde_json::to_string(&run.arguments)?)
-                .bind(run.started_at)
-                .bind(run.deadline_at)
-                .bind(&run.ecs_task_arn)
-                .bind(run.scheduled_time)
-                .bind(&run.entry)
-                .bind(&run.parent_run_id)
-                .execute(&mut *tx)
-                .await?;
+            let arguments = serde_json::to_string(&run.arguments)?;
+            insert_run!(run, &arguments).execute(&mut *tx).await?;
             if let Some(ending) = ending {
-                sqlx::query(RECORD_END)
-                    .bind(&run.run_id)
-                    .bind(ending.status.as_str())
-                    .bind(ending.finished_at)
-                    .bind(i32::from(ending.exit_code))
-                    .bind(Json(&ending.counts))
-                    .bind(&ending.error)
-                    .execute(&mut *tx)
-                    .await?;
+                end_run!(&run.run_id, ending).execute(&mut *tx).await?;
             }
         }
         tx.commit().await?;

@@ -77,13 +77,7 @@ impl ReportConfig {
 #[cfg(test)]
 mod tests {
     use crate::config::Config;
-
-    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::tests::vars;
 
     #[test]
     fn the_key_defaults_to_reports_timeline_html_and_is_checked_like_every_key() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: starts a throwaway PostgreSQL server (unless
 # DATABASE_URL points to one) and installs the S3 API server the tests start, moto (an SNS
-# API for the missed-run tests), LibreOffice Calc (which opens the exported workbooks) and npm aws-cron-parser (the independent judge of
+# API for the missed-run tests), LibreOffice Calc (which opens the exported workbooks), Chromium
+# (which renders the time line page) and npm aws-cron-parser (the independent judge of
 # the schedule engine), then runs rustfmt, clippy and every test on
 # PostgreSQL and SQLite. Whatever it started is stopped by PID on the
 # way out, even when tests fail.
@@ -16,6 +17,9 @@ trap stop_postgres EXIT
 
 # The workbook tests have LibreOffice Calc open what the export wrote, as a spreadsheet user would.
 ensure_debian_package soffice libreoffice-calc-nogui
+
+# The time line tests have headless Chromium load the page and read the DOM it rendered.
+ensure_debian_package chromium chromium
 
 # The tests start one s3s-fs per test (so stopping it is a real outage); they find it here.
 ensure_s3s_fs

@@ -18,3 +18,4 @@ pub mod missed_runs;
 pub mod runtime;
 pub mod storage;
 pub mod telemetry;
+pub mod timeline;

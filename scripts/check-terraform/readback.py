@@ -37,17 +37,21 @@ check = Checks()
 scheduled = sorted(n for n, b in deployed.items() if b.get("schedule") is not None)
 manual = sorted(n for n, b in deployed.items() if b.get("schedule") is None)
 WATCHER = "missed-runs"  # the watcher's batch
+REPORT = "history-report"  # the time line report's batch
 check(sorted(deployed) == sorted(catalog), f"deployed entries {sorted(deployed)} == catalog {sorted(catalog)}")
 for name, spec in catalog.items():
     check(deployed[name]["batch"] == (spec.get("batch") or name), f"{name}: runs batch {deployed[name]['batch']} (catalog: {spec.get('batch') or name})")
 watchers = sorted(n for n, b in deployed.items() if b["batch"] == WATCHER)
 launchers = {n: b["launch"] for n, b in deployed.items() if b.get("launch")}
+reports = sorted(n for n, b in deployed.items() if b["batch"] == REPORT)
 
 
 def task_role_name(name):
     """The role an entry's tasks run with: the watcher's, a launching entry's own, or the shared one."""
     if name in watchers:
         return f"{prefix}missed-runs-task"
+    if name in reports:
+        return f"{prefix}history-report-task"
     if name in launchers:
         return f"{prefix}{name}-launch"
     return f"{prefix}task"
@@ -239,6 +243,27 @@ for name in scheduled + manual:
         check(not any(n.startswith("WATCH_") for n in env_names), f"{name}: no WATCH_* variables")
 
 
+# The time line report: the watcher's schedules, its key, and a role that may write that key only.
+check(len(reports) == 1, f"one entry runs the report ({reports})")
+report_task = ecs.describe_task_definition(taskDefinition=deployed[reports[0]]["task_definition_family_arn"])["taskDefinition"]
+report_env = {e["name"]: e["value"] for e in report_task["containerDefinitions"][0].get("environment", [])}
+check(json.loads(report_env.get("REPORT_SCHEDULES", "null")) == expected_watched, "REPORT_SCHEDULES is what the watcher watches")
+check(report_env.get("REPORT_KEY") == "reports/timeline.html" and report_env.get("REPORT_ENVIRONMENT") == "local",
+      f"the report is told its key and the environment ({report_env.get('REPORT_KEY')})")
+check(outputs.get("report_location") == "s3://batchbox-local-exports/reports/timeline.html", f"report_location ({outputs.get('report_location')})")
+report_policy = iam.get_role_policy(RoleName=f"{prefix}history-report-task", PolicyName="write-time-line")["PolicyDocument"]
+if isinstance(report_policy, str):
+    report_policy = json.loads(report_policy)
+report_grants = sorted((tuple(sorted(st["Action"] if isinstance(st["Action"], list) else [st["Action"]])), st["Resource"]) for st in report_policy["Statement"])
+check(report_grants[0] == (("s3:AbortMultipartUpload", "s3:PutObject"), "arn:aws:s3:::batchbox-local-exports/reports/timeline.html"),
+      f"the report may write its one key ({report_grants})")
+for name in scheduled + manual:
+    if name not in reports:
+        task_def = ecs.describe_task_definition(taskDefinition=deployed[name]["task_definition_family_arn"])["taskDefinition"]
+        env_names = {e["name"] for e in task_def["containerDefinitions"][0].get("environment", [])}
+        check(not any(n.startswith("REPORT_") for n in env_names), f"{name}: no REPORT_* variables")
+
+
 def policy_document(role, policy):
     document = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
     return json.loads(document) if isinstance(document, str) else document
@@ -315,8 +340,8 @@ want = {arn for n in scheduled for arn in (deployed[n]["task_definition_family_a
 check(run_task == want, f"events role may run exactly the scheduled families ({sorted(run_task)})")
 pass_role = set(as_list(statements.get("PassTheBatchRoles", {}).get("Resource", [])))
 want_roles = {iam.get_role(RoleName=f"{prefix}{r}")["Role"]["Arn"]
-              for r in ["execution", "task", "missed-runs-task"] + [f"{n}-launch" for n in launchers]}
-check(pass_role == want_roles, f"events role may pass exactly the execution, task, watcher and launch roles ({sorted(pass_role)})")
+              for r in ["execution", "task", "missed-runs-task", "history-report-task"] + [f"{n}-launch" for n in launchers]}
+check(pass_role == want_roles, f"events role may pass exactly the execution, task, watcher, report and launch roles ({sorted(pass_role)})")
 
 group = logs.describe_log_groups(logGroupNamePrefix=outputs["log_group_name"])["logGroups"]
 check(len(group) == 1 and group[0].get("retentionInDays") and group[0].get("kmsKeyId"), "log group exists with retention and KMS key")

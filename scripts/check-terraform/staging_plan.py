@@ -75,6 +75,19 @@ for name, b in batches.items():
     if b["batch"] != WATCHER:
         check(not any(k.startswith("WATCH_") for k in env), f"{name}: no WATCH_* variables")
 
+# The time line report draws what the watcher watches, and only it is told REPORT_*.
+reports = sorted(name for name, b in batches.items() if b.get("batch") == "history-report")
+check(len(reports) == 1, f"one entry runs the report ({reports})")
+for name in batches:
+    env = environment_of(name) or {}
+    report_env = {k: v for k, v in env.items() if k.startswith("REPORT_")}
+    if name in reports:
+        check(json.loads(report_env.get("REPORT_SCHEDULES", "null")) == watched, f"{name}: REPORT_SCHEDULES is what the watcher watches")
+        check(report_env.get("REPORT_KEY") == "reports/timeline.html" and report_env.get("REPORT_ENVIRONMENT") == "staging",
+              f"{name}: REPORT_KEY and REPORT_ENVIRONMENT ({report_env})")
+    else:
+        check(not report_env, f"{name}: no REPORT_* variables")
+
 # Launches: the LAUNCH_* variables of each launching entry, none elsewhere; its own role with its
 # two policies (the launch policy's resources are ARNs known after apply: readback.py reads it
 # back whole).

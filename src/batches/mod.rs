@@ -8,6 +8,7 @@ pub mod export_enqueue;
 pub mod export_requeue;
 pub mod export_worker;
 pub mod history_prune;
+pub mod history_report;
 pub mod migrate;
 pub mod missed_runs;
 
@@ -52,6 +53,7 @@ pub const REGISTRY: &[Batch] = &[
     export_worker::BATCH,
     export_requeue::BATCH,
     history_prune::BATCH,
+    history_report::BATCH,
     missed_runs::BATCH,
     canary::BATCH,
     migrate::BATCH,

@@ -1,6 +1,9 @@
 //! `batch history`: the time line of runs, newest first.
 
+use std::path::PathBuf;
+
 use chrono::{DateTime, NaiveTime, Utc};
+use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::calendar::{self, FIRST_DATE, LAST_DATE};
@@ -9,6 +12,7 @@ use crate::db::{Db, SchemaNeed};
 use crate::runtime::history::{self, HistoryQuery, RunRecord, ShownStatus};
 use crate::runtime::status::exit_code;
 use crate::telemetry::{self, LogTarget};
+use crate::timeline::{self, schedules};
 
 pub fn command() -> Command {
     Command::new("history")
@@ -17,7 +21,13 @@ pub fn command() -> Command {
             "Shows recorded runs, newest first. A run still `running` past its time limit \
 (plus the stop grace) is shown as `stale`: its process was killed (SIGKILL, out of memory, lost \
 task) before it could record how it ended. A scheduled run that got no success within its \
-grace (found by `missed-runs`) is shown as `missed` at its scheduled time, with no run id.",
+grace (found by `missed-runs`) is shown as `missed` at its scheduled time, with no run id.\n\n\
+With --html FILE, writes the time line as one self-contained HTML page instead (no external \
+scripts or fonts; it opens offline): a row per catalog entry, a bar per run coloured by status, \
+the entry's scheduled fire times as ticks with missed ones marked, and each run's details on \
+hover or click. The filters apply; the window is the last 48 hours unless --since says, and up \
+to 10000 runs are drawn unless --limit says. Fire times come from --catalog, else \
+REPORT_SCHEDULES, else terraform/catalog/batches.tf when run from the repository root.",
         )
         .arg(Arg::new("batch").long("batch").value_name("NAME").help("Only runs of this batch"))
         .arg(
@@ -49,6 +59,22 @@ grace (found by `missed-runs`) is shown as `missed` at its scheduled time, with 
                 .help("At most this many runs"),
         )
         .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("One JSON array"))
+        .arg(
+            Arg::new("html")
+                .long("html")
+                .value_name("FILE")
+                .value_parser(clap::value_parser!(PathBuf))
+                .conflicts_with("json")
+                .help("Write the time line as one self-contained HTML page to FILE (default window: the last 48 hours)"),
+        )
+        .arg(
+            Arg::new("catalog")
+                .long("catalog")
+                .value_name("PATH")
+                .value_parser(clap::value_parser!(PathBuf))
+                .requires("html")
+                .help("With --html: the catalog file whose schedules are drawn as ticks"),
+        )
 }
 
 /// A date, an RFC 3339 time or an age, always ending up within the dates a run can have.
@@ -93,7 +119,7 @@ pub fn print(matches: &ArgMatches) -> u8 {
             return exit_code::USAGE;
         }
     };
-    let query = HistoryQuery {
+    let mut query = HistoryQuery {
         batch: matches.get_one::<String>("batch").cloned(),
         parent: matches.get_one::<String>("parent").cloned(),
         since: matches.get_one::<DateTime<Utc>>("since").copied(),
@@ -106,6 +132,14 @@ pub fn print(matches: &ArgMatches) -> u8 {
         .build()
         .expect("a current-thread runtime starts");
     let now = Utc::now();
+    if let Some(path) = matches.get_one::<PathBuf>("html") {
+        if matches.value_source("limit") == Some(ValueSource::DefaultValue) {
+            query.limit = timeline::MAX_RUNS;
+        }
+        query.since = Some(query.since.unwrap_or(now - timeline::DEFAULT_WINDOW));
+        let catalog = matches.get_one::<PathBuf>("catalog").map(PathBuf::as_path);
+        return write_html(&runtime, &config, query, catalog, path, now);
+    }
     let result = runtime.block_on(async {
         let db = Db::open(&config.database, "batchbox/history").await?;
         db.ensure(SchemaNeed::Current).await?;
@@ -124,6 +158,61 @@ pub fn print(matches: &ArgMatches) -> u8 {
         }
         Ok(runs) => {
             print_table(&runs, now);
+            exit_code::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            exit_code::FAILURE
+        }
+    }
+}
+
+fn write_html(
+    runtime: &tokio::runtime::Runtime,
+    config: &Config,
+    query: HistoryQuery,
+    catalog: Option<&std::path::Path>,
+    path: &std::path::Path,
+    now: DateTime<Utc>,
+) -> u8 {
+    let (schedules, source) = match schedules::load(catalog, config.report.schedules.as_deref()) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return exit_code::USAGE;
+        }
+    };
+    let request = timeline::Request {
+        query,
+        schedules,
+        source,
+        until: now,
+        time_zone: config.time_zone,
+        environment: config.report.environment.clone(),
+    };
+    let result = runtime.block_on(async {
+        let db = Db::open(&config.database, "batchbox/history").await?;
+        db.ensure(SchemaNeed::Current).await?;
+        let written = timeline::write_file(&db, &request, path, now).await;
+        db.close().await;
+        written
+    });
+    match result {
+        Ok(written) => {
+            eprintln!(
+                "wrote {} ({} runs, {} missed fire times, {} rows; fire times from {})",
+                path.display(),
+                written.runs,
+                written.missed,
+                written.rows,
+                request.source
+            );
+            if written.runs >= request.query.limit as usize {
+                eprintln!(
+                    "warning: only the newest {} runs are drawn; narrow --since or the filters, or raise --limit",
+                    request.query.limit
+                );
+            }
             exit_code::SUCCESS
         }
         Err(e) => {

@@ -23,6 +23,7 @@ pub use self::settings::{Problems, Within, process_env};
 use crate::export::config::ExportConfig;
 use crate::launch::LaunchConfig;
 use crate::missed_runs::config::WatchConfig;
+use crate::timeline::config::ReportConfig;
 
 /// Everything a run reads from its environment.
 #[derive(Debug, Clone)]
@@ -35,6 +36,8 @@ pub struct Config {
     pub time_zone: Tz,
     pub export: ExportConfig,
     pub watch: WatchConfig,
+    /// `REPORT_*`: where the time line page goes.
+    pub report: ReportConfig,
     /// `LAUNCH_*`: what this run starts when its work is done (`None`: nothing).
     pub launch: Option<LaunchConfig>,
 }
@@ -293,6 +296,7 @@ fn known_variables() -> Vec<(&'static str, Vec<String>)> {
         ),
         named("WATCH_", WatchConfig::variables().to_vec()),
         named("LAUNCH_", LaunchConfig::variables().to_vec()),
+        named("REPORT_", ReportConfig::variables().to_vec()),
     ]
 }
 
@@ -355,6 +359,9 @@ impl Config {
         let Some(watch) = WatchConfig::from_vars(vars, &mut p) else {
             return Err(p);
         };
+        let Some(report) = ReportConfig::from_vars(vars, &mut p) else {
+            return Err(p);
+        };
         let ecs_metadata_uri = p.optional(
             "ECS_CONTAINER_METADATA_URI_V4",
             ecs.container_metadata_uri_v4,
@@ -378,6 +385,7 @@ impl Config {
             ),
             export,
             watch,
+            report,
             launch,
             database: DatabaseConfig {
                 url: p.optional("DATABASE_URL", database.url),
@@ -438,10 +446,11 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    /// An environment from pairs, for tests of any group.
+    pub(crate) fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -530,9 +539,16 @@ mod tests {
             .lines()
             .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
             .filter(|name| {
-                ["DATABASE_", "BATCH_", "EXPORT_", "WATCH_", "LAUNCH_"]
-                    .iter()
-                    .any(|p| name.starts_with(p))
+                [
+                    "DATABASE_",
+                    "BATCH_",
+                    "EXPORT_",
+                    "WATCH_",
+                    "LAUNCH_",
+                    "REPORT_",
+                ]
+                .iter()
+                .any(|p| name.starts_with(p))
             })
             .collect();
         let known: std::collections::BTreeSet<String> = known_variables()

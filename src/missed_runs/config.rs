@@ -111,7 +111,7 @@ impl Setting for TopicArn {
 
 /// An environment name for messages: 1-64 letters, digits, `-` and `_`.
 #[derive(Debug, Clone)]
-struct EnvironmentName(String);
+pub(crate) struct EnvironmentName(pub(crate) String);
 
 impl Setting for EnvironmentName {
     fn parse(raw: &str) -> Result<Self, String> {

@@ -41,27 +41,51 @@ pub struct Ending {
     pub error: Option<String>,
 }
 
+const INSERT_RUN: &str =
+    "INSERT INTO batch_runs (run_id, batch, status, arguments, started_at, deadline_at,
+                                 ecs_task_arn, scheduled_time, entry, parent_run_id)
+         VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9)";
+const RECORD_END: &str =
+    "UPDATE batch_runs SET status = $2, finished_at = $3, exit_code = $4, counts = $5, error = $6
+         WHERE run_id = $1";
+
+/// `INSERT_RUN` with the run's values bound (`arguments`: its JSON).
+macro_rules! insert_run {
+    ($run:expr, $arguments:expr) => {
+        sqlx::query(INSERT_RUN)
+            .bind(&$run.run_id)
+            .bind(&$run.batch)
+            .bind($arguments)
+            .bind($run.started_at)
+            .bind($run.deadline_at)
+            .bind(&$run.ecs_task_arn)
+            .bind($run.scheduled_time)
+            .bind(&$run.entry)
+            .bind(&$run.parent_run_id)
+    };
+}
+
+/// `RECORD_END` with the ending's values bound.
+macro_rules! end_run {
+    ($run_id:expr, $ending:expr) => {
+        sqlx::query(RECORD_END)
+            .bind($run_id)
+            .bind($ending.status.as_str())
+            .bind($ending.finished_at)
+            .bind(i32::from($ending.exit_code))
+            .bind(Json(&$ending.counts))
+            .bind(&$ending.error)
+    };
+}
+
 /// Inserts the run as `running`.
 pub async fn record_start(db: &Db, run: &NewRun) -> anyhow::Result<()> {
     let arguments = serde_json::to_string(&run.arguments)?;
     on_pool!(db, |pool| {
-        sqlx::query(
-        "INSERT INTO batch_runs (run_id, batch, status, arguments, started_at, deadline_at, ecs_task_arn, scheduled_time,
-                                 entry, parent_run_id)
-         VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9)"
-    )
-    .bind(&run.run_id)
-    .bind(&run.batch)
-    .bind(&arguments)
-    .bind(run.started_at)
-    .bind(run.deadline_at)
-    .bind(&run.ecs_task_arn)
-    .bind(run.scheduled_time)
-    .bind(&run.entry)
-    .bind(&run.parent_run_id)
-    .execute(pool)
-    .await
-    .map(|done| done.rows_affected())
+        insert_run!(run, &arguments)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
     })?;
     Ok(())
 }
@@ -69,19 +93,10 @@ pub async fn record_start(db: &Db, run: &NewRun) -> anyhow::Result<()> {
 /// Records the end of a run started with `record_start`.
 pub async fn record_end(db: &Db, run_id: &str, ending: &Ending) -> anyhow::Result<()> {
     on_pool!(db, |pool| {
-        sqlx::query(
-        "UPDATE batch_runs SET status = $2, finished_at = $3, exit_code = $4, counts = $5, error = $6
-         WHERE run_id = $1"
-    )
-    .bind(run_id)
-    .bind(ending.status.as_str())
-    .bind(ending.finished_at)
-    .bind(i32::from(ending.exit_code))
-    .bind(Json(&ending.counts))
-    .bind(&ending.error)
-    .execute(pool)
-    .await
-    .map(|done| done.rows_affected())
+        end_run!(run_id, ending)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
     })?;
     Ok(())
 }
@@ -90,6 +105,23 @@ pub async fn record_end(db: &Db, run_id: &str, ending: &Ending) -> anyhow::Resul
 pub async fn record_whole(db: &Db, run: &NewRun, ending: &Ending) -> anyhow::Result<()> {
     record_start(db, run).await?;
     record_end(db, &run.run_id, ending).await
+}
+
+/// Records many past runs in one transaction (sample history for demos): each as it started and,
+/// with an ending, as it ended.
+pub async fn record_past(db: &Db, runs: &[(NewRun, Option<Ending>)]) -> anyhow::Result<()> {
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        for (run, ending) in runs {
+            let arguments = serde_json::to_string(&run.arguments)?;
+            insert_run!(run, &arguments).execute(&mut *tx).await?;
+            if let Some(ending) = ending {
+                end_run!(&run.run_id, ending).execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+    });
+    Ok(())
 }
 
 /// Deletes runs that started before `cutoff`; returns how many.
@@ -230,7 +262,7 @@ impl RunRecord {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RunView {
     /// `null` for a missed fire time: no run happened.
     pub run_id: Option<String>,

@@ -28,7 +28,14 @@ pub enum KeyError {
     TooLong,
     #[error("starts with `/`; a key prefix is relative, such as exports/")]
     Absolute,
+    #[error("ends with `/`; a whole key names a file, such as reports/timeline.html")]
+    TrailingSlash,
+    #[error("is longer than {MAX_KEY_BYTES} bytes, S3's limit for a key")]
+    KeyTooLong,
 }
+
+/// Longest whole key, in bytes: S3's limit (Amazon S3 User Guide, "Naming Amazon S3 objects").
+pub const MAX_KEY_BYTES: usize = 1024;
 
 /// One `/`-free part of an object key: not empty, not `.` or `..`, no `/`, `\` or control
 /// character, at most `MAX_SEGMENT_BYTES` bytes.
@@ -106,6 +113,22 @@ impl ObjectKey {
         ObjectKey { segments, text }
     }
 
+    /// A whole key written out, such as `reports/timeline.html`: relative, at least one segment,
+    /// no trailing `/`, every segment a `KeySegment`, at most `MAX_KEY_BYTES` bytes.
+    pub fn parse(raw: &str) -> Result<ObjectKey, KeyError> {
+        if raw.is_empty() {
+            return Err(KeyError::Empty);
+        }
+        if raw.ends_with('/') {
+            return Err(KeyError::TrailingSlash);
+        }
+        if raw.len() > MAX_KEY_BYTES {
+            return Err(KeyError::KeyTooLong);
+        }
+        let prefix = KeyPrefix::parse(raw)?;
+        Ok(ObjectKey::new(&prefix, []))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -174,6 +197,34 @@ mod tests {
             "a/./b",
         ] {
             assert!(KeyPrefix::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn whole_keys_are_parsed_with_the_segment_rules() {
+        assert_eq!(
+            ObjectKey::parse("reports/timeline.html").unwrap().as_str(),
+            "reports/timeline.html"
+        );
+        assert_eq!(
+            ObjectKey::parse("東京/🚚.html").unwrap().as_str(),
+            "東京/🚚.html"
+        );
+        assert_eq!(ObjectKey::parse("reports/"), Err(KeyError::TrailingSlash));
+        assert_eq!(ObjectKey::parse(""), Err(KeyError::Empty));
+        assert_eq!(
+            ObjectKey::parse("a/".repeat(600).trim_end_matches('/')),
+            Err(KeyError::KeyTooLong)
+        );
+        for bad in [
+            "/timeline.html",
+            "a/../b.html",
+            "a//b",
+            "..",
+            "a\\b",
+            "tab\there",
+        ] {
+            assert!(ObjectKey::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }
 

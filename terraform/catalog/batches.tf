@@ -118,6 +118,18 @@ locals {
       grace_minutes = null
     }
 
+    # every hour at minute 15: the run time line of the last 48 hours as one HTML page, at
+    # reports/timeline.html in the export bucket (REPORT_KEY), for anyone with console access
+    "history-report" = {
+      description   = "Write the run time line of the last 48 hours (an HTML page) to the bucket"
+      schedule      = "cron(15 * * * ? *)"
+      args          = []
+      cpu           = 256
+      memory        = 512
+      task_count    = 1
+      grace_minutes = 120
+    }
+
     # every 10 minutes: reads the run history and reports each scheduled fire time of the other
     # entries that got no success within its grace (WATCH_SCHEDULES, set by batch_environment).
     # It does not watch itself: an alarm on its own successes does (30 minutes without one).

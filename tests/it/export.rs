@@ -543,6 +543,12 @@ fn the_demo_exports_sample_workbooks_on_the_embedded_default() {
         .collect();
     assert_eq!(worker_runs.len(), 2, "{lines:#?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
+    // And the run time line, where history-report would put it, with its path printed.
+    let time_line = db.dir.path().join("data/reports/timeline.html");
+    assert!(
+        stderr.contains("data/reports/timeline.html") && time_line.is_file(),
+        "the demo tells where the time line is: {stderr}"
+    );
     for line in ready {
         let path = db.dir.path().join(line["workbook"].as_str().unwrap());
         assert!(

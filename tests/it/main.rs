@@ -16,4 +16,5 @@ mod log_contract;
 mod missed_runs;
 mod runs;
 mod schema;
+mod timeline;
 mod worker_faults;

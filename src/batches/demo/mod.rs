@@ -10,6 +10,7 @@ use clap::Args;
 
 pub mod read_back;
 pub mod sample_data;
+pub mod sample_history;
 pub mod seed;
 
 use self::sample_data::{SeedPlan, seed};
@@ -21,7 +22,9 @@ use crate::export::queue;
 use crate::launch::{self, LaunchConfig, LaunchTarget};
 use crate::on_pool;
 use crate::runtime::RunContext;
+use crate::runtime::history::HistoryQuery;
 use crate::storage::Storage;
+use crate::timeline;
 
 #[derive(Debug, Args)]
 pub struct Options {
@@ -36,7 +39,8 @@ pub const BATCH: Batch = Batch {
     long_about: "For a first look: on an empty database, adds sample records for yesterday \
 (as demo-seed does), queues yesterday's exports (as export-enqueue does), starts two export-worker \
 processes that export them (as export-enqueue starts its worker tasks on ECS), waits for them and \
-prints where each workbook is. With no DATABASE_URL and no EXPORT_BUCKET \
+prints where each workbook is, then writes the run time line (as history-report does, to \
+REPORT_KEY under the local directory) and prints its path. With no DATABASE_URL and no EXPORT_BUCKET \
 everything stays on this machine: ./batchbox-data/batchbox.sqlite3 and ./batchbox-data/exports/. \
 Refuses to run on ECS.",
     exclusive: true,
@@ -99,5 +103,43 @@ async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
             eprintln!("  {location}  ({} rows)", job.row_count.unwrap_or_default());
         }
     }
+    time_line(&ctx, &storage).await
+}
+
+/// The run time line of the last 48 hours, where `history-report` would put it (`REPORT_KEY`
+/// under the local directory); its path is printed.
+async fn time_line(ctx: &RunContext, storage: &Storage) -> anyhow::Result<()> {
+    let (schedules, source) =
+        timeline::schedules::load(None, ctx.config.report.schedules.as_deref())?;
+    let now = Utc::now();
+    let request = timeline::Request {
+        query: HistoryQuery {
+            batch: None,
+            parent: None,
+            since: Some(now - timeline::DEFAULT_WINDOW),
+            status: None,
+            limit: timeline::MAX_RUNS,
+        },
+        schedules,
+        source,
+        until: now,
+        time_zone: ctx.config.time_zone,
+        environment: None,
+    };
+    let (location, written) = timeline::publish(
+        &ctx.db,
+        &request,
+        storage,
+        &ctx.config.report.key,
+        &ctx.stop,
+        now,
+    )
+    .await?;
+    tracing::info!(
+        time_line = location,
+        runs = written.runs,
+        "time line written"
+    );
+    eprintln!("\nTime line of the runs (open it in a browser):\n  {location}");
     Ok(())
 }

@@ -6,6 +6,7 @@ use chrono::Utc;
 use clap::Args;
 
 use super::sample_data::{SeedPlan, seed};
+use super::sample_history;
 use super::{Batch, bind, refuse_on_ecs};
 use crate::db::SchemaNeed;
 use crate::runtime::RunContext;
@@ -21,6 +22,10 @@ pub struct Options {
     /// Random seed, for reproducible data.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Also add two days of realistic run history ending now (failures, a timeout, a skipped and
+    /// a missed run among hundreds of successes), for the time line (`batch history --html`).
+    #[arg(long)]
+    pub run_history: bool,
 }
 
 pub const BATCH: Batch = Batch {
@@ -28,8 +33,11 @@ pub const BATCH: Batch = Batch {
     about: "Adds realistic sample records (tenants, forms, Japanese text, NULLs) for demos",
     long_about: "Creates three sample tenants and their forms (if missing) and adds --records \
 records spread over the --days days before today in EXPORT_TIME_ZONE: Japanese and other \
-non-ASCII text, NULLs, formula-like and control-character text, the odd very long note. For \
-demos, local development and benchmarks; never schedule it. Counts: tenants, forms, records.",
+non-ASCII text, NULLs, formula-like and control-character text, the odd very long note. With \
+--run-history, also records two days of realistic run history ending now (hundreds of \
+successes; a failed, a timed-out, an interrupted, a skipped and a killed run; a missed fire \
+time), for the time line. For demos, local development and benchmarks; never schedule it. \
+Counts: tenants, forms, records (and runs, missed).",
     exclusive: false,
     time_limit: Duration::from_secs(60 * 60),
     schema: SchemaNeed::Current,
@@ -53,5 +61,9 @@ impl Options {
 
 async fn run(ctx: RunContext, options: Options) -> anyhow::Result<()> {
     refuse_on_ecs(&ctx, "demo-seed")?;
-    seed(&ctx.db, &options.plan(&ctx), &ctx.counts).await
+    seed(&ctx.db, &options.plan(&ctx), &ctx.counts).await?;
+    if options.run_history {
+        sample_history::seed_history(&ctx.db, Utc::now(), options.seed, &ctx.counts).await?;
+    }
+    Ok(())
 }

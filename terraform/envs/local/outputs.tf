@@ -72,3 +72,8 @@ output "alarm_names" {
   description = "Every alarm of the environment (all on the dashboard)."
   value       = module.batchbox.alarm_names
 }
+
+output "report_location" {
+  description = "Where history-report puts the run time line page."
+  value       = module.batchbox.report_location
+}

@@ -47,3 +47,8 @@ output "alarm_names" {
   description = "Every alarm of the environment (all on the dashboard)."
   value       = module.batchbox.alarm_names
 }
+
+output "report_location" {
+  description = "Where history-report puts the run time line page (s3://bucket/key): open it in the S3 console."
+  value       = module.batchbox.report_location
+}

@@ -41,6 +41,16 @@ locals {
     WATCH_TOPIC_ARN   = module.platform.notification_topic_arn_at_plan
     WATCH_ENVIRONMENT = var.environment
   }
+  # The time line report (`batch history-report`, hourly) draws the same schedules as ticks, from
+  # REPORT_SCHEDULES (the very value of WATCH_SCHEDULES), and writes its page to report_key in the
+  # export bucket with a task role of its own that may write that key only.
+  report_name    = "history-report"
+  report_entries = sort([for name, b in local.batches : name if b.batch == local.report_name])
+  report_environment = {
+    REPORT_SCHEDULES   = jsonencode(local.watched)
+    REPORT_KEY         = var.report_key
+    REPORT_ENVIRONMENT = var.environment
+  }
   # The watcher's alarm exists while the watcher runs here on a schedule.
   watcher_alarmed  = anytrue([for name in local.watcher_entries : local.batches[name].schedule != null && local.batches[name].enabled])
   metric_namespace = "Batchbox/${var.environment}"
@@ -101,6 +111,8 @@ module "platform" {
   kms_key_arn              = var.kms_key_arn
   create_query_definitions = var.create_query_definitions
   watcher_task_role        = length(local.watcher_entries) > 0
+  report_task_role         = length(local.report_entries) > 0
+  report_key               = var.report_key
 
   ecr_repository_arn  = var.ecr_repository_arn
   secret_arns         = values(var.secrets)
@@ -136,17 +148,19 @@ module "batch" {
   cpu              = each.value.cpu
   memory           = each.value.memory
   cpu_architecture = var.cpu_architecture
-  # The watcher's configuration goes to its own task definition only, a launch's to the launching
-  # entry's only; the others are unchanged. Each runs with the task role that goes with it.
+  # The watcher's configuration goes to its own task definition only, the report's to the
+  # report's, a launch's to the launching entry's only; the others are unchanged. Each runs with the task role that goes with it.
   environment = merge(
     local.container_environment,
     contains(local.watcher_entries, each.key) ? local.watcher_environment : {},
+    contains(local.report_entries, each.key) ? local.report_environment : {},
     try(local.launches[each.key].environment, {}),
   )
   secrets            = var.secrets
   execution_role_arn = module.platform.execution_role_arn
   task_role_arn = (
     contains(local.watcher_entries, each.key) ? module.platform.watcher_task_role_arn :
+    contains(local.report_entries, each.key) ? module.platform.report_task_role_arn :
     contains(keys(local.launches), each.key) ? module.platform.launch_task_role_arns[each.key] :
     module.platform.task_role_arn
   )

@@ -50,6 +50,16 @@ output "watcher_task_role_arn" {
   value       = module.platform.watcher_task_role_arn
 }
 
+output "report_task_role_arn" {
+  description = "The time line report's own task role (write report_key), or null when the catalog has no history-report entry."
+  value       = module.platform.report_task_role_arn
+}
+
+output "report_location" {
+  description = "Where history-report puts the run time line page (s3://bucket/key), or null without an export bucket."
+  value       = var.export_bucket_name == null ? null : "s3://${var.export_bucket_name}/${var.report_key}"
+}
+
 output "metric_filter_name" {
   description = "The metric filter that counts successful runs of every batch (RunSucceeded, dimension Batch)."
   value       = module.platform.metric_filter_name

@@ -225,6 +225,13 @@ variable "export_prefix" {
   nullable    = false
 }
 
+variable "report_key" {
+  description = "Object key of the run time line page in export_bucket_name (REPORT_KEY of the history-report entry); its task role may write this key only."
+  type        = string
+  default     = "reports/timeline.html"
+  nullable    = false
+}
+
 variable "export_kms_key_arn" {
   description = "Customer managed KMS key of the export bucket's default encryption, or null."
   type        = string

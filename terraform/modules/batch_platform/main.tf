@@ -373,6 +373,63 @@ resource "aws_iam_role_policy" "watcher_task" {
 }
 
 # ---------------------------------------------------------------------------------------------------
+# The time line report's task role: write its one page to the bucket
+# ---------------------------------------------------------------------------------------------------
+# A role of its own, so that the report may write exactly its page (report_key) and nothing under
+# the export prefix, and no other batch may overwrite the page on-call reads. It reads the run
+# history from the database only (whose URL the execution role injects).
+
+locals {
+  report_writes = var.report_task_role && var.export_bucket_name != null
+}
+
+resource "aws_iam_role" "report_task" {
+  count = var.report_task_role ? 1 : 0
+
+  name               = "${var.name_prefix}-history-report-task"
+  description        = "The history-report batch runs with this role: write the time line page only."
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+data "aws_iam_policy_document" "report_task" {
+  count = local.report_writes ? 1 : 0
+
+  statement {
+    # The one key. A page over 8 MiB (many thousands of runs) goes up as a multipart upload,
+    # which s3:PutObject covers; one that fails is aborted.
+    sid       = "WriteTheTimeLinePage"
+    actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = ["arn:${local.partition}:s3:::${var.export_bucket_name}/${var.report_key}"]
+  }
+
+  dynamic "statement" {
+    for_each = var.export_kms_key_arn == null ? [] : [var.export_kms_key_arn]
+    content {
+      # The bucket's default encryption with this key, as for the exports: an upload needs
+      # kms:GenerateDataKey, a multipart upload kms:Decrypt too (Amazon S3 User Guide,
+      # "Specifying server-side encryption with AWS KMS (SSE-KMS)").
+      sid       = "EncryptThePage"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [statement.value]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "report_task" {
+  count = local.report_writes ? 1 : 0
+
+  name   = "write-time-line"
+  role   = aws_iam_role.report_task[0].id
+  policy = data.aws_iam_policy_document.report_task[0].json
+}
+
+# ---------------------------------------------------------------------------------------------------
 # The task role of each entry that launches tasks (the catalog's `launch`)
 # ---------------------------------------------------------------------------------------------------
 # An entry whose run starts tasks of another entry (export-enqueue launching export-worker tasks)
@@ -494,7 +551,7 @@ data "aws_iam_policy_document" "events" {
   statement {
     sid       = "PassTheBatchRoles"
     actions   = ["iam:PassRole"]
-    resources = concat([aws_iam_role.execution.arn, aws_iam_role.task.arn], aws_iam_role.watcher_task[*].arn, [for entry in sort(keys(var.launchers)) : aws_iam_role.launch[entry].arn])
+    resources = concat([aws_iam_role.execution.arn, aws_iam_role.task.arn], aws_iam_role.watcher_task[*].arn, aws_iam_role.report_task[*].arn, [for entry in sort(keys(var.launchers)) : aws_iam_role.launch[entry].arn])
 
     condition {
       test     = "StringEquals"

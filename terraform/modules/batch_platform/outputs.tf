@@ -28,6 +28,11 @@ output "watcher_task_role_arn" {
   value       = one(aws_iam_role.watcher_task[*].arn)
 }
 
+output "report_task_role_arn" {
+  description = "ARN of the time line report's task role, or null when report_task_role is false."
+  value       = one(aws_iam_role.report_task[*].arn)
+}
+
 output "launch_task_role_arns" {
   description = "The task role of each launching entry (`launchers`): entry => role ARN."
   value       = { for entry, role in aws_iam_role.launch : entry => role.arn }

@@ -105,6 +105,25 @@ variable "watcher_task_role" {
   nullable    = false
 }
 
+variable "report_task_role" {
+  description = "Create the time line report's own task role (`<name_prefix>-history-report-task`: s3:PutObject on report_key in export_bucket_name only, and the export key's kms:GenerateDataKey when export_kms_key_arn is set). true when the catalog has the `history-report` entry."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "report_key" {
+  description = "The object key of the time line page (REPORT_KEY) in export_bucket_name; the report's task role may write this key only."
+  type        = string
+  default     = "reports/timeline.html"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[^/\\\\]+(/[^/\\\\]+)*$", var.report_key)) && !anytrue([for part in split("/", var.report_key) : contains([".", ".."], part)]) && length(var.report_key) <= 1024
+    error_message = "report_key must be a relative object key such as reports/timeline.html: names separated by single /, none empty, . or .., no \\, no trailing /."
+  }
+}
+
 variable "launchers" {
   description = "Catalog entries whose runs launch tasks of another entry (the catalog's `launch`): launching entry => the launched entry's task definition family ARN, without revision. Each gets its own task role `<name_prefix>-<entry>-launch`: the shared task role's permissions plus ecs:RunTask on that family's revisions in cluster_arn and iam:PassRole (to ECS tasks) on the execution role and the shared task role, the roles the launched tasks must run with."
   type        = map(string)

@@ -5,6 +5,7 @@
 //! PostgreSQL comes from `TEST_DATABASE_URL` (an admin URL; `scripts/test.sh` starts a
 //! throwaway server and sets it). Without it, PostgreSQL tests fail: they never skip.
 
+pub mod chromium;
 mod database;
 pub mod ecs;
 pub mod export;

@@ -630,3 +630,72 @@ run "a_dashboard_without_the_export_worker_has_no_export_queue" {
     error_message = "one batch: the header, the alarms, the failures and its two time series, laid out row by row"
   }
 }
+
+# ---------------------------------------------------------------------------------------------------
+# The time line report (history-report)
+# ---------------------------------------------------------------------------------------------------
+
+run "the_report_gets_the_watched_schedules_its_key_and_a_role_of_its_own" {
+  command = plan
+
+  variables {
+    batches = {
+      "canary" = {
+        description   = "No-op run"
+        schedule      = "cron(0 * * * ? *)"
+        cpu           = 256
+        memory        = 512
+        grace_minutes = 30
+      }
+      "missed-runs" = {
+        description   = "Report missed runs"
+        schedule      = "rate(10 minutes)"
+        cpu           = 256
+        memory        = 512
+        grace_minutes = 20
+      }
+      "history-report" = {
+        description   = "Write the run time line to the bucket"
+        schedule      = "cron(15 * * * ? *)"
+        cpu           = 256
+        memory        = 512
+        grace_minutes = 120
+      }
+    }
+    export_bucket_name = "batchbox-test-exports"
+    report_key         = "reports/東京/timeline.html"
+  }
+
+  override_resource {
+    target          = module.platform.aws_iam_role.report_task
+    override_during = plan
+    values          = { arn = "arn:aws:iam::123456789012:role/batchbox-test-history-report-task" }
+  }
+
+  assert {
+    condition     = module.batch["history-report"].container_environment.REPORT_SCHEDULES == module.batch["missed-runs"].container_environment.WATCH_SCHEDULES
+    error_message = "the report draws exactly the schedules the watcher watches"
+  }
+  assert {
+    condition     = keys(jsondecode(module.batch["history-report"].container_environment.REPORT_SCHEDULES)) == ["canary", "history-report"]
+    error_message = "the watched entries, the report itself included, never the watcher"
+  }
+  assert {
+    condition     = module.batch["history-report"].container_environment.REPORT_KEY == "reports/東京/timeline.html" && module.batch["history-report"].container_environment.REPORT_ENVIRONMENT == "test" && module.batch["history-report"].container_environment.EXPORT_BUCKET == "batchbox-test-exports"
+    error_message = "the report is told its key, the environment and the bucket"
+  }
+  assert {
+    condition = alltrue([for name, b in module.batch : name == "history-report" ? true :
+      length([for k in keys(b.container_environment) : k if startswith(k, "REPORT_")]) == 0
+    ])
+    error_message = "no other entry carries REPORT_* variables"
+  }
+  assert {
+    condition     = module.batch["history-report"].task_role_arn == "arn:aws:iam::123456789012:role/batchbox-test-history-report-task"
+    error_message = "the report runs with its own task role"
+  }
+  assert {
+    condition     = output.report_location == "s3://batchbox-test-exports/reports/東京/timeline.html"
+    error_message = "the output says where the page is"
+  }
+}

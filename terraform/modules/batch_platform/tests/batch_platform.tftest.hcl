@@ -179,3 +179,48 @@ run "rejects_a_launched_family_with_a_revision" {
 
   expect_failures = [var.launchers]
 }
+
+# ---------------------------------------------------------------------------------------------------
+# The time line report
+# ---------------------------------------------------------------------------------------------------
+
+run "the_report_may_write_its_page_and_nothing_else" {
+  command = plan
+
+  variables {
+    report_task_role   = true
+    export_bucket_name = "batchbox-test-exports"
+    export_kms_key_arn = "arn:aws:kms:ap-northeast-1:123456789012:key/0a1b2c3d-0000-4000-8000-000000000001"
+  }
+
+  assert {
+    condition     = aws_iam_role.report_task[0].name == "batchbox-test-history-report-task" && aws_iam_role_policy.report_task[0].name == "write-time-line"
+    error_message = "the report has a task role of its own"
+  }
+  assert {
+    condition = jsonencode([for st in data.aws_iam_policy_document.report_task[0].statement : { sid = st.sid, actions = sort(st.actions), resources = sort(st.resources) }]) == jsonencode([
+      { sid = "WriteTheTimeLinePage", actions = ["s3:AbortMultipartUpload", "s3:PutObject"], resources = ["arn:aws:s3:::batchbox-test-exports/reports/timeline.html"] },
+      { sid = "EncryptThePage", actions = ["kms:Decrypt", "kms:GenerateDataKey"], resources = ["arn:aws:kms:ap-northeast-1:123456789012:key/0a1b2c3d-0000-4000-8000-000000000001"] },
+    ])
+    error_message = "the report may put its one key (and encrypt it), nothing under the export prefix, no read, no delete: ${jsonencode([for st in data.aws_iam_policy_document.report_task[0].statement : { sid = st.sid, actions = sort(st.actions), resources = sort(st.resources) }])}"
+  }
+}
+
+run "no_report_role_without_the_report" {
+  command = plan
+
+  assert {
+    condition     = length(aws_iam_role.report_task) == 0 && length(aws_iam_role_policy.report_task) == 0
+    error_message = "an environment without the history-report entry has no report role"
+  }
+}
+
+run "a_report_key_that_climbs_is_refused" {
+  command = plan
+
+  variables {
+    report_key = "reports/../exports/x.html"
+  }
+
+  expect_failures = [var.report_key]
+}

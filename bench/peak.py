@@ -34,7 +34,7 @@ import peak_model as model
 import psycopg
 from peak_model import Shape
 from report import Failed, secs, table, write_report
-from run import SEED_SQL, Bench, create_form, insert_records, log, measure, versions
+from run import SEED_SQL, Bench, add_setup_arguments, create_form, insert_records, log, measure, versions
 
 # The day of the peak's records (and of its jobs): any day; this one starts a month.
 DAY = dt.date(2026, 2, 1)
@@ -386,17 +386,8 @@ def targets(m):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dsn", required=True)
-    parser.add_argument("--batch", required=True, help="the batch binary (release build)")
+    add_setup_arguments(parser)
     parser.add_argument("--python", required=True, help="the benchmark virtualenv's python (for its versions)")
-    parser.add_argument("--s3-endpoint", required=True)
-    parser.add_argument("--s3-root", required=True, help="the S3 server's directory")
-    parser.add_argument("--s3-access-key", required=True)
-    parser.add_argument("--s3-secret-key", required=True)
-    parser.add_argument("--s3s-fs", default="")
-    parser.add_argument("--pg-bin", default="")
-    parser.add_argument("--bucket", default="bench")
-    parser.add_argument("--work", required=True)
     parser.add_argument("--quick", action="store_true", help=f"a small queue ({SHAPES['quick'].jobs} jobs)")
     parser.add_argument("--report", help="write the results into this Markdown file, between its peak markers")
     parser.add_argument("--command", default="scripts/bench.sh --peak", help="the command, for the report")

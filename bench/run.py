@@ -337,14 +337,11 @@ def versions(args):
 # --- the benchmark ----------------------------------------------------------------------------
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_setup_arguments(parser):
+    """What scripts/bench.sh hands every benchmark: the database, the batch binary, the S3 server
+    and the work directory."""
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--batch", required=True, help="the batch binary (release build)")
-    parser.add_argument("--tool", required=True, help="xlsx-bench, default features")
-    parser.add_argument("--variant", action="append", default=[], metavar="NAME=PATH",
-                        help="xlsx-bench built with a rust_xlsxwriter feature (zlib, ryu, zmij)")
-    parser.add_argument("--python", required=True, help="the virtualenv's python with the peers")
     parser.add_argument("--s3-endpoint", required=True)
     parser.add_argument("--s3-root", required=True, help="the S3 server's directory")
     parser.add_argument("--s3-access-key", required=True)
@@ -353,6 +350,15 @@ def main():
     parser.add_argument("--pg-bin", default="")
     parser.add_argument("--bucket", default="bench")
     parser.add_argument("--work", required=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_setup_arguments(parser)
+    parser.add_argument("--tool", required=True, help="xlsx-bench, default features")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME=PATH",
+                        help="xlsx-bench built with a rust_xlsxwriter feature (zlib, ryu, zmij)")
+    parser.add_argument("--python", required=True, help="the virtualenv's python with the peers")
     parser.add_argument("--sizes", default="100000,1000000", help="sizes of the comparison table")
     parser.add_argument("--memory-sizes", default="10000,100000,1000000,2000000")
     parser.add_argument("--runs", type=int, default=3)

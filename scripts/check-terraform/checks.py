@@ -1,6 +1,19 @@
-"""A tally of named checks, shared by the check scripts: each failure is printed as it is found,
-and the summary says how many of how many failed (exit 1) or that all passed."""
+"""What the check scripts share: a tally of named checks (each failure is printed as it is found,
+and the summary says how many of how many failed, exit 1, or that all passed), and the rules they
+restate independently of Terraform to judge what it planned or applied."""
 import sys
+
+WATCHER = "missed-runs"  # the watcher's batch; its entry may have any name
+
+
+def watched_entries(batches):
+    """WATCH_SCHEDULES as it must be, from an environment's effective entries (the module output
+    `batches`): every entry scheduled and enabled here with a grace, except the watcher itself."""
+    return {
+        name: {"batch": b["batch"], "schedule": b["schedule"], "grace_minutes": b["grace_minutes"]}
+        for name, b in batches.items()
+        if b["batch"] != WATCHER and b["schedule"] is not None and b["enabled"] and b["grace_minutes"] is not None
+    }
 
 
 class Checks:

@@ -10,7 +10,7 @@ import sys
 import boto3
 import dashboard_body
 import log_fields
-from checks import Checks
+from checks import WATCHER, Checks, watched_entries
 
 endpoint, outputs_path, phase, image_tag = sys.argv[1:5]
 with open(outputs_path) as f:
@@ -36,7 +36,6 @@ check = Checks()
 # Scheduled as deployed: the environment's batch_overrides may schedule a manual catalog entry.
 scheduled = sorted(n for n, b in deployed.items() if b.get("schedule") is not None)
 manual = sorted(n for n, b in deployed.items() if b.get("schedule") is None)
-WATCHER = "missed-runs"  # the watcher's batch
 REPORT = "history-report"  # the time line report's batch
 check(sorted(deployed) == sorted(catalog), f"deployed entries {sorted(deployed)} == catalog {sorted(catalog)}")
 for name, spec in catalog.items():
@@ -221,8 +220,7 @@ for mf in filters:
 check(len(watchers) == 1, f"one entry runs the watcher ({watchers})")
 watcher_task = ecs.describe_task_definition(taskDefinition=deployed[watchers[0]]["task_definition_family_arn"])["taskDefinition"]
 watcher_env = {e["name"]: e["value"] for e in watcher_task["containerDefinitions"][0].get("environment", [])}
-expected_watched = {n: {"batch": b["batch"], "schedule": b["schedule"], "grace_minutes": b["grace_minutes"]} for n, b in deployed.items()
-                    if b["batch"] != WATCHER and b["schedule"] is not None and b["enabled"] and b["grace_minutes"] is not None}
+expected_watched = watched_entries(deployed)
 check(json.loads(watcher_env.get("WATCH_SCHEDULES", "null")) == expected_watched,
       f"WATCH_SCHEDULES {watcher_env.get('WATCH_SCHEDULES')} == the scheduled, enabled, watched entries")
 check(watcher_env.get("WATCH_TOPIC_ARN") == topic_arn and watcher_env.get("WATCH_ENVIRONMENT") == "local",

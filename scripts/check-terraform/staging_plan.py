@@ -15,13 +15,12 @@ import sys
 import dashboard_body
 import insights_query
 import log_fields
-from checks import Checks
+from checks import WATCHER, Checks, watched_entries
 
 plan_path, mode = sys.argv[1:3]
 with open(plan_path) as f:
     plan = json.load(f)
 check = Checks()
-WATCHER = "missed-runs"  # the watcher's batch; its entry may have any name
 TOPIC = "arn:aws:sns:ap-northeast-1:123456789012:batchbox-staging-notifications"
 # What terraform/envs/staging/terraform.tfvars gives the tasks.
 CLUSTER = "arn:aws:ecs:ap-northeast-1:123456789012:cluster/staging"
@@ -58,11 +57,7 @@ try:
     watched = json.loads(watcher_env.get("WATCH_SCHEDULES", "null"))
 except ValueError:
     watched = None
-expected = {
-    name: {"batch": b["batch"], "schedule": b["schedule"], "grace_minutes": b["grace_minutes"]}
-    for name, b in batches.items()
-    if b["batch"] != WATCHER and b["schedule"] is not None and b["enabled"] and b["grace_minutes"] is not None
-}
+expected = watched_entries(batches)
 check(watched == expected, f"WATCH_SCHEDULES {watched} == the scheduled, enabled, watched entries {expected}")
 check(outputs.get("watch_schedules") == watched, "the output watch_schedules is what the watcher reads")
 check(watcher_env.get("WATCH_TOPIC_ARN") == TOPIC, f"WATCH_TOPIC_ARN is the topic ({watcher_env.get('WATCH_TOPIC_ARN')})")

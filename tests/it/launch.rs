@@ -8,30 +8,13 @@ use crate::helpers::ecs::{EcsWorld, FAMILY, Throttler};
 use crate::helpers::export::{self as ex, yesterday};
 use crate::helpers::{Backend, Sandbox, finished_line, json_lines};
 
-/// `demo-seed` for the last `days` days: four jobs a day (two tenants, two forms).
-fn seeded(backend: Backend, days: u64) -> (Sandbox, Vec<String>) {
-    let db = Sandbox::migrated(backend);
+/// `demo-seed` for the last `days` days (four jobs a day: two tenants, two forms); returns the
+/// first and last day, for `export-enqueue --from --to`.
+fn seed(db: &Sandbox, days: u64) -> (String, String) {
     db.run(&["demo-seed", "--records", "400", "--days", &days.to_string()])
         .assert_code(0);
     let from = (yesterday() - chrono::Days::new(days - 1)).to_string();
-    let args = vec![
-        "export-enqueue".into(),
-        "--from".into(),
-        from,
-        "--to".into(),
-        yesterday().to_string(),
-    ];
-    (db, args)
-}
-
-fn run_with_env(
-    db: &Sandbox,
-    args: &[String],
-    env: &[(&'static str, String)],
-) -> crate::helpers::Output {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    db.run_with(&args, &env)
+    (from, yesterday().to_string())
 }
 
 fn pending_jobs(db: &Sandbox) -> usize {
@@ -54,9 +37,11 @@ fn container_env(task: &aws_sdk_ecs::types::Task, name: &str) -> Option<String> 
 #[test]
 fn an_enqueue_starts_ecs_tasks_sized_to_its_queue_and_bounded() {
     let world = EcsWorld::start();
-    let (db, args) = seeded(Backend::Sqlite, 3);
+    let db = Sandbox::migrated(Backend::Sqlite);
+    let (from, to) = seed(&db, 3);
     // 12 jobs, one task per job, at most 11: two RunTask calls (ECS starts at most 10 per call).
-    let enqueue = run_with_env(&db, &args, &world.launch_env(&world.moto.endpoint(), 11, 1));
+    db.set_env(world.launch_env(&world.moto.endpoint(), 11, 1));
+    let enqueue = db.run(&["export-enqueue", "--from", &from, "--to", &to]);
     enqueue.assert_code(0);
     let finished = enqueue.finished();
     assert_eq!(finished["counts"]["inserted"], 12);
@@ -94,11 +79,8 @@ fn an_enqueue_starts_ecs_tasks_sized_to_its_queue_and_bounded() {
     assert_eq!(pending_jobs(&db), 12);
 
     // Fewer jobs than the bound: one task per 5 jobs, rounded up.
-    let again = run_with_env(
-        &db,
-        &["export-enqueue".into()],
-        &world.launch_env(&world.moto.endpoint(), 11, 5),
-    );
+    db.set_env([("LAUNCH_JOBS_PER_TASK", 5)]);
+    let again = db.run(&["export-enqueue"]);
     again.assert_code(0);
     assert_eq!(again.finished()["counts"]["launched_tasks"], 3);
     assert_eq!(world.tasks_started_by(&again.run_id()).len(), 3);
@@ -108,8 +90,10 @@ fn an_enqueue_starts_ecs_tasks_sized_to_its_queue_and_bounded() {
 fn a_throttled_run_task_is_retried_and_each_refusal_is_named() {
     let world = EcsWorld::start();
     let throttler = Throttler::start(&world.moto, 2);
-    let (db, args) = seeded(Backend::Sqlite, 1);
-    let enqueue = run_with_env(&db, &args, &world.launch_env(&throttler.endpoint, 20, 25));
+    let db = Sandbox::migrated(Backend::Sqlite);
+    let (from, to) = seed(&db, 1);
+    db.set_env(world.launch_env(&throttler.endpoint, 20, 25));
+    let enqueue = db.run(&["export-enqueue", "--from", &from, "--to", &to]);
     enqueue.assert_code(0);
     assert_eq!(throttler.refused(), 2);
     assert_eq!(enqueue.finished()["counts"]["launched_tasks"], 1);
@@ -134,8 +118,10 @@ fn a_throttled_run_task_is_retried_and_each_refusal_is_named() {
 fn a_launch_that_keeps_failing_fails_the_run_and_leaves_every_job_queued() {
     let world = EcsWorld::start();
     let throttler = Throttler::start(&world.moto, usize::MAX / 2);
-    let (db, args) = seeded(Backend::Sqlite, 1);
-    let enqueue = run_with_env(&db, &args, &world.launch_env(&throttler.endpoint, 20, 25));
+    let db = Sandbox::migrated(Backend::Sqlite);
+    let (from, to) = seed(&db, 1);
+    db.set_env(world.launch_env(&throttler.endpoint, 20, 25));
+    let enqueue = db.run(&["export-enqueue", "--from", &from, "--to", &to]);
     enqueue.assert_code(1);
     assert_eq!(throttler.refused(), 5, "one call and four retries");
     let finished = enqueue.finished();
@@ -154,14 +140,11 @@ fn a_launch_that_keeps_failing_fails_the_run_and_leaves_every_job_queued() {
 #[test]
 fn a_refusal_no_retry_can_change_fails_at_once() {
     let world = EcsWorld::start();
-    let (db, args) = seeded(Backend::Sqlite, 1);
-    let mut env = world.launch_env(&world.moto.endpoint(), 20, 25);
-    for (name, value) in env.iter_mut() {
-        if *name == "LAUNCH_TASK_DEFINITION" {
-            *value = "batchbox-test-no-such-family".into();
-        }
-    }
-    let enqueue = run_with_env(&db, &args, &env);
+    let db = Sandbox::migrated(Backend::Sqlite);
+    let (from, to) = seed(&db, 1);
+    db.set_env(world.launch_env(&world.moto.endpoint(), 20, 25));
+    db.set_env([("LAUNCH_TASK_DEFINITION", "batchbox-test-no-such-family")]);
+    let enqueue = db.run(&["export-enqueue", "--from", &from, "--to", &to]);
     enqueue.assert_code(1);
     let error = enqueue.finished()["error"].as_str().unwrap().to_owned();
     assert!(error.contains("RunTask refused"), "{error}");
@@ -177,10 +160,7 @@ fn a_refusal_no_retry_can_change_fails_at_once() {
 crate::both_backends!(
     an_enqueue_launches_local_workers_that_drain_its_queue,
     |db| {
-        db.run(&["demo-seed", "--records", "400", "--days", "3"])
-            .assert_code(0);
-        let from = (yesterday() - chrono::Days::new(2)).to_string();
-        let to = yesterday().to_string();
+        let (from, to) = seed(db, 3);
         let enqueue = db.run_with(
             &["export-enqueue", "--from", &from, "--to", &to],
             &[

@@ -63,7 +63,7 @@ impl Sandbox {
         command
     }
 
-    /// Every later `batch` of this test gets these variables.
+    /// Every later `batch` of this test gets these variables (one set again takes its new value).
     pub fn set_env<V: ToString>(&self, vars: impl IntoIterator<Item = (&'static str, V)>) {
         self.env
             .borrow_mut()

@@ -310,6 +310,41 @@ fn fire_times_agree_with_an_independent_aws_cron_implementation() {
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
 
+/// The schedules the catalog really has (the month-start export's `L` among them), judged the
+/// same way: a schedule added to the catalog is judged without editing this file.
+#[test]
+fn every_cron_of_the_catalog_fires_when_aws_cron_parser_says() {
+    let catalog = batchbox::catalog::read_catalog(&repo().join(batchbox::catalog::CATALOG_PATH))
+        .expect("the catalog reads");
+    let crons: Vec<String> = catalog
+        .entries
+        .iter()
+        .filter_map(|entry| {
+            entry
+                .schedule
+                .as_deref()?
+                .strip_prefix("cron(")?
+                .strip_suffix(')')
+        })
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        crons.iter().any(|c| c.contains(" L ")),
+        "the month-start entry is among {crons:?}"
+    );
+    let crons: Vec<&str> = crons.iter().map(String::as_str).collect();
+    for after in ["2026-12-03T17:00:00Z", "2028-02-27T23:59:00Z"] {
+        let judged = judge(&crons, after, 6);
+        for expression in &crons {
+            assert_eq!(
+                judged[*expression],
+                serde_json::json!(ours(expression, after, 6)),
+                "cron({expression}) after {after}"
+            );
+        }
+    }
+}
+
 #[test]
 fn where_the_independent_implementation_is_wrong_the_reference_decides() {
     for (expression, reason, after, reference) in JUDGE_IS_WRONG {

@@ -5,7 +5,8 @@
 use chrono::Utc;
 
 use super::schedule::Schedule;
-use super::{Catalog, Entry, Launch, Override};
+use super::zone::{self, Engine};
+use super::{Catalog, Effective, Entry, Launch, Override};
 use crate::batches::{self, Batch};
 
 /// Tasks one launch may start at most, and jobs per launched task at most: what the launching run
@@ -15,6 +16,11 @@ use crate::launch::config::{MAX_JOBS_PER_TASK, MAX_TASKS as MAX_LAUNCHED_TASKS};
 /// Every problem of the catalog and the environments' overrides against `registry`.
 pub fn check(catalog: &Catalog, overrides: &[Override], registry: &[Batch]) -> Vec<String> {
     let mut problems = Vec::new();
+    if let Some(name) = &catalog.default_timezone
+        && let Err(why) = zone::parse_zone(name)
+    {
+        problems.push(format!("catalog `default_timezone`: {why}"));
+    }
     for name in &catalog.local_only {
         if !registry.iter().any(|batch| batch.name == name) {
             problems.push(format!(
@@ -65,6 +71,11 @@ pub fn check(catalog: &Catalog, overrides: &[Override], registry: &[Batch]) -> V
         {
             problems.push(format!("{block}: schedule {problem}"));
         }
+        if let Some(name) = &entry.timezone
+            && let Err(why) = zone::parse_zone(name)
+        {
+            problems.push(format!("{block}: timezone {why}"));
+        }
         if let Some(launch) = &entry.launch {
             problems.extend(launch_problems(catalog, registry, &block, batch, launch));
         }
@@ -95,8 +106,36 @@ pub fn check(catalog: &Catalog, overrides: &[Override], registry: &[Batch]) -> V
         {
             problems.push(format!("{place}: schedule {problem}"));
         }
+        if let Some(name) = &entry.timezone
+            && let Err(why) = zone::parse_zone(name)
+        {
+            problems.push(format!("{place}: timezone {why}"));
+        }
     }
     problems
+}
+
+/// The entries an environment schedules in a zone its engine cannot read: under the rules
+/// engine, every scheduled entry whose cron is not in UTC. `environment` names where the engine
+/// was chosen (a tfvars file, or the default when none was given).
+pub fn engine_problems(effective: &[Effective], engine: Engine, environment: &str) -> Vec<String> {
+    if engine == Engine::Scheduler {
+        return Vec::new();
+    }
+    effective
+        .iter()
+        .filter(|entry| entry.schedule.is_some() && !zone::is_utc(&entry.timezone))
+        .map(|entry| {
+            format!(
+                "entry `{}`: its schedule {} is written in {}, but {environment} uses the rules engine, \
+                 which reads every schedule in UTC; set schedule_engine = \"scheduler\" there, or write the \
+                 schedule in UTC (nothing converts it for you)",
+                entry.name,
+                entry.schedule.as_deref().unwrap_or_default(),
+                entry.timezone
+            )
+        })
+        .collect()
 }
 
 /// How problems name an entry: `catalog block `canary``, or with its batch when that differs
@@ -251,9 +290,21 @@ fn names(registry: &[Batch]) -> String {
         .join(", ")
 }
 
-/// The check against this binary's own registry.
-pub fn check_against_registry(catalog: &Catalog, overrides: &[Override]) -> Vec<String> {
-    check(catalog, overrides, batches::REGISTRY)
+/// The check against this binary's own registry, for an environment with `overrides` whose
+/// schedules `engine` fires (`environment` names it in problems).
+pub fn check_against_registry(
+    catalog: &Catalog,
+    overrides: &[Override],
+    engine: Engine,
+    environment: &str,
+) -> Vec<String> {
+    let mut problems = check(catalog, overrides, batches::REGISTRY);
+    problems.extend(engine_problems(
+        &catalog.effective(overrides),
+        engine,
+        environment,
+    ));
+    problems
 }
 
 #[cfg(test)]
@@ -266,6 +317,7 @@ mod tests {
             batch: name.to_owned(),
             description: Some("a batch".to_owned()),
             schedule: Some(schedule.to_owned()),
+            timezone: None,
             args: Vec::new(),
             task_count: 1,
             grace_minutes: None,
@@ -307,6 +359,7 @@ mod tests {
         Catalog {
             entries,
             local_only: vec!["demo".to_owned(), "demo-seed".to_owned()],
+            default_timezone: None,
         }
     }
 
@@ -534,10 +587,99 @@ mod tests {
     }
 
     #[test]
+    fn unknown_zone_names_are_reported_where_they_are_written() {
+        let mut catalog = catalog_with(vec![Entry {
+            timezone: Some("America/NewYork".to_owned()),
+            ..entry("canary", "cron(0 9 * * ? *)")
+        }]);
+        catalog.default_timezone = Some("Tokyo".to_owned());
+        let overrides = [Override {
+            file: "terraform/envs/staging/terraform.tfvars".to_owned(),
+            name: "history-prune".to_owned(),
+            timezone: Some("𠮷/野家".to_owned()),
+            ..Override::default()
+        }];
+        let problems = check(&catalog, &overrides, batches::REGISTRY);
+        assert_problem(
+            &problems,
+            "catalog block `canary`: timezone `America/NewYork` is not an IANA time zone name such as `Asia/Tokyo` or `America/New_York` (did you mean `America/New_York`?)",
+        );
+        assert_problem(
+            &problems,
+            "catalog `default_timezone`: `Tokyo` is not an IANA",
+        );
+        assert_problem(
+            &problems,
+            "batch_overrides `history-prune`: timezone `𠮷/野家` is not an IANA",
+        );
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+    }
+
+    #[test]
+    fn the_rules_engine_refuses_every_schedule_not_written_in_utc() {
+        let catalog = catalog_with(vec![
+            Entry {
+                timezone: Some("America/New_York".to_owned()),
+                ..entry("canary", "cron(0 9 * * ? *)")
+            },
+            Entry {
+                timezone: Some("Etc/UTC".to_owned()),
+                ..entry("history-prune", "cron(30 18 * * ? *)")
+            },
+            Entry {
+                timezone: Some("Asia/Tokyo".to_owned()),
+                schedule: None,
+                ..entry_of("export-requeue", "export-requeue", &["--failed"])
+            },
+        ]);
+        let staging = "terraform/envs/staging/terraform.tfvars";
+        let problems = engine_problems(&catalog.effective(&[]), Engine::Rules, staging);
+        assert_eq!(
+            problems.len(),
+            1,
+            "only the scheduled entry outside UTC: {problems:#?}"
+        );
+        assert_problem(
+            &problems,
+            "entry `canary`: its schedule cron(0 9 * * ? *) is written in America/New_York, but terraform/envs/staging/terraform.tfvars uses the rules engine",
+        );
+        assert_problem(&problems, "set schedule_engine = \"scheduler\"");
+        assert!(engine_problems(&catalog.effective(&[]), Engine::Scheduler, staging).is_empty());
+        // An environment's override moves an entry into a zone; the default zone reaches every
+        // entry that names none.
+        let overrides = [Override {
+            file: staging.to_owned(),
+            name: "history-prune".to_owned(),
+            timezone: Some("Europe/Berlin".to_owned()),
+            ..Override::default()
+        }];
+        let problems = engine_problems(&catalog.effective(&overrides), Engine::Rules, staging);
+        assert_problem(
+            &problems,
+            "entry `history-prune`: its schedule cron(30 18 * * ? *) is written in Europe/Berlin",
+        );
+        let tokyo = Catalog {
+            default_timezone: Some("Asia/Tokyo".to_owned()),
+            ..catalog
+        };
+        let scheduled = tokyo
+            .effective(&[])
+            .iter()
+            .filter(|e| e.schedule.is_some())
+            .count();
+        let problems = engine_problems(&tokyo.effective(&[]), Engine::Rules, staging);
+        assert_eq!(
+            problems.len(),
+            scheduled - 1,
+            "all but the one in Etc/UTC: {problems:#?}"
+        );
+    }
+
+    #[test]
     fn a_schedule_whose_years_are_past_is_reported() {
         let catalog = Catalog {
             entries: vec![entry("past", "cron(0 0 1 1 ? 2020-2021)")],
-            local_only: Vec::new(),
+            ..Catalog::default()
         };
         let overrides = [Override {
             file: "terraform/envs/staging/terraform.tfvars".to_owned(),

@@ -32,10 +32,11 @@
 //! years); a value has at most two digits (four in the year). An expression that never fires
 //! (`cron(0 0 30 2 ? *)`) is refused: it would be a rule that silently never runs.
 //!
-//! Fire times are computed day by day, in UTC, up to the end of 2199 (the last year a cron can
-//! name), so every question has an answer.
+//! Fire times are computed day by day, as wall-clock times (read in UTC for a scheduled rule, in
+//! the schedule's zone for EventBridge Scheduler: see `super::schedule`), up to the end of 2199
+//! (the last year a cron can name), so every question has an answer.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
 
 /// The last year a cron expression can name.
 const LAST_YEAR: i32 = 2199;
@@ -368,8 +369,18 @@ impl Cron {
     /// The next `count` fire times strictly after `after`, fewer if the expression has no more
     /// before the end of 2199.
     pub fn next_fires(&self, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
+        self.next_wall_times(after.naive_utc(), count)
+            .into_iter()
+            .map(|time| time.and_utc())
+            .collect()
+    }
+
+    /// The next `count` wall-clock times strictly after `after` that the expression names, read
+    /// on a clock with no time zone: UTC for a scheduled rule, the schedule's own zone for
+    /// EventBridge Scheduler (`super::schedule` maps them to instants).
+    pub fn next_wall_times(&self, after: NaiveDateTime, count: usize) -> Vec<NaiveDateTime> {
         let mut fires = Vec::with_capacity(count);
-        let mut day = after.date_naive();
+        let mut day = after.date();
         while fires.len() < count && day.year() <= LAST_YEAR {
             if !self.years.contains(day.year() as u32) {
                 day = NaiveDate::from_ymd_opt(day.year() + 1, 1, 1).unwrap();
@@ -382,7 +393,7 @@ impl Cron {
             if self.fires_on(day) {
                 for hour in self.hours.iter() {
                     for minute in self.minutes.iter() {
-                        let time = day.and_hms_opt(hour, minute, 0).unwrap().and_utc();
+                        let time = day.and_hms_opt(hour, minute, 0).unwrap();
                         if time > after && fires.len() < count {
                             fires.push(time);
                         }

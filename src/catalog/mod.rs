@@ -6,11 +6,15 @@
 pub mod check;
 pub mod cron;
 pub mod schedule;
+pub mod zone;
 
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use hcl::{Body, Expression, ObjectKey};
+
+use schedule::Schedule;
+use zone::Engine;
 
 /// Where the catalog lives in the repository.
 pub const CATALOG_PATH: &str = "terraform/catalog/batches.tf";
@@ -26,6 +30,8 @@ pub struct Entry {
     pub description: Option<String>,
     /// `None` = manual (task definition only).
     pub schedule: Option<String>,
+    /// The IANA zone its cron is read in (`timezone = ...`); `None`: the catalog's default.
+    pub timezone: Option<String>,
     pub args: Vec<String>,
     /// Tasks started per schedule event (Terraform's default: 1).
     pub task_count: u32,
@@ -53,6 +59,8 @@ pub struct Catalog {
     pub entries: Vec<Entry>,
     /// Batches (not entries) deliberately not deployed (`local_only = [...]`): local tools such as `demo`.
     pub local_only: Vec<String>,
+    /// `default_timezone = ...`: the zone of every entry that names none; `None`: UTC.
+    pub default_timezone: Option<String>,
 }
 
 /// A `batch_overrides` entry of an environment's tfvars, keyed by catalog entry name: a field
@@ -63,6 +71,7 @@ pub struct Override {
     /// The catalog entry it changes.
     pub name: String,
     pub schedule: Option<String>,
+    pub timezone: Option<String>,
     pub enabled: Option<bool>,
     pub task_count: Option<u32>,
     pub grace_minutes: Option<u32>,
@@ -82,6 +91,9 @@ pub struct Effective {
     pub schedule: Option<String>,
     /// The schedule comes from the environment's overrides.
     pub schedule_overridden: bool,
+    /// The IANA zone its cron is read in: the override's, the entry's, the catalog's default,
+    /// or `UTC`, the first that is set.
+    pub timezone: String,
     /// The override's `enabled` (the environment's `schedules_enabled` may still turn all off).
     pub enabled: bool,
     pub args: Vec<String>,
@@ -102,11 +114,17 @@ impl Catalog {
             .map(|entry| {
                 let o = overrides.iter().find(|o| o.name == entry.name);
                 let overridden = o.and_then(|o| o.schedule.clone());
+                let timezone = o
+                    .and_then(|o| o.timezone.clone())
+                    .or_else(|| entry.timezone.clone())
+                    .or_else(|| self.default_timezone.clone())
+                    .unwrap_or_else(|| zone::UTC_NAMES[0].to_owned());
                 Effective {
                     name: entry.name.clone(),
                     batch: entry.batch.clone(),
                     description: entry.description.clone(),
                     schedule_overridden: overridden.is_some(),
+                    timezone,
                     schedule: overridden.or_else(|| entry.schedule.clone()),
                     enabled: o.and_then(|o| o.enabled).unwrap_or(true),
                     args: entry.args.clone(),
@@ -119,7 +137,20 @@ impl Catalog {
     }
 }
 
-/// Reads the catalog file: `locals { batches = { "entry" = { ... } }, local_only = [...] }`.
+impl Effective {
+    /// Its schedule, read in its zone; `None` when manual.
+    pub fn schedule(&self) -> Option<Result<Schedule, String>> {
+        let expression = self.schedule.as_deref()?;
+        Some(
+            zone::parse_zone(&self.timezone)
+                .map_err(|why| format!("timezone {why}"))
+                .and_then(|zone| Schedule::parse_in(expression, zone)),
+        )
+    }
+}
+
+/// Reads the catalog file: `locals { batches = { "entry" = { ... } }, local_only = [...],
+/// default_timezone = "..." }`.
 pub fn read_catalog(path: &Path) -> anyhow::Result<Catalog> {
     let body = parse(path)?;
     let local = |name: &str| {
@@ -136,9 +167,18 @@ pub fn read_catalog(path: &Path) -> anyhow::Result<Catalog> {
     let batches = local("batches")
         .with_context(|| format!("{}: no `locals {{ batches = {{ ... }} }}`", path.display()))?;
     let entries = read_entries(path, &batches)?;
+    let default_timezone = match local("default_timezone") {
+        None | Some(Expression::Null) => None,
+        Some(Expression::String(name)) => Some(name),
+        Some(other) => bail!(
+            "{}: `default_timezone` must be a plain string such as \"UTC\" or \"Asia/Tokyo\", not `{other}`",
+            path.display()
+        ),
+    };
     Ok(Catalog {
         entries,
         local_only,
+        default_timezone,
     })
 }
 
@@ -161,6 +201,7 @@ fn read_entries(path: &Path, batches: &Expression) -> anyhow::Result<Vec<Entry>>
                 batch: block.text("batch")?.unwrap_or_else(|| name.clone()),
                 description: block.text("description")?,
                 schedule: block.text("schedule")?,
+                timezone: block.text("timezone")?,
                 args: block.strings("args")?,
                 task_count: block.number("task_count")?.unwrap_or(1),
                 grace_minutes: block.number("grace_minutes")?,
@@ -238,6 +279,7 @@ pub fn read_overrides(path: &Path) -> anyhow::Result<Vec<Override>> {
                     Some(Expression::String(s)) => Some(s.clone()),
                     _ => None,
                 },
+                timezone: block.text("timezone")?,
                 enabled: match block.field("enabled") {
                     Some(Expression::Bool(b)) => Some(*b),
                     _ => None,
@@ -248,6 +290,25 @@ pub fn read_overrides(path: &Path) -> anyhow::Result<Vec<Override>> {
             })
         })
         .collect()
+}
+
+/// An environment's `schedule_engine` (absent: the default, rules).
+pub fn read_engine(path: &Path) -> anyhow::Result<Engine> {
+    let body = parse(path)?;
+    match body
+        .attributes()
+        .find(|a| a.key() == "schedule_engine")
+        .map(|a| a.expr())
+    {
+        None | Some(Expression::Null) => Ok(Engine::default()),
+        Some(Expression::String(raw)) => {
+            Engine::parse(raw).map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))
+        }
+        Some(other) => bail!(
+            "{}: `schedule_engine` must be \"rules\" or \"scheduler\", not `{other}`",
+            path.display()
+        ),
+    }
 }
 
 /// One object of the catalog or of `batch_overrides`; `place` names it in errors.

@@ -1,12 +1,22 @@
-//! EventBridge schedule expressions: `cron(...)` (six fields, always UTC) and `rate(...)`.
+//! EventBridge schedule expressions: `cron(...)` (six fields) and `rate(...)`, and when they fire.
 //!
 //! EventBridge's cron is not Unix cron: it has a year field, days of week are 1-7 from Sunday
 //! (or SUN-SAT), `?` means "any" and exactly one of day-of-month and day-of-week must be `?`.
-//! The rules of AWS's reference are in [`super::cron`], which also computes the fire times.
+//! The rules of AWS's reference are in [`super::cron`], which also computes the wall-clock times.
+//!
+//! A scheduled rule reads its cron in UTC. EventBridge Scheduler reads it in the schedule's time
+//! zone, and the EventBridge Scheduler User Guide ("Schedule types", section "Daylight saving
+//! time") says what happens when the clocks change: "When the time shifts forward in the Spring,
+//! if a cron expression falls on a non-existent date and time, your schedule invocation is
+//! skipped. When the time shifts backwards in the Fall, your schedule runs only once and does not
+//! repeat its invocation." This module reads "runs only once" as: at the first of the two
+//! instants (it "does not repeat"); only real AWS can confirm which of the two it is. A rate
+//! counts fixed durations ("days represents a 24-hour duration"), so no zone changes it.
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
 
 use super::cron::{Cron, CronError};
 
@@ -15,11 +25,23 @@ pub enum Schedule {
     Cron {
         expression: String,
         cron: Box<Cron>,
+        /// The zone its wall-clock times are read in (UTC for a scheduled rule).
+        zone: Tz,
     },
     Rate {
         expression: String,
         every: chrono::Duration,
     },
+}
+
+/// One wall-clock time a zoned cron names, and what happens to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Occurrence {
+    /// It runs at `at`. `repeated`: its wall-clock time happens twice that day (the clocks went
+    /// back) and it runs once, at the first of the two.
+    Runs { at: DateTime<Utc>, repeated: bool },
+    /// Its wall-clock time does not exist that day (the clocks went forward): no run.
+    Skipped { wall: NaiveDateTime },
 }
 
 impl fmt::Display for Schedule {
@@ -33,7 +55,13 @@ impl fmt::Display for Schedule {
 }
 
 impl Schedule {
+    /// A schedule read in UTC, as a scheduled rule reads it.
     pub fn parse(expression: &str) -> Result<Schedule, String> {
+        Schedule::parse_in(expression, Tz::UTC)
+    }
+
+    /// A schedule whose cron is read in `zone`, as EventBridge Scheduler reads it.
+    pub fn parse_in(expression: &str, zone: Tz) -> Result<Schedule, String> {
         if let Some(inner) = expression
             .strip_prefix("cron(")
             .and_then(|e| e.strip_suffix(')'))
@@ -41,6 +69,7 @@ impl Schedule {
             return parse_cron(inner).map(|cron| Schedule::Cron {
                 expression: expression.to_owned(),
                 cron: Box::new(cron),
+                zone,
             });
         }
         if let Some(inner) = expression
@@ -55,16 +84,88 @@ impl Schedule {
         Err(format!("`{expression}` is neither cron(...) nor rate(...)"))
     }
 
+    /// The zone a cron is read in; UTC for a rate (no zone changes a fixed duration).
+    pub fn zone(&self) -> Tz {
+        match self {
+            Schedule::Cron { zone, .. } => *zone,
+            Schedule::Rate { .. } => Tz::UTC,
+        }
+    }
+
     /// The next `count` fire times after `after`, in UTC. A rate's first fire depends on when
     /// the rule was created; it is shown counted from `after`.
     pub fn next_fires(&self, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
+        self.occurrences(after, count)
+            .into_iter()
+            .filter_map(|occurrence| match occurrence {
+                Occurrence::Runs { at, .. } => Some(at),
+                Occurrence::Skipped { .. } => None,
+            })
+            .collect()
+    }
+
+    /// What happens after `after`, in order, until `count` runs: the runs, and the wall-clock
+    /// times a change of the clocks skips (between them).
+    pub fn occurrences(&self, after: DateTime<Utc>, count: usize) -> Vec<Occurrence> {
         match self {
-            Schedule::Cron { cron, .. } => cron.next_fires(after, count),
-            Schedule::Rate { every, .. } => {
-                (1..=count as i32).map(|n| after + *every * n).collect()
-            }
+            Schedule::Rate { every, .. } => (1..=count as i32)
+                .map(|n| Occurrence::Runs {
+                    at: after + *every * n,
+                    repeated: false,
+                })
+                .collect(),
+            Schedule::Cron { cron, zone, .. } => zoned_occurrences(cron, *zone, after, count),
         }
     }
+}
+
+/// The cron's wall-clock times in `zone`, mapped to instants by the rules quoted at the top.
+fn zoned_occurrences(cron: &Cron, zone: Tz, after: DateTime<Utc>, count: usize) -> Vec<Occurrence> {
+    let after_wall = after.with_timezone(&zone).naive_local();
+    // A wall-clock time up to a day before `after`'s can still be an instant after it (an
+    // instant's wall-clock time moves back when the clocks do; no zone moved back by more). UTC's
+    // never moves, and a dense cron (every minute) need not look back a day of minutes for it.
+    let look_back = if zone == Tz::UTC {
+        chrono::Duration::zero()
+    } else {
+        chrono::Duration::days(1)
+    };
+    let mut cursor = after_wall - look_back;
+    let mut occurrences = Vec::new();
+    let mut runs = 0;
+    while runs < count {
+        let walls = cron.next_wall_times(cursor, 64);
+        let Some(&last) = walls.last() else { break };
+        for wall in walls {
+            let occurrence = match zone.from_local_datetime(&wall) {
+                chrono::LocalResult::Single(at) => Occurrence::Runs {
+                    at: at.with_timezone(&Utc),
+                    repeated: false,
+                },
+                chrono::LocalResult::Ambiguous(first, _) => Occurrence::Runs {
+                    at: first.with_timezone(&Utc),
+                    repeated: true,
+                },
+                chrono::LocalResult::None => Occurrence::Skipped { wall },
+            };
+            let later = match occurrence {
+                Occurrence::Runs { at, .. } => at > after,
+                Occurrence::Skipped { wall } => wall > after_wall,
+            };
+            if !later {
+                continue;
+            }
+            if matches!(occurrence, Occurrence::Runs { .. }) {
+                runs += 1;
+            }
+            occurrences.push(occurrence);
+            if runs == count {
+                break;
+            }
+        }
+        cursor = last;
+    }
+    occurrences
 }
 
 fn parse_cron(inner: &str) -> Result<Cron, String> {
@@ -162,6 +263,132 @@ mod tests {
             "third Friday"
         );
         Schedule::parse("cron(0 0 15W * ? 2026-2030)").unwrap();
+    }
+
+    fn zoned(expression: &str, zone: Tz, after: &str, count: usize) -> Vec<String> {
+        let after: DateTime<Utc> = after.parse().unwrap();
+        Schedule::parse_in(expression, zone)
+            .unwrap()
+            .occurrences(after, count)
+            .iter()
+            .map(|o| match o {
+                Occurrence::Runs {
+                    at,
+                    repeated: false,
+                } => at.to_rfc3339(),
+                Occurrence::Runs { at, repeated: true } => format!("{} once", at.to_rfc3339()),
+                Occurrence::Skipped { wall } => format!("skipped {wall}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_local_time_the_clocks_skip_is_skipped() {
+        // New York, 2027-03-14: 02:00 EST becomes 03:00 EDT; 02:30 does not exist that day.
+        assert_eq!(
+            zoned(
+                "cron(30 2 * * ? *)",
+                chrono_tz::America::New_York,
+                "2027-03-13T00:00:00Z",
+                2
+            ),
+            [
+                "2027-03-13T07:30:00+00:00",
+                "skipped 2027-03-14 02:30:00",
+                "2027-03-15T06:30:00+00:00"
+            ]
+        );
+        // Berlin, 2027-03-28: 02:00 CET becomes 03:00 CEST.
+        assert_eq!(
+            zoned(
+                "cron(15 2 * * ? *)",
+                chrono_tz::Europe::Berlin,
+                "2027-03-27T12:00:00Z",
+                1
+            ),
+            ["skipped 2027-03-28 02:15:00", "2027-03-29T00:15:00+00:00"]
+        );
+    }
+
+    #[test]
+    fn a_local_time_that_happens_twice_runs_once_at_the_first() {
+        // New York, 2026-11-01: 02:00 EDT becomes 01:00 EST; 01:30 happens at 05:30 and 06:30 UTC.
+        assert_eq!(
+            zoned(
+                "cron(30 1 * * ? *)",
+                chrono_tz::America::New_York,
+                "2026-10-31T12:00:00Z",
+                2
+            ),
+            [
+                "2026-11-01T05:30:00+00:00 once",
+                "2026-11-02T06:30:00+00:00"
+            ]
+        );
+        // Asked between the two instants: the one run is past, the next is the next day's.
+        assert_eq!(
+            zoned(
+                "cron(30 1 * * ? *)",
+                chrono_tz::America::New_York,
+                "2026-11-01T06:00:00Z",
+                1
+            ),
+            ["2026-11-02T06:30:00+00:00"]
+        );
+        // Every 20 minutes through the repeated hour: each wall-clock time once.
+        let fires = zoned(
+            "cron(0/20 1 * * ? *)",
+            chrono_tz::America::New_York,
+            "2026-11-01T04:59:00Z",
+            3,
+        );
+        assert_eq!(
+            fires,
+            [
+                "2026-11-01T05:00:00+00:00 once",
+                "2026-11-01T05:20:00+00:00 once",
+                "2026-11-01T05:40:00+00:00 once"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_zoned_cron_keeps_its_local_time_across_a_change_of_the_clocks() {
+        // 09:00 in New York is 14:00 UTC in winter and 13:00 UTC in summer.
+        let fires: Vec<String> =
+            Schedule::parse_in("cron(0 9 ? * FRI *)", chrono_tz::America::New_York)
+                .unwrap()
+                .next_fires("2027-03-01T00:00:00Z".parse().unwrap(), 3)
+                .iter()
+                .map(|t| t.to_rfc3339())
+                .collect();
+        assert_eq!(
+            fires,
+            [
+                "2027-03-05T14:00:00+00:00",
+                "2027-03-12T14:00:00+00:00",
+                "2027-03-19T13:00:00+00:00"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_rate_ignores_the_zone_and_utc_is_the_default() {
+        let rate = Schedule::parse_in("rate(1 day)", chrono_tz::America::New_York).unwrap();
+        assert_eq!(rate.zone(), Tz::UTC);
+        let after: DateTime<Utc> = "2027-03-13T12:00:00Z".parse().unwrap();
+        assert_eq!(
+            rate.next_fires(after, 2),
+            [
+                after + chrono::Duration::hours(24),
+                after + chrono::Duration::hours(48)
+            ],
+            "days are 24-hour durations, also across a change of the clocks"
+        );
+        assert_eq!(
+            Schedule::parse("cron(0 0 * * ? *)").unwrap().zone(),
+            Tz::UTC
+        );
     }
 
     #[test]

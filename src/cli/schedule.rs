@@ -7,8 +7,11 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
+use chrono::Offset;
+
 use crate::catalog::check::check_against_registry;
-use crate::catalog::schedule::Schedule;
+use crate::catalog::schedule::{Occurrence, Schedule};
+use crate::catalog::zone::{self, Engine};
 use crate::catalog::{self, CATALOG_PATH};
 use crate::runtime::status::exit_code;
 
@@ -34,6 +37,13 @@ launch, next fire times): the reading of the catalog that scripts use.",
                 .value_parser(|s: &str| s.parse::<Tz>().map_err(|_| format!("unknown time zone `{s}`")))
                 .help("Time zone of the local column"),
         )
+        .arg(
+            Arg::new("from")
+                .long("from")
+                .value_name("DATE")
+                .value_parser(crate::calendar::parse_date)
+                .help("Preview the runs after 00:00 UTC of this date (YYYY-MM-DD) instead of now, e.g. around a change of the clocks"),
+        )
         .arg(Arg::new("count").long("count").value_name("N").default_value("3").value_parser(clap::value_parser!(u16).range(1..=50)).help("Fire times per entry"))
         .arg(Arg::new("batch").long("batch").value_name("NAME").action(ArgAction::Append).help("Only these entries, and the entries that run these batches (repeatable)"))
         .arg(Arg::new("markdown").long("markdown").action(ArgAction::SetTrue).help("A Markdown table, e.g. for a pull request comment"))
@@ -42,7 +52,12 @@ launch, next fire times): the reading of the catalog that scripts use.",
 }
 
 pub fn print(matches: &ArgMatches) -> u8 {
-    match preview(matches, Utc::now()) {
+    let now = matches
+        .get_one::<chrono::NaiveDate>("from")
+        .map_or_else(Utc::now, |date| {
+            date.and_time(chrono::NaiveTime::MIN).and_utc()
+        });
+    match preview(matches, now) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -63,11 +78,20 @@ fn preview(matches: &ArgMatches, now: DateTime<Utc>) -> anyhow::Result<u8> {
         .get_many::<String>("batch")
         .map(|v| v.collect())
         .unwrap_or_default();
-    let overrides = match matches.get_one::<String>("env") {
-        Some(env) => catalog::read_overrides(&PathBuf::from(format!(
-            "terraform/envs/{env}/terraform.tfvars"
-        )))?,
-        None => Vec::new(),
+    let (overrides, engine, environment) = match matches.get_one::<String>("env") {
+        Some(env) => {
+            let tfvars = PathBuf::from(format!("terraform/envs/{env}/terraform.tfvars"));
+            (
+                catalog::read_overrides(&tfvars)?,
+                catalog::read_engine(&tfvars)?,
+                tfvars.display().to_string(),
+            )
+        }
+        None => (
+            Vec::new(),
+            Engine::default(),
+            "an environment that sets no schedule_engine (no --env given)".to_owned(),
+        ),
     };
     let effective: Vec<catalog::Effective> = catalog
         .effective(&overrides)
@@ -79,16 +103,21 @@ fn preview(matches: &ArgMatches, now: DateTime<Utc>) -> anyhow::Result<u8> {
             .iter()
             .map(|entry| {
                 let mut value = serde_json::to_value(entry).expect("plain data serializes");
-                let (fires, error) = match next_fires(entry, now, count) {
-                    Ok(fires) => (fires, None),
-                    Err(error) => (Vec::new(), Some(error)),
+                let (fires, error) = match entry.schedule() {
+                    None => (Vec::new(), None),
+                    Some(Ok(schedule)) => (schedule.next_fires(now, count), None),
+                    Some(Err(error)) => (Vec::new(), Some(error)),
                 };
                 value["next_fires"] = serde_json::json!(fires);
                 value["schedule_error"] = serde_json::json!(error);
                 value
             })
             .collect();
-        let all = serde_json::json!({"entries": entries, "local_only": catalog.local_only});
+        let all = serde_json::json!({
+            "engine": engine,
+            "entries": entries,
+            "local_only": catalog.local_only,
+        });
         println!(
             "{}",
             serde_json::to_string_pretty(&all).expect("plain data serializes")
@@ -97,7 +126,7 @@ fn preview(matches: &ArgMatches, now: DateTime<Utc>) -> anyhow::Result<u8> {
         print_preview(&effective, now, count, tz, matches.get_flag("markdown"));
     }
     if matches.get_flag("check") {
-        let problems = check_against_registry(&catalog, &overrides);
+        let problems = check_against_registry(&catalog, &overrides, engine, &environment);
         if !problems.is_empty() {
             for problem in &problems {
                 eprintln!("error: {problem}");
@@ -109,16 +138,84 @@ fn preview(matches: &ArgMatches, now: DateTime<Utc>) -> anyhow::Result<u8> {
     Ok(exit_code::SUCCESS)
 }
 
-fn next_fires(
-    entry: &catalog::Effective,
-    now: DateTime<Utc>,
-    count: usize,
-) -> Result<Vec<DateTime<Utc>>, String> {
-    match entry.schedule.as_deref().map(Schedule::parse) {
-        None => Ok(Vec::new()),
-        Some(Ok(schedule)) => Ok(schedule.next_fires(now, count)),
-        Some(Err(error)) => Err(error),
+/// One line of the preview: a run, with its time in each zone shown, or a skipped wall-clock time.
+struct Line {
+    /// The run's instant; `None` for a wall-clock time the clocks skip.
+    at: Option<DateTime<Utc>>,
+    /// The times as shown (UTC first, then each local zone), or the skip's text.
+    cells: Vec<String>,
+    /// What a change of the clocks does here, in words.
+    note: Option<String>,
+}
+
+/// The preview lines of one entry's next `count` runs: in UTC, in the entry's own zone when it is
+/// not UTC, and in `tz` when that is another zone. `short` drops the year (the Markdown table).
+fn lines(schedule: &Schedule, now: DateTime<Utc>, count: usize, tz: Tz, short: bool) -> Vec<Line> {
+    let own = schedule.zone();
+    let mut zones = Vec::new();
+    if own != Tz::UTC {
+        zones.push(own);
     }
+    if tz != own && tz != Tz::UTC {
+        zones.push(tz);
+    }
+    let (day, time) = if short {
+        ("%a %m-%d", "%H:%M")
+    } else {
+        ("%a %Y-%m-%d", "%H:%M")
+    };
+    let mut previous_offset: Option<chrono::FixedOffset> = None;
+    schedule
+        .occurrences(now, count)
+        .into_iter()
+        .map(|occurrence| match occurrence {
+            Occurrence::Skipped { wall } => Line {
+                at: None,
+                cells: vec![format!(
+                    "{} {}: no run",
+                    wall.format(day),
+                    wall.format(time)
+                )],
+                note: Some(format!(
+                    "{} does not exist in {own} that day: the clocks go forward, and EventBridge Scheduler skips it",
+                    wall.format(time)
+                )),
+            },
+            Occurrence::Runs { at, repeated } => {
+                let mut cells = vec![format!("{} {} UTC", at.format(day), at.format(time))];
+                for zone in &zones {
+                    let local = at.with_timezone(zone);
+                    cells.push(format!("{} {} {}", local.format(day), local.format(time), local.format("%Z")));
+                }
+                // Whether the clocks of the zone that moves against UTC here changed since the
+                // previous run: the entry's own zone, else the local column.
+                let watched = zones.first().copied().unwrap_or(Tz::UTC);
+                let offset = at.with_timezone(&watched).offset().fix();
+                let moved = previous_offset.filter(|before| *before != offset).map(|before| {
+                    if own == Tz::UTC {
+                        format!("{watched} changes its clocks from UTC{before} to UTC{offset} before this run: same time in UTC, another local time")
+                    } else {
+                        format!("{own} changes its clocks from UTC{before} to UTC{offset} before this run: same local time, another time in UTC")
+                    }
+                });
+                previous_offset = Some(offset);
+                let twice = repeated.then(|| {
+                    format!(
+                        "{} happens twice in {own} that day: the clocks go back, and EventBridge Scheduler runs once, at the first",
+                        at.with_timezone(&own).format(time)
+                    )
+                });
+                Line {
+                    at: Some(at),
+                    cells,
+                    note: match (moved, twice) {
+                        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+                        (a, b) => a.or(b),
+                    },
+                }
+            }
+        })
+        .collect()
 }
 
 fn print_preview(
@@ -130,7 +227,7 @@ fn print_preview(
 ) {
     if markdown {
         println!(
-            "| entry | batch | schedule (UTC) | next runs (UTC) | next runs ({tz}) | description |"
+            "| entry | batch | schedule | next runs (UTC) | next runs (local time) | description |"
         );
         println!("|---|---|---|---|---|---|");
     }
@@ -149,26 +246,39 @@ fn print_preview(
             format!("{} (batch {})", entry.name, entry.batch)
         };
         let cells = format!("| `{}` | `{}` |", entry.name, entry.batch);
-        let fires = next_fires(entry, now, count);
         let shown = entry.schedule.as_deref().unwrap_or("manual (no schedule)");
-        let note = if entry.schedule_overridden {
-            " (override)"
-        } else {
-            ""
-        };
-        match fires {
-            Err(error) if markdown => {
+        let mut note = String::new();
+        if entry.schedule.is_some() && !zone::is_utc(&entry.timezone) {
+            note.push_str(&format!(" in {}", entry.timezone));
+        }
+        if entry.schedule_overridden {
+            note.push_str(" (override)");
+        }
+        match entry.schedule() {
+            Some(Err(error)) if markdown => {
                 println!("{cells} `{shown}`{note} | invalid: {error} | | {description} |")
             }
-            Err(error) => println!("{title}  {shown}{note}\n    INVALID: {error}\n"),
-            Ok(fires) if markdown => {
-                let utc: Vec<String> = fires
+            Some(Err(error)) => println!("{title}  {shown}{note}\n    INVALID: {error}\n"),
+            None if markdown => println!("{cells} `{shown}` | | | {description} |"),
+            None => println!("{title}  {shown}\n    {description}\n"),
+            Some(Ok(schedule)) if markdown => {
+                let lines = lines(&schedule, now, count, tz, true);
+                let utc: Vec<String> = lines
                     .iter()
-                    .map(|t| t.format("%a %m-%d %H:%M").to_string())
+                    .map(|line| match line.at {
+                        Some(_) => line.cells[0].clone(),
+                        None => "(none)".to_owned(),
+                    })
                     .collect();
-                let local: Vec<String> = fires
+                let local: Vec<String> = lines
                     .iter()
-                    .map(|t| t.with_timezone(&tz).format("%a %m-%d %H:%M").to_string())
+                    .map(|line| {
+                        let time = line.cells.get(1).unwrap_or(&line.cells[0]);
+                        match &line.note {
+                            Some(text) => format!("{time} ({text})"),
+                            None => time.clone(),
+                        }
+                    })
                     .collect();
                 println!(
                     "{cells} `{shown}`{note} | {} | {} | {description} |",
@@ -176,14 +286,14 @@ fn print_preview(
                     local.join("<br>")
                 );
             }
-            Ok(fires) => {
+            Some(Ok(schedule)) => {
                 println!("{title}  {shown}{note}\n    {description}");
-                for fire in fires {
-                    println!(
-                        "    {}  =  {}",
-                        fire.format("%a %Y-%m-%d %H:%M UTC"),
-                        fire.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z")
-                    );
+                for line in lines(&schedule, now, count, tz, false) {
+                    let text = line.cells.join("  =  ");
+                    match line.note {
+                        Some(note) => println!("    {text}  ({note})"),
+                        None => println!("    {text}"),
+                    }
                 }
                 println!();
             }

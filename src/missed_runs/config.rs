@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::catalog::schedule::Schedule;
+use crate::catalog::zone::parse_zone;
 use crate::config::settings::{Problems, Setting, Var, field_names, read};
 
 /// The most grace the catalog allows (a week), so a typo cannot silence a batch for years.
@@ -34,7 +35,8 @@ pub struct Watched {
 
 /// `WATCH_SCHEDULES`, keyed by catalog entry: `{"export-enqueue-monthly": {"batch":
 /// "export-enqueue", "schedule": "cron(50 15 L * ? *)", "grace_minutes": 60}}`; `batch` may be
-/// left out when the entry is named after its batch.
+/// left out when the entry is named after its batch, `timezone` (the IANA zone EventBridge
+/// Scheduler reads the cron in) when it is UTC.
 impl Setting for Vec<Watched> {
     fn parse(raw: &str) -> Result<Self, String> {
         #[derive(Deserialize)]
@@ -43,6 +45,7 @@ impl Setting for Vec<Watched> {
             batch: Option<String>,
             schedule: String,
             grace_minutes: u32,
+            timezone: Option<String>,
         }
         let entries: BTreeMap<String, Entry> = serde_json::from_str(raw).map_err(|e| {
             format!(
@@ -56,8 +59,12 @@ impl Setting for Vec<Watched> {
                 if crate::batches::find(&batch).is_none() {
                     return Err(format!("entry `{name}` names no batch of this image (`{batch}`)"));
                 }
-                let schedule =
-                    Schedule::parse(&entry.schedule).map_err(|why| format!("entry `{name}`: {why}"))?;
+                let zone = match &entry.timezone {
+                    None => chrono_tz::Tz::UTC,
+                    Some(zone) => parse_zone(zone).map_err(|why| format!("entry `{name}`: timezone {why}"))?,
+                };
+                let schedule = Schedule::parse_in(&entry.schedule, zone)
+                    .map_err(|why| format!("entry `{name}`: {why}"))?;
                 if !(1..=MAX_GRACE_MINUTES).contains(&entry.grace_minutes) {
                     return Err(format!(
                         "entry `{name}`: grace_minutes must be from 1 to {MAX_GRACE_MINUTES}, got {}",
@@ -184,6 +191,10 @@ mod tests {
                 "unknown field",
             ),
             (r#"["canary"]"#, "expected a JSON object"),
+            (
+                r#"{"canary": {"schedule": "cron(0 9 * * ? *)", "grace_minutes": 30, "timezone": "America/NewYork"}}"#,
+                "entry `canary`: timezone `America/NewYork` is not an IANA time zone name such as `Asia/Tokyo` or `America/New_York` (did you mean `America/New_York`?)",
+            ),
         ];
         for (raw, wanted) in bad {
             let error = <Vec<Watched>>::parse(raw).unwrap_err();
@@ -195,6 +206,16 @@ mod tests {
         .unwrap();
         assert_eq!(good.len(), 2);
         assert_eq!(good[1].grace, chrono::Duration::days(7));
+        assert_eq!(
+            good[0].schedule.zone(),
+            chrono_tz::Tz::UTC,
+            "no timezone: UTC"
+        );
+        let zoned = <Vec<Watched>>::parse(
+            r#"{"canary": {"schedule": "cron(0 9 * * ? *)", "grace_minutes": 30, "timezone": "America/New_York"}}"#,
+        )
+        .unwrap();
+        assert_eq!(zoned[0].schedule.zone(), chrono_tz::America::New_York);
     }
 
     #[test]

@@ -177,6 +177,48 @@ mod tests {
     }
 
     #[test]
+    fn a_zoned_schedule_expects_its_local_times_through_the_changes_of_the_clocks() {
+        // 02:30 daily in New York, watched from 2027-03-12 to 2027-03-16: the 14th has no 02:30,
+        // so nothing is expected that day, and the run after it is an hour earlier in UTC.
+        let new_york =
+            Schedule::parse_in("cron(30 2 * * ? *)", chrono_tz::America::New_York).unwrap();
+        let fires: Vec<String> = expected_runs(
+            &new_york,
+            Duration::minutes(60),
+            at("2027-03-12T00:00:00Z"),
+            at("2027-03-16T12:00:00Z"),
+            100,
+        )
+        .into_iter()
+        .map(|e| e.fire.to_rfc3339())
+        .collect();
+        assert_eq!(
+            fires,
+            [
+                "2027-03-12T07:30:00+00:00",
+                "2027-03-13T07:30:00+00:00",
+                "2027-03-15T06:30:00+00:00",
+                "2027-03-16T06:30:00+00:00"
+            ]
+        );
+        // 01:30 daily across the autumn change: one expected run on 2026-11-01, at the first
+        // 01:30 (05:30 UTC). A run that Scheduler started then (no scheduled time: its ECS
+        // target passes none) meets it by its start time.
+        let once = Schedule::parse_in("cron(30 1 * * ? *)", chrono_tz::America::New_York).unwrap();
+        let expected = expected_runs(
+            &once,
+            Duration::minutes(30),
+            at("2026-11-01T00:00:00Z"),
+            at("2026-11-02T00:00:00Z"),
+            100,
+        );
+        assert_eq!(expected.len(), 1, "{expected:?}");
+        assert_eq!(expected[0].fire, at("2026-11-01T05:30:00Z"));
+        let started = [run("succeeded", "2026-11-01T05:30:20Z", 3, None)];
+        assert_eq!(judge(&expected[0], &started, false), Verdict::Met);
+    }
+
+    #[test]
     fn weekly_monthly_last_day_and_nth_weekday_schedules_expect_their_own_days() {
         let first = |text: &str| {
             expected_runs(

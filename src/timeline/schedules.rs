@@ -75,20 +75,21 @@ pub fn load(
     Ok((Vec::new(), Source::Unknown))
 }
 
-/// Every scheduled entry of a catalog file, in its order (no environment's overrides).
+/// Every scheduled entry of a catalog file, in its order and its zone (no environment's
+/// overrides).
 fn from_catalog(path: &Path) -> anyhow::Result<(Vec<Scheduled>, Source)> {
     let catalog = catalog::read_catalog(path)?;
     let scheduled = catalog
-        .entries
-        .iter()
-        .filter_map(|entry| Some((entry, entry.schedule.as_deref()?)))
-        .map(|(entry, expression)| {
-            let schedule = Schedule::parse(expression)
+        .effective(&[])
+        .into_iter()
+        .filter_map(|entry| Some((entry.schedule()?, entry)))
+        .map(|(schedule, entry)| {
+            let schedule = schedule
                 .map_err(anyhow::Error::msg)
                 .with_context(|| format!("{}: entry `{}`", path.display(), entry.name))?;
             Ok(Scheduled {
-                entry: entry.name.clone(),
-                batch: entry.batch.clone(),
+                entry: entry.name,
+                batch: entry.batch,
                 schedule,
                 grace: entry
                     .grace_minutes

@@ -7,20 +7,11 @@
 use std::path::{Path, PathBuf};
 
 use batchbox::catalog::check::check_against_registry;
+use batchbox::catalog::zone::Engine;
 use batchbox::catalog::{self, Catalog};
 
 fn repo(path: &str) -> PathBuf {
     crate::helpers::repo_root().join(path)
-}
-
-fn environment_overrides() -> Vec<catalog::Override> {
-    ["staging", "production"]
-        .iter()
-        .flat_map(|env| {
-            catalog::read_overrides(&repo(&format!("terraform/envs/{env}/terraform.tfvars")))
-                .unwrap()
-        })
-        .collect()
 }
 
 #[test]
@@ -30,7 +21,16 @@ fn the_catalog_and_the_environments_match_this_binary() {
         catalog.entries.iter().any(|e| e.schedule.is_some()),
         "the catalog schedules something"
     );
-    let problems = check_against_registry(&catalog, &environment_overrides());
+    let mut problems = Vec::new();
+    for env in ["staging", "production"] {
+        let tfvars = repo(&format!("terraform/envs/{env}/terraform.tfvars"));
+        problems.extend(check_against_registry(
+            &catalog,
+            &catalog::read_overrides(&tfvars).unwrap(),
+            catalog::read_engine(&tfvars).unwrap(),
+            env,
+        ));
+    }
     assert!(
         problems.is_empty(),
         "catalog problems:\n{}",
@@ -69,9 +69,10 @@ fn every_broken_catalog_fixture_fails_naming_its_block() {
                     o
                 })
                 .collect();
-            check_against_registry(&real, &overrides)
+            check_against_registry(&real, &overrides, Engine::Rules, "the fixture")
         } else {
-            check_against_registry(&catalog::read_catalog(&path).unwrap(), &[])
+            let catalog = catalog::read_catalog(&path).unwrap();
+            check_against_registry(&catalog, &[], Engine::Rules, "the fixture")
         };
         for expectation in expected {
             assert!(
@@ -88,7 +89,7 @@ fn every_broken_catalog_fixture_fails_naming_its_block() {
 
 #[test]
 fn an_empty_catalog_names_every_batch_as_missing() {
-    let problems = check_against_registry(&Catalog::default(), &[]);
+    let problems = check_against_registry(&Catalog::default(), &[], Engine::Rules, "none");
     assert_eq!(problems.len(), batchbox::batches::REGISTRY.len());
 }
 
@@ -400,5 +401,134 @@ fn a_misspelt_launch_field_is_an_error_naming_the_entry() {
     assert!(
         stderr.contains("catalog block `export-enqueue`: `launch`: unknown field `max_task`"),
         "{stderr}"
+    );
+}
+
+/// Entries written in local time: refused under the rules engine (the default) naming each entry,
+/// accepted where the environment's tfvars choose the Scheduler engine, and previewed in their
+/// own zone through a change of the clocks.
+#[test]
+fn local_time_entries_need_the_scheduler_engine_and_preview_in_their_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scratch_catalog(
+        dir.path(),
+        r#"    "canary" = {
+      description = "02:30 in New York"
+      schedule    = "cron(30 2 * * ? *)"
+      timezone    = "America/New_York"
+    }
+    "history-prune" = {
+      description = "01:30 in Tokyo, the catalog's default zone"
+      schedule    = "cron(30 1 * * ? *)"
+      args        = ["--older-than-days", "90"]
+    }
+"#,
+    );
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "  local_only = [",
+        "  default_timezone = \"Asia/Tokyo\"\n  local_only = [",
+    );
+    std::fs::write(&file, text).unwrap();
+
+    let (code, _, stderr) = check_file(&file);
+    assert_eq!(code, Some(1), "{stderr}");
+    for entry in [
+        "entry `canary`: its schedule cron(30 2 * * ? *) is written in America/New_York, but an environment that sets no schedule_engine (no --env given) uses the rules engine",
+        "entry `history-prune`: its schedule cron(30 1 * * ? *) is written in Asia/Tokyo",
+    ] {
+        assert!(stderr.contains(entry), "{stderr}");
+    }
+    assert_eq!(
+        stderr.matches("uses the rules engine").count(),
+        2,
+        "{stderr}"
+    );
+
+    // An environment that chooses EventBridge Scheduler: the same catalog passes.
+    let env = dir.path().join("terraform/envs/east");
+    std::fs::create_dir_all(&env).unwrap();
+    std::fs::write(
+        env.join("terraform.tfvars"),
+        "schedule_engine = \"scheduler\"\n",
+    )
+    .unwrap();
+    let batch = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_batch"))
+            .arg("schedule")
+            .args(args)
+            .arg("--catalog")
+            .arg(&file)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    let (code, _, stderr) = batch(&["--env", "east", "--check"]);
+    assert_eq!(code, Some(0), "{stderr}");
+
+    // The preview through New York's spring change: 02:30 does not exist on 2027-03-14.
+    let (code, stdout, stderr) = batch(&[
+        "--env",
+        "east",
+        "--batch",
+        "canary",
+        "--from",
+        "2027-03-13",
+        "--count",
+        "2",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("canary  cron(30 2 * * ? *) in America/New_York"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Sat 2027-03-13 07:30 UTC  =  Sat 2027-03-13 02:30 EST"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "Sun 2027-03-14 02:30: no run  (02:30 does not exist in America/New_York that day"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Mon 2027-03-15 06:30 UTC  =  Mon 2027-03-15 02:30 EDT"),
+        "{stdout}"
+    );
+    // JSON for scripts: the engine, each entry's zone, the fire times in UTC.
+    let (_, stdout, _) = batch(&[
+        "--env",
+        "east",
+        "--json",
+        "--from",
+        "2027-03-13",
+        "--count",
+        "2",
+    ]);
+    let all: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(all["engine"], "scheduler");
+    let entry = |name: &str| {
+        all["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(entry("canary")["timezone"], "America/New_York");
+    assert_eq!(
+        entry("canary")["next_fires"],
+        serde_json::json!(["2027-03-13T07:30:00Z", "2027-03-15T06:30:00Z"])
+    );
+    assert_eq!(entry("history-prune")["timezone"], "Asia/Tokyo");
+    assert_eq!(
+        entry("history-prune")["next_fires"],
+        serde_json::json!(["2027-03-13T16:30:00Z", "2027-03-14T16:30:00Z"])
     );
 }

@@ -241,6 +241,12 @@ fn cron_judge_dir() -> PathBuf {
 
 /// Runs the judge: for each expression (the six fields), its next `count` fires after `after`.
 fn judge(expressions: &[&str], after: &str, count: usize) -> BTreeMap<String, serde_json::Value> {
+    let input = serde_json::json!({ "after": after, "count": count, "expressions": expressions });
+    serde_json::from_value(run_judge("aws_cron.cjs", &input)).unwrap()
+}
+
+/// Runs a judge of tests/judges/ with node on `input` (JSON on its stdin), returning its JSON.
+fn run_judge(script: &str, input: &serde_json::Value) -> serde_json::Value {
     let dir = cron_judge_dir();
     assert!(
         dir.join("node_modules/aws-cron-parser/package.json")
@@ -250,7 +256,7 @@ fn judge(expressions: &[&str], after: &str, count: usize) -> BTreeMap<String, se
         dir.display()
     );
     let mut child = Command::new("node")
-        .arg(repo().join("tests/judges/aws_cron.cjs"))
+        .arg(repo().join("tests/judges").join(script))
         .arg(&dir)
         .env("TZ", "UTC")
         .stdin(Stdio::piped())
@@ -258,7 +264,6 @@ fn judge(expressions: &[&str], after: &str, count: usize) -> BTreeMap<String, se
         .stderr(Stdio::piped())
         .spawn()
         .expect("node must be installed: the cron judge runs on it");
-    let input = serde_json::json!({ "after": after, "count": count, "expressions": expressions });
     child
         .stdin
         .take()
@@ -342,6 +347,153 @@ fn every_cron_of_the_catalog_fires_when_aws_cron_parser_says() {
                 "cron({expression}) after {after}"
             );
         }
+    }
+}
+
+/// Crons read in a time zone (EventBridge Scheduler), around changes of the clocks: each case is
+/// (cron, zone, after, runs). Spring and autumn in New York and Berlin; Lord Howe Island, whose
+/// clocks move by 30 minutes; Santiago, whose clocks skip midnight; Tokyo, which has no daylight
+/// time; and the catalog's own month-start export written in Tokyo time.
+const ZONED: &[(&str, &str, &str, usize)] = &[
+    (
+        "30 2 * * ? *",
+        "America/New_York",
+        "2027-03-12T00:00:00Z",
+        4,
+    ),
+    (
+        "0/30 0-3 * * ? *",
+        "America/New_York",
+        "2027-03-14T04:00:00Z",
+        8,
+    ),
+    (
+        "30 1 * * ? *",
+        "America/New_York",
+        "2026-10-31T00:00:00Z",
+        3,
+    ),
+    (
+        "0/20 1 * * ? *",
+        "America/New_York",
+        "2026-11-01T04:50:00Z",
+        4,
+    ),
+    (
+        "30 1 * * ? *",
+        "America/New_York",
+        "2026-11-01T06:00:00Z",
+        2,
+    ),
+    (
+        "0 9 ? * FRI *",
+        "America/New_York",
+        "2027-03-01T00:00:00Z",
+        4,
+    ),
+    ("15 2 * * ? *", "Europe/Berlin", "2027-03-27T00:00:00Z", 3),
+    ("30 2 ? * SUN *", "Europe/Berlin", "2026-10-20T00:00:00Z", 3),
+    (
+        "15 2 * * ? *",
+        "Australia/Lord_Howe",
+        "2026-10-03T00:00:00Z",
+        3,
+    ),
+    (
+        "45 1 * * ? *",
+        "Australia/Lord_Howe",
+        "2027-04-02T00:00:00Z",
+        3,
+    ),
+    (
+        "30 0 * * ? *",
+        "America/Santiago",
+        "2026-09-04T00:00:00Z",
+        3,
+    ),
+    ("50 0 1 * ? *", "Asia/Tokyo", "2026-12-03T00:00:00Z", 3),
+    ("0 0 L * ? *", "Pacific/Auckland", "2027-03-30T00:00:00Z", 3),
+];
+
+/// What `Schedule` says happens: the same notation as tests/judges/zoned_cron.cjs.
+fn ours_zoned(expression: &str, zone: &str, after: &str, count: usize) -> Vec<String> {
+    use batchbox::catalog::schedule::Occurrence;
+    let zone = batchbox::catalog::zone::parse_zone(zone).unwrap();
+    Schedule::parse_in(&format!("cron({expression})"), zone)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .occurrences(after.parse().unwrap(), count)
+        .iter()
+        .map(|o| match o {
+            Occurrence::Runs { at, repeated } => {
+                let iso = at.format("%Y-%m-%dT%H:%M:%S%.3fZ");
+                if *repeated {
+                    format!("{iso} once")
+                } else {
+                    iso.to_string()
+                }
+            }
+            Occurrence::Skipped { wall } => format!("skipped {}", wall.format("%Y-%m-%dT%H:%M")),
+        })
+        .collect()
+}
+
+#[test]
+fn zoned_crons_run_when_an_independent_time_zone_implementation_says() {
+    let cases: Vec<serde_json::Value> = ZONED
+        .iter()
+        .map(|(expression, zone, after, count)| {
+            serde_json::json!({"expression": expression, "zone": zone, "after": after, "count": count})
+        })
+        .collect();
+    let judged = run_judge("zoned_cron.cjs", &serde_json::json!({ "cases": cases }));
+    let mut disagreements = Vec::new();
+    for ((expression, zone, after, count), expected) in ZONED.iter().zip(judged.as_array().unwrap())
+    {
+        let got = serde_json::json!(ours_zoned(expression, zone, after, *count));
+        if *expected != got {
+            disagreements.push(format!(
+                "cron({expression}) in {zone} after {after}:\n  judge: {expected}\n  ours:  {got}"
+            ));
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    // The missed-runs watcher expects a run at exactly the judged instants, none where the
+    // clocks skip the time, one where the time happens twice.
+    for ((expression, zone, after, count), expected) in ZONED.iter().zip(judged.as_array().unwrap())
+    {
+        let runs: Vec<String> = expected
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|o| o.as_str())
+            .filter(|o| !o.starts_with("skipped"))
+            .map(|o| o.trim_end_matches(" once").to_owned())
+            .collect();
+        let schedule = Schedule::parse_in(
+            &format!("cron({expression})"),
+            batchbox::catalog::zone::parse_zone(zone).unwrap(),
+        )
+        .unwrap();
+        let last: DateTime<Utc> = runs.last().unwrap().parse().unwrap();
+        let watched: Vec<String> = batchbox::missed_runs::judge::expected_runs(
+            &schedule,
+            chrono::Duration::minutes(1),
+            after.parse().unwrap(),
+            last + chrono::Duration::minutes(1),
+            *count + 1,
+        )
+        .iter()
+        .map(|e| e.fire.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .collect();
+        assert_eq!(
+            watched, runs,
+            "the watcher's fire times of cron({expression}) in {zone} after {after}"
+        );
+    }
+    // The corpus reaches every case the rule distinguishes.
+    let all = judged.to_string();
+    for wanted in ["skipped", " once"] {
+        assert!(all.contains(wanted), "no `{wanted}` among {all}");
     }
 }
 

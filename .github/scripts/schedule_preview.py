@@ -9,11 +9,21 @@ schedule (including an environment override) or its description (which includes 
 differs, "removed" when only the base has it. The next fire times are not compared: they depend on
 the moment each table was printed.
 
-Prints the changed and new entries with their next runs in UTC and Tokyo time, the removed ones,
-and the whole head table folded below.
+Prints the schedule engine (and says so when the pull request switches it), the changed and new
+entries with their next runs in UTC and in local time (the entry's own zone, else Tokyo time), the
+removed ones, and the whole head table folded below.
 """
 
 import sys
+
+
+def read_engine(path):
+    """The `Schedule engine: ...` line printed before the table ("" when there is none)."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("Schedule engine:"):
+                return line.strip()
+    return ""
 
 
 def read_table(path):
@@ -43,6 +53,7 @@ def main():
     _, base = read_table(sys.argv[1])
     header, head = read_table(sys.argv[2])
     environment = sys.argv[3]
+    engine, base_engine = read_engine(sys.argv[2]), read_engine(sys.argv[1])
     if not header:
         raise SystemExit(f"no table in {sys.argv[2]}")
 
@@ -57,11 +68,21 @@ def main():
 
     out = [f"### Schedules on {environment}", ""]
     out.append(
-        "EventBridge cron is in UTC; Tokyo time (Asia/Tokyo) is UTC+9. One row per catalog entry; "
+        (f"{engine}. " if engine else "")
+        + "An entry written in a time zone shows it beside its schedule; the local column is "
+        "its own zone, else Tokyo time (Asia/Tokyo, UTC+9). One row per catalog entry; "
         "several entries may run the same batch. "
         f"This pull request: {len(new)} new, {len(changed)} changed, {len(removed)} removed."
     )
     out.append("")
+    if base_engine and base_engine != engine:
+        out += [
+            f"**This pull request switches the schedule engine** (was: {base_engine.removeprefix('Schedule engine: ')}): "
+            "the plan removes every schedule of one engine and adds them in the other; "
+            "docs/operations.md, section 'Switching the schedule engine', says how to do it "
+            "without a missed or doubled run.",
+            "",
+        ]
     if new or changed:
         out += change_header + changed + new
         out.append("")

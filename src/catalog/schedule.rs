@@ -44,9 +44,17 @@ pub enum Occurrence {
     Skipped { wall: NaiveDateTime },
 }
 
+/// The expression, and the zone of a cron read in another zone than UTC:
+/// `cron(30 2 * * ? *) in America/New_York`. The watcher stores this text and watches afresh when
+/// it changes, so a new zone is a new schedule and a UTC cron reads as it always did.
 impl fmt::Display for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Schedule::Cron {
+                expression, zone, ..
+            } if *zone != Tz::UTC => {
+                write!(f, "{expression} in {zone}")
+            }
             Schedule::Cron { expression, .. } | Schedule::Rate { expression, .. } => {
                 f.write_str(expression)
             }

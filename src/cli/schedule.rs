@@ -123,7 +123,14 @@ fn preview(matches: &ArgMatches, now: DateTime<Utc>) -> anyhow::Result<u8> {
             serde_json::to_string_pretty(&all).expect("plain data serializes")
         );
     } else {
-        print_preview(&effective, now, count, tz, matches.get_flag("markdown"));
+        print_preview(
+            &effective,
+            engine,
+            now,
+            count,
+            tz,
+            matches.get_flag("markdown"),
+        );
     }
     if matches.get_flag("check") {
         let problems = check_against_registry(&catalog, &overrides, engine, &environment);
@@ -220,12 +227,25 @@ fn lines(schedule: &Schedule, now: DateTime<Utc>, count: usize, tz: Tz, short: b
 
 fn print_preview(
     effective: &[catalog::Effective],
+    engine: Engine,
     now: DateTime<Utc>,
     count: usize,
     tz: Tz,
     markdown: bool,
 ) {
     if markdown {
+        // One line before the table (the pull request comment compares it with the base's).
+        println!(
+            "Schedule engine: `{}` ({})\n",
+            serde_json::to_value(engine)
+                .expect("plain data serializes")
+                .as_str()
+                .unwrap_or_default(),
+            match engine {
+                Engine::Rules => "EventBridge scheduled rules: every schedule in UTC",
+                Engine::Scheduler => "EventBridge Scheduler: each cron in its entry's time zone",
+            }
+        );
         println!(
             "| entry | batch | schedule | next runs (UTC) | next runs (local time) | description |"
         );

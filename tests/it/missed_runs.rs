@@ -444,3 +444,52 @@ both_backends!(entries_sharing_a_batch_are_judged_by_their_own_runs, |db| {
     let expected: Vec<String> = due.iter().map(|t| rfc3339(*t)).collect();
     assert_eq!(missed_times(db, "history-prune"), expected);
 });
+
+both_backends!(
+    a_schedule_in_a_time_zone_is_expected_at_its_local_times,
+    |db| {
+        // 03:00 daily in Tokyo (EventBridge Scheduler reads the cron there) is 18:00 UTC the day
+        // before; read in UTC it would be 03:00 UTC. The history and the message say which.
+        let now = Utc::now();
+        let since = now - chrono::Duration::days(3);
+        let due: Vec<_> = daily(since, now - chrono::Duration::hours(1), 18, 0);
+        assert!(due.len() >= 2, "{due:?}");
+        let shown = "cron(0 3 * * ? *) in Asia/Tokyo";
+        watched_since(db, "history-prune", shown, since);
+        record_run(db, "history-prune", due[0], RunStatus::Succeeded, 5);
+        let watched = json!({"history-prune": {
+            "schedule": "cron(0 3 * * ? *)", "grace_minutes": 60, "timezone": "Asia/Tokyo"
+        }})
+        .to_string();
+        let output = watch(db, &watched);
+        output.assert_code(0);
+        assert!(
+            !output.stdout.contains("watching a new schedule"),
+            "the stored text names the zone, so nothing restarts: {}",
+            output.stdout
+        );
+        let expected: Vec<String> = due[1..].iter().map(|t| rfc3339(*t)).collect();
+        assert_eq!(
+            missed_times(db, "history-prune"),
+            expected,
+            "{}",
+            output.stdout
+        );
+        // The same cron moved to another zone is another schedule: watched afresh from now.
+        let moved = watched.replace("Asia/Tokyo", "America/New_York");
+        let again = watch(db, &moved);
+        again.assert_code(0);
+        assert!(
+            again
+                .stdout
+                .contains("cron(0 3 * * ? *) in America/New_York"),
+            "{}",
+            again.stdout
+        );
+        assert!(
+            again.stdout.contains("watching a new schedule from now on"),
+            "{}",
+            again.stdout
+        );
+    }
+);

@@ -40,9 +40,5 @@ variable "schedule_engine" {
   type        = string
   default     = "rules"
   nullable    = false
-
-  validation {
-    condition     = contains(["rules", "scheduler"], var.schedule_engine)
-    error_message = "schedule_engine must be \"rules\" or \"scheduler\"."
-  }
+  # modules/batch_environment checks the value (and refuses entries in local time under rules).
 }

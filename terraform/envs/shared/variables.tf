@@ -63,11 +63,7 @@ variable "schedule_engine" {
   type        = string
   default     = "rules"
   nullable    = false
-
-  validation {
-    condition     = contains(["rules", "scheduler"], var.schedule_engine)
-    error_message = "schedule_engine must be \"rules\" or \"scheduler\"."
-  }
+  # modules/batch_environment checks the value (and refuses entries in local time under rules).
 }
 
 variable "batch_overrides" {

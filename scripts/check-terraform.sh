@@ -8,9 +8,15 @@
 #      kind of cron AWS accepts (scripts/check-terraform/every-cron.tfvars: weekly, monthly,
 #      weekdays only, L, #): the missed-runs watcher's WATCH_SCHEDULES, one metric filter, the
 #      watcher's alarm (scripts/check-terraform/staging_plan.py).
+#      staging planned with the scheduler engine and entries in local time
+#      (scripts/check-terraform/scheduler.tfvars), and refused with the rules engine and the same
+#      entries (every entry at fault named).
 #      envs/local applied to the emulator with those crons: apply, re-plan with no changes,
 #      read back what was created through the emulator's API, change the image tag (only the task
-#      definitions may change; the schedules keep their family ARN), destroy.
+#      definitions may change; the schedules keep their family ARN), switch the same state to the
+#      scheduler engine (the plan swaps rules for schedules and nothing else, apply, re-plan with
+#      no changes, read the schedules, group and role back: switch_plan.py,
+#      scheduler_readback.py), destroy.
 #      Both check the environment's dashboard: its body by AWS's "Dashboard Body Structure and
 #      Syntax", every Logs Insights query (and the saved queries) parsed by the documented grammar and
 #      reading only the fields docs/operations.md lists, every log group and alarm it names existing,
@@ -192,6 +198,7 @@ ok "moto_server $MOTO_VERSION on $ENDPOINT (pid $MOTO_PID)"
 # the one staging's tfvars allow), local state instead of the S3 backend. An override file in the
 # temporary copy changes only the provider's endpoints and credentials and the backend.
 EVERY_CRON="$ROOT/scripts/check-terraform/every-cron.tfvars"
+SCHEDULER="$ROOT/scripts/check-terraform/scheduler.tfvars"
 STAGING="$TF/envs/staging"
 cat >"$STAGING/check_override.tf" <<EOF_OVERRIDE
 terraform {
@@ -212,6 +219,7 @@ provider "aws" {
     iam        = "$ENDPOINT"
     kms        = "$ENDPOINT"
     logs       = "$ENDPOINT"
+    scheduler  = "$ENDPOINT"
     sns        = "$ENDPOINT"
     sqs        = "$ENDPOINT"
     sts        = "$ENDPOINT"
@@ -221,9 +229,10 @@ EOF_OVERRIDE
 export TF_DATA_DIR="$WORK/data/staging-plan"
 run_logged "init of envs/staging against the emulator" terraform -chdir="$STAGING" init -input=false -no-color \
     -plugin-dir="$PLUGIN_DIR" -backend-config="path=$WORK/staging.tfstate"
-for variant in plain every-cron; do
+for variant in plain every-cron scheduler; do
     var_files=()
     [[ $variant == every-cron ]] && var_files=(-var-file="$EVERY_CRON")
+    [[ $variant == scheduler ]] && var_files=(-var-file="$SCHEDULER")
     run_logged "plan of envs/staging ($variant)" terraform -chdir="$STAGING" plan -input=false -no-color \
         "${var_files[@]}" -out="$WORK/staging-$variant.tfplan"
     terraform -chdir="$STAGING" show -json "$WORK/staging-$variant.tfplan" >"$WORK/staging-$variant.json" ||
@@ -231,7 +240,27 @@ for variant in plain every-cron; do
     PYTHONPATH="$ROOT/scripts/check-terraform" "$VENV/bin/python" "$ROOT/scripts/check-terraform/staging_plan.py" \
         "$WORK/staging-$variant.json" "$variant" || fail "the staging plan ($variant) does not configure the missed-run detection as it should"
 done
-ok "staging plans as it is and with weekly, monthly, weekday-only, L and # crons"
+ok "staging plans as it is, with weekly, monthly, weekday-only, L and # crons, and with the scheduler engine in local time"
+
+# The rules engine reads every cron in UTC: the same zoned overrides must be refused at plan, every
+# entry at fault named with its zone, never converted.
+set +e
+terraform -chdir="$STAGING" plan -input=false -no-color -var-file="$SCHEDULER" -var schedule_engine=rules >"$WORK/zoned-rules.log" 2>&1
+ZONED_RC=$?
+set -e
+[[ $ZONED_RC -ne 0 ]] || fail "staging planned with the rules engine and entries in local time: it must refuse them"
+python3 - "$WORK/zoned-rules.log" <<'EOF_ZONED' || fail "the refusal of zoned entries under the rules engine does not name every entry at fault and what to do"
+import re, sys
+text = " ".join(re.sub(r"[│╷╵]", " ", open(sys.argv[1]).read()).split())
+text = text[text.find("Error:"):] if "Error:" in text else ""  # the error, not the plan printed before it
+wanted = ["history-prune (America/New_York)", "export-enqueue (Europe/Berlin)", "export-enqueue-monthly (Asia/Tokyo)",
+          'schedule_engine = "scheduler"', "write their cron in UTC"]
+missing = [w for w in wanted if w not in text]
+if missing or "history-report (" in text or "canary (" in text:
+    print(f"    missing {missing} (or an entry in UTC named) in: {text[-1500:]}", file=sys.stderr)
+    sys.exit(1)
+EOF_ZONED
+ok "the rules engine refuses entries in local time at plan, naming each with its zone"
 
 export TF_DATA_DIR="$WORK/data/local-apply"
 LOCAL="$TF/envs/local"
@@ -285,8 +314,33 @@ PYTHONPATH="$ROOT/scripts/check-terraform" "$VENV/bin/python" "$ROOT/scripts/che
     "$ENDPOINT" "$WORK/outputs.json" "after-new-tag" "$NEW_TAG" ||
     fail "after a new image tag the schedules must still run their families, now at the new revision"
 
+# The same state switched to the scheduler engine, with entries in local time: the plan must remove
+# the schedule rules, their targets and FailedInvocations alarms and add the schedules, their group,
+# role and alarms, and change nothing else but the watcher's and the report's schedules, the
+# dead-letter alarm's description and the dashboard's alarm list.
+SWITCH=(-var "endpoint=$ENDPOINT" -var-file="$SCHEDULER" -var "image_tag=$NEW_TAG")
+run_logged "plan of the switch to the scheduler engine" terraform -chdir="$LOCAL" plan -input=false -no-color "${SWITCH[@]}" \
+    -out="$WORK/switch.tfplan"
+terraform -chdir="$LOCAL" show -json "$WORK/switch.tfplan" >"$WORK/switch.json" || fail "terraform show of the switch plan"
+python3 "$ROOT/scripts/check-terraform/switch_plan.py" "$WORK/switch.json" ||
+    fail "switching the engine must swap the rules for schedules and change nothing else"
+run_logged "apply of the switch to the scheduler engine" terraform -chdir="$LOCAL" apply -auto-approve -input=false -no-color "$WORK/switch.tfplan"
+set +e
+terraform -chdir="$LOCAL" plan -detailed-exitcode -input=false -no-color "${SWITCH[@]}" >"$WORK/replan-scheduler.log" 2>&1
+PLAN_RC=$?
+set -e
+if [[ $PLAN_RC -ne 0 ]]; then
+    grep -vE 'Refreshing state|Reading\.\.\.|Read complete' "$WORK/replan-scheduler.log" >&2
+    fail "re-plan after the switch wants changes or failed (exit $PLAN_RC)"
+fi
+ok "re-plan after the switch: no changes"
+terraform -chdir="$LOCAL" output -json >"$WORK/outputs-scheduler.json" || fail "terraform output after the switch"
+PYTHONPATH="$ROOT/scripts/check-terraform" "$VENV/bin/python" "$ROOT/scripts/check-terraform/scheduler_readback.py" \
+    "$ENDPOINT" "$WORK/outputs-scheduler.json" ||
+    fail "read-back of the Scheduler schedules, group and role through the emulator's API does not match"
+
 run_logged "terraform destroy of envs/local" terraform -chdir="$LOCAL" destroy -auto-approve -input=false -no-color \
-    "${TFVARS[@]}" -var "image_tag=$NEW_TAG"
+    "${SWITCH[@]}"
 ok "destroy: $(grep -o 'Destroy complete!.*' "$WORK/last-command.log")"
 "$VENV/bin/python" "$ROOT/scripts/check-terraform/destroyed.py" "$ENDPOINT" || fail "destroy left resources behind"
 unset TF_DATA_DIR

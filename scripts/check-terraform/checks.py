@@ -4,13 +4,16 @@ restate independently of Terraform to judge what it planned or applied."""
 import sys
 
 WATCHER = "missed-runs"  # the watcher's batch; its entry may have any name
+UTC_ZONES = ("UTC", "Etc/UTC")  # the names of UTC; any other zone is named in WATCH_SCHEDULES
 
 
 def watched_entries(batches):
     """WATCH_SCHEDULES as it must be, from an environment's effective entries (the module output
-    `batches`): every entry scheduled and enabled here with a grace, except the watcher itself."""
+    `batches`): every entry scheduled and enabled here with a grace, except the watcher itself,
+    with its time zone only when that is not UTC."""
     return {
         name: {"batch": b["batch"], "schedule": b["schedule"], "grace_minutes": b["grace_minutes"]}
+        | ({} if b["timezone"] in UTC_ZONES else {"timezone": b["timezone"]})
         for name, b in batches.items()
         if b["batch"] != WATCHER and b["schedule"] is not None and b["enabled"] and b["grace_minutes"] is not None
     }

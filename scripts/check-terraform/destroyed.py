@@ -18,7 +18,10 @@ left += [r["RoleName"] for r in c("iam").list_roles()["Roles"] if r["RoleName"].
 left += [g["logGroupName"] for g in c("logs").describe_log_groups(logGroupNamePrefix="/ecs/batchbox-local")["logGroups"]]
 left += c("sqs").list_queues(QueueNamePrefix="batchbox-local-").get("QueueUrls", [])
 left += [d["DashboardName"] for d in c("cloudwatch").list_dashboards(DashboardNamePrefix="batchbox-local")["DashboardEntries"]]
+scheduler = c("scheduler")
+left += [g["Name"] for g in scheduler.list_schedule_groups(NamePrefix="batchbox-local")["ScheduleGroups"]]
+left += [f"{s['GroupName']}/{s['Name']}" for s in scheduler.list_schedules(NamePrefix="batchbox-local-")["Schedules"]]
 if left:
     print(f"    left behind: {left}", file=sys.stderr)
     sys.exit(1)
-print("    nothing left behind: no rule, alarm, topic, role, log group, queue or dashboard of batchbox-local")
+print("    nothing left behind: no rule, alarm, topic, role, log group, queue, dashboard, schedule group or schedule of batchbox-local")

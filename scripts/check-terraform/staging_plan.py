@@ -6,7 +6,11 @@ dashboard: its body by AWS's rules, every query parsed (dashboard_body.py, insig
 every log group and alarm it names planned here, every alarm planned here on it; the saved queries
 parsed too. Run without AWS: the plan is made against the local emulator.
 
-    python3 staging_plan.py PLAN.json plain|every-cron
+With the scheduler engine (scheduler.tfvars): every scheduled entry an EventBridge Scheduler
+schedule in its zone and none a rule, the watcher told exactly the zones that are not UTC, the
+Scheduler role's trust, the Scheduler alarms (scheduler_expectations.py says what to expect).
+
+    python3 staging_plan.py PLAN.json plain|every-cron|scheduler
 """
 import json
 import os
@@ -15,7 +19,8 @@ import sys
 import dashboard_body
 import insights_query
 import log_fields
-from checks import WATCHER, Checks, watched_entries
+import scheduler_expectations as expect
+from checks import UTC_ZONES, WATCHER, Checks, watched_entries
 
 plan_path, mode = sys.argv[1:3]
 with open(plan_path) as f:
@@ -133,7 +138,81 @@ if mode == "every-cron":
         check((watched or {}).get(name, {}).get("schedule") == cron, f"{name}: watched with {cron}")
     check((watched or {}).get("export-requeue", {}).get("grace_minutes") == 60, "an override's grace_minutes watches a manual catalog entry it schedules")
 
+# The schedule engine: rules (plain, every-cron) or EventBridge Scheduler (scheduler).
+schedule_rules = {rc["change"]["after"]["name"]: rc["change"]["after"] for rc in by_type.get("aws_cloudwatch_event_rule", [])
+                  if (rc["change"]["after"] or {}).get("schedule_expression")}
+schedules = {rc["change"]["after"]["name"]: rc["change"]["after"] for rc in by_type.get("aws_scheduler_schedule", [])}
+scheduled = sorted(name for name, b in batches.items() if b["schedule"] is not None)
+scheduler_resources = sorted(rc["address"] for t in ("aws_scheduler_schedule", "aws_scheduler_schedule_group") for rc in by_type.get(t, []))
+scheduler_resources += sorted(rc["address"] for rc in by_type.get("aws_iam_role", []) + by_type.get("aws_cloudwatch_metric_alarm", [])
+                              if "-scheduler" in (rc["change"]["after"] or {}).get("name", (rc["change"]["after"] or {}).get("alarm_name", "")))
+if mode != "scheduler":
+    check(outputs.get("schedule_engine", "rules") == "rules", "the default engine is rules")
+    check(not scheduler_resources, f"no Scheduler schedule, group, role or alarm with the rules engine ({scheduler_resources})")
+    check(sorted(schedule_rules) == sorted(f"batchbox-staging-{n}" for n in scheduled), f"one schedule rule per scheduled entry ({sorted(schedule_rules)})")
+    check(all(b["timezone"] in UTC_ZONES for b in batches.values() if b["schedule"] is not None), "every scheduled entry is in UTC")
+    check(not any("timezone" in w for w in (watched or {}).values()), "WATCH_SCHEDULES names no zone")
+else:
+    check(not schedule_rules, f"no schedule rule with the scheduler engine ({sorted(schedule_rules)})")
+    run_task_targets = [rc["address"] for rc in by_type.get("aws_cloudwatch_event_target", []) if (rc["change"]["after"] or {}).get("ecs_target")]
+    check(not run_task_targets, f"no rule target runs a task ({run_task_targets})")
+    check(sorted(schedules) == sorted(f"batchbox-staging-{n}" for n in scheduled), f"one Scheduler schedule per scheduled entry ({sorted(schedules)})")
+    groups = [rc["change"]["after"] for rc in by_type.get("aws_scheduler_schedule_group", [])]
+    check([g["name"] for g in groups] == ["batchbox-staging"], f"one schedule group, batchbox-staging ({[g['name'] for g in groups]})")
+    for name in scheduled:
+        schedule = schedules.get(f"batchbox-staging-{name}") or {}
+        want_expression = expect.ZONED.get(name, (expect.UTC_LEFT.get(name, batches[name]["schedule"]),))[0]
+        want_zone = expect.zone_of(name)
+        check((schedule.get("schedule_expression"), schedule.get("schedule_expression_timezone")) == (want_expression, want_zone),
+              f"{name}: {want_expression} in {want_zone} ({schedule.get('schedule_expression')} in {schedule.get('schedule_expression_timezone')})")
+        check(batches[name]["timezone"] == want_zone and batches[name]["schedule_name"] == f"batchbox-staging-{name}" and batches[name]["rule_name"] is None,
+              f"{name}: the output batches says its zone and schedule, and no rule")
+        check(schedule.get("group_name") == "batchbox-staging" and schedule.get("state") == "ENABLED"
+              and schedule.get("description") == batches[name]["description"]
+              and schedule.get("flexible_time_window") == [{"mode": "OFF", "maximum_window_in_minutes": None}],
+              f"{name}: in the group, enabled, with the entry's description, no flexible window ({schedule.get('flexible_time_window')})")
+        target = (schedule.get("target") or [{}])[0]
+        ecs = (target.get("ecs_parameters") or [{}])[0]
+        network = (ecs.get("network_configuration") or [{}])[0]
+        check(target.get("arn") == CLUSTER and target.get("input") is None, f"{name}: the target is the cluster, with no input")
+        check((ecs.get("task_definition_arn"), ecs.get("launch_type"), ecs.get("platform_version"), ecs.get("task_count"),
+               ecs.get("propagate_tags"), ecs.get("enable_ecs_managed_tags"))
+              == (batches[name]["task_definition_family_arn"], "FARGATE", "LATEST", 1, "TASK_DEFINITION", True),
+              f"{name}: runs its family without revision on Fargate LATEST, tagged as the rule's target ({ecs})")
+        check(sorted(network.get("subnets") or []) == SUBNETS.split(",") and network.get("security_groups") == [SECURITY_GROUPS]
+              and network.get("assign_public_ip") is False, f"{name}: the environment's network ({network})")
+        check(target.get("retry_policy") == [{"maximum_event_age_in_seconds": 3600, "maximum_retry_attempts": 3}],
+              f"{name}: retries for an hour, 3 attempts ({target.get('retry_policy')})")
+    zoned_watched = sorted(n for n, w in (watched or {}).items() if "timezone" in w)
+    check(zoned_watched == sorted(n for n in expect.ZONED if n in (watched or {})),
+          f"WATCH_SCHEDULES names a zone exactly for the watched entries not in UTC ({zoned_watched})")
+    for name in zoned_watched:
+        check(watched[name]["timezone"] == expect.ZONED[name][1] and watched[name]["schedule"] == expect.ZONED[name][0],
+              f"{name}: watched at {expect.ZONED[name][0]} in {expect.ZONED[name][1]} ({watched[name]})")
+    check("history-report" in (watched or {}) and "timezone" not in watched["history-report"], "Etc/UTC is UTC: no zone named for it")
+    roles = {rc["change"]["after"]["name"]: rc["change"]["after"] for rc in by_type.get("aws_iam_role", [])}
+    role = roles.get("batchbox-staging-scheduler") or {}
+    check(bool(role) and json.loads(role.get("assume_role_policy") or "null") == expect.trust_policy("123456789012"),
+          f"the Scheduler role batchbox-staging-scheduler may be assumed by EventBridge Scheduler of this account only ({role.get('assume_role_policy')})")
+    check("batchbox-staging-events" in roles, "the events role stays")
+    policies = [rc["change"]["after"]["name"] for rc in by_type.get("aws_iam_role_policy", []) if rc["address"].endswith("aws_iam_role_policy.scheduler[0]")]
+    check(policies == ["run-scheduled-batches"], f"the Scheduler role has its one policy ({policies}; its document, of role ARNs known after apply, is read back in envs/local)")
+
 alarms = [rc["change"]["after"] for rc in by_type.get("aws_cloudwatch_metric_alarm", [])]
+schedule_rule_alarms = sorted(a["alarm_name"] for a in alarms if a.get("metric_name") == "FailedInvocations"
+                              and a["dimensions"]["RuleName"] in {f"batchbox-staging-{n}" for n in scheduled})
+scheduler_alarms = {a["alarm_name"]: a for a in alarms if a.get("namespace") == "AWS/Scheduler"}
+if mode == "scheduler":
+    check(not schedule_rule_alarms, f"no FailedInvocations alarm of a schedule rule ({schedule_rule_alarms})")
+    check(sorted(scheduler_alarms) == sorted(f"batchbox-staging-{k}" for k in expect.ALARM_METRICS), f"the Scheduler alarms ({sorted(scheduler_alarms)})")
+    for suffix, metric in expect.ALARM_METRICS.items():
+        a = scheduler_alarms.get(f"batchbox-staging-{suffix}") or {}
+        check((a.get("metric_name"), a.get("dimensions"), a.get("statistic"), a.get("period"), a.get("comparison_operator"), a.get("threshold"),
+               a.get("treat_missing_data")) == (metric, {"ScheduleGroup": "batchbox-staging"}, "Sum", 300, "GreaterThanThreshold", 0, "notBreaching"),
+              f"{suffix}: {metric} of the group, on the first count in 5 minutes, no data is OK")
+else:
+    check(len(schedule_rule_alarms) == len(scheduled), f"a FailedInvocations alarm per schedule rule ({len(schedule_rule_alarms)})")
+    check(not scheduler_alarms, f"no Scheduler alarm ({sorted(scheduler_alarms)})")
 check(not [a for a in alarms if a["alarm_name"].endswith("-missed-success")], "no per-batch missed-success alarm")
 watcher_alarms = [a for a in alarms if a.get("metric_name") == "RunSucceeded"]
 check(len(watcher_alarms) == 1, f"one alarm on RunSucceeded, the watcher's ({[a['alarm_name'] for a in watcher_alarms]})")

@@ -9,8 +9,14 @@
 #   batch           the batch it runs = the subcommand of `batch` (container command[0]); optional,
 #                   default: the key (the shorthand of an entry named after its batch)
 #   description     one line; becomes the description of the schedule rule
-#   schedule        EventBridge schedule in UTC: cron(min hour day-of-month month day-of-week year)
-#                   with `?` in one of the day fields, or rate(N unit); null = manual (no schedule)
+#   schedule        EventBridge schedule: cron(min hour day-of-month month day-of-week year) with
+#                   `?` in one of the day fields, read in the entry's time zone, or rate(N unit);
+#                   null = manual (no schedule)
+#   timezone        optional: the IANA time zone the cron is read in (e.g. "Asia/Tokyo"; AWS
+#                   handles daylight saving time), default: default_timezone below. Only an
+#                   environment with schedule_engine = "scheduler" (EventBridge Scheduler) runs
+#                   an entry in another zone than UTC; the rules engine (the default) refuses it at
+#                   plan. docs/adding-a-batch.md says which to choose.
 #   args            arguments after the batch name, e.g. ["--older-than-days", "90"]
 #   cpu, memory     a Fargate pair (CPU units, MiB): 256/512, 256/1024, 512/1024, 1024/2048, ...
 #   task_count      tasks started per schedule event (1-10)
@@ -29,7 +35,12 @@
 # reads this file.
 # Batches that only make sense on a developer's machine are listed in `local_only` instead: they
 # get no task definition, and the check knows they were left out on purpose.
-# Environments change schedule, enabled state, size and task count through their own variables.
+# Environments change schedule, time zone, enabled state, size and task count through their own
+# variables.
+#
+#   default_timezone  the IANA time zone every entry's cron is read in unless the entry (or an
+#                     environment's override) names another; "UTC" (or "Etc/UTC") is the only zone
+#                     the rules engine allows (docs/adding-a-batch.md).
 
 locals {
   batches = {
@@ -143,6 +154,10 @@ locals {
       grace_minutes = 20
     }
   }
+
+  # The zone of every cron above that names none: keep UTC while an environment runs the rules
+  # engine.
+  default_timezone = "UTC"
 
   # Batches (not entries) never deployed: sample data and the local demo refuse to run on ECS.
   local_only = ["demo", "demo-seed"]

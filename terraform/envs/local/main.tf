@@ -25,6 +25,7 @@ provider "aws" {
     iam        = var.endpoint
     kms        = var.endpoint
     logs       = var.endpoint
+    scheduler  = var.endpoint
     sns        = var.endpoint
     sqs        = var.endpoint
     sts        = var.endpoint
@@ -55,9 +56,11 @@ module "catalog" {
 module "batchbox" {
   source = "../../modules/batch_environment"
 
-  environment     = "local"
-  batches         = module.catalog.batches
-  batch_overrides = var.batch_overrides
+  environment      = "local"
+  batches          = module.catalog.batches
+  batch_overrides  = var.batch_overrides
+  default_timezone = module.catalog.default_timezone
+  schedule_engine  = var.schedule_engine
 
   image_repository = "batchbox"
   image_tag        = var.image_tag

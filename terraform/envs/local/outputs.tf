@@ -77,3 +77,18 @@ output "report_location" {
   description = "Where history-report puts the run time line page."
   value       = module.batchbox.report_location
 }
+
+output "schedule_engine" {
+  description = "What runs the schedules: rules or scheduler."
+  value       = module.batchbox.schedule_engine
+}
+
+output "schedule_group_name" {
+  description = "The EventBridge Scheduler schedule group, or null with the rules engine."
+  value       = module.batchbox.schedule_group_name
+}
+
+output "scheduler_role_arn" {
+  description = "The role EventBridge Scheduler runs the tasks with, or null with the rules engine."
+  value       = module.batchbox.scheduler_role_arn
+}

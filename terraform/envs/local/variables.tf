@@ -25,6 +25,7 @@ variable "batch_overrides" {
   description = "Per-batch changes to the catalog, as staging and production have them (scripts/check-terraform applies every kind of cron AWS accepts through it)."
   type = map(object({
     schedule      = optional(string)
+    timezone      = optional(string)
     enabled       = optional(bool)
     cpu           = optional(number)
     memory        = optional(number)
@@ -32,4 +33,12 @@ variable "batch_overrides" {
     grace_minutes = optional(number)
   }))
   default = {}
+}
+
+variable "schedule_engine" {
+  description = "What runs the schedules: \"rules\" (EventBridge scheduled rules, every cron in UTC; the default) or \"scheduler\" (EventBridge Scheduler, each cron in its entry's IANA time zone). Switching is this one variable; docs/operations.md says how without a missed or doubled run."
+  type        = string
+  default     = "rules"
+  nullable    = false
+  # modules/batch_environment checks the value (and refuses entries in local time under rules).
 }

@@ -25,6 +25,8 @@ module "batchbox" {
   batches           = module.catalog.batches
   batch_overrides   = var.batch_overrides
   schedules_enabled = var.schedules_enabled
+  default_timezone  = module.catalog.default_timezone
+  schedule_engine   = var.schedule_engine
 
   image_repository      = var.image_repository
   image_tag             = var.image_tag

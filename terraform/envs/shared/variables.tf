@@ -58,10 +58,19 @@ variable "schedules_enabled" {
   default     = true
 }
 
+variable "schedule_engine" {
+  description = "What runs the schedules: \"rules\" (EventBridge scheduled rules, every cron in UTC; the default) or \"scheduler\" (EventBridge Scheduler, each cron in its entry's IANA time zone). Switching is this one variable; docs/operations.md says how without a missed or doubled run."
+  type        = string
+  default     = "rules"
+  nullable    = false
+  # modules/batch_environment checks the value (and refuses entries in local time under rules).
+}
+
 variable "batch_overrides" {
-  description = "Per-batch changes to the catalog in this environment: schedule, enabled, cpu, memory, task_count, grace_minutes (how late a success may come before the missed-runs watcher reports the run missed)."
+  description = "Per-entry changes to the catalog in this environment: schedule, timezone (the IANA zone the cron is read in; not UTC needs schedule_engine = \"scheduler\"), enabled, cpu, memory, task_count, grace_minutes (how late a success may come before the missed-runs watcher reports the run missed)."
   type = map(object({
     schedule      = optional(string)
+    timezone      = optional(string)
     enabled       = optional(bool)
     cpu           = optional(number)
     memory        = optional(number)

@@ -38,10 +38,12 @@ locals {
   console_log_groups = "https://${local.dashboard_region}.console.aws.amazon.com/cloudwatch/home?region=${local.dashboard_region}#logsV2:log-groups/log-group/${replace(local.log_group_name, "/", "$252F")}"
 
   # Every alarm this environment creates, by ARN (known at plan, built from the names): the
-  # FailedInvocations alarm of every rule of every entry, the dead-letter queue's, the watcher's.
+  # FailedInvocations alarm of every rule of every entry, the dead-letter queue's, the Scheduler
+  # group's (with the scheduler engine), the watcher's.
   dashboard_alarm_names = sort(concat(
     flatten([for name, b in module.batch : values(b.failed_invocations_alarm_names)]),
     [module.platform.dead_letter_alarm_name],
+    module.platform.scheduler_alarm_names,
     aws_cloudwatch_metric_alarm.watcher[*].alarm_name,
   ))
   # An alarm widget lists at most 100 ARNs: one widget per 100 alarms.

@@ -6,6 +6,15 @@
 locals {
   name_prefix = "batchbox-${var.environment}"
 
+  # Time zones. An entry's cron is read in its zone: the override's, else the entry's, else the
+  # catalog's default_timezone. UTC is exactly these names (the one list of them): the only zone
+  # the rules engine runs, and the zone WATCH_SCHEDULES and REPORT_SCHEDULES leave unsaid. A zone
+  # name is checked for its form here (IANA: Area/Location, at most 50 characters, as the
+  # Scheduler API's ScheduleExpressionTimezone allows); whether the zone exists is for AWS to say.
+  utc_zones        = ["UTC", "Etc/UTC"]
+  timezone_pattern = "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$"
+  scheduler        = var.schedule_engine == "scheduler"
+
   # The catalog with this environment's overrides (by entry name): an override field that is set
   # wins. `batch` is the batch the entry runs (the entry's name in the shorthand).
   batches = {
@@ -13,6 +22,7 @@ locals {
       batch         = coalesce(b.batch, name)
       description   = b.description
       schedule      = try(coalesce(try(var.batch_overrides[name].schedule, null), b.schedule), null)
+      timezone      = coalesce(try(var.batch_overrides[name].timezone, null), b.timezone, var.default_timezone)
       enabled       = var.schedules_enabled && try(coalesce(var.batch_overrides[name].enabled, true), true)
       args          = b.args
       cpu           = try(coalesce(var.batch_overrides[name].cpu, b.cpu), b.cpu)
@@ -32,8 +42,13 @@ locals {
   # of its own.
   watcher_name    = "missed-runs"
   watcher_entries = sort([for name, b in local.batches : name if b.batch == local.watcher_name])
+  # An entry's `timezone` is there only when it is not UTC, so that a UTC environment's task
+  # definitions stay as they were.
   watched = {
-    for name, b in local.batches : name => { batch = b.batch, schedule = b.schedule, grace_minutes = b.grace_minutes }
+    for name, b in local.batches : name => merge(
+      { batch = b.batch, schedule = b.schedule, grace_minutes = b.grace_minutes },
+      contains(local.utc_zones, b.timezone) ? {} : { timezone = b.timezone },
+    )
     if b.batch != local.watcher_name && b.schedule != null && b.enabled && b.grace_minutes != null
   }
   watcher_environment = {
@@ -51,6 +66,9 @@ locals {
     REPORT_KEY         = var.report_key
     REPORT_ENVIRONMENT = var.environment
   }
+  # The scheduled entries the rules engine cannot run as written (var.schedule_engine refuses them).
+  zoned_under_rules = sort([for name, b in local.batches : name if b.schedule != null && !contains(local.utc_zones, b.timezone)])
+
   # The watcher's alarm exists while the watcher runs here on a schedule.
   watcher_alarmed  = anytrue([for name in local.watcher_entries : local.batches[name].schedule != null && local.batches[name].enabled])
   metric_namespace = "Batchbox/${var.environment}"
@@ -107,6 +125,8 @@ module "platform" {
   ]
   launchers = { for name, l in local.launches : name => l.family_arn }
 
+  schedule_engine = var.schedule_engine
+
   log_retention_days       = var.log_retention_days
   kms_key_arn              = var.kms_key_arn
   create_query_definitions = var.create_query_definitions
@@ -136,7 +156,11 @@ module "batch" {
   description = each.value.description
   args        = each.value.args
 
+  schedule_engine     = var.schedule_engine
   schedule_expression = each.value.schedule
+  # Only Scheduler schedules name a zone; a rule reads its cron in UTC (the refusal above).
+  schedule_timezone   = local.scheduler ? each.value.timezone : null
+  schedule_group_name = module.platform.schedule_group_name
   enabled             = each.value.enabled
   alarm_topic_arn     = module.platform.notification_topic_arn
 
@@ -172,6 +196,7 @@ module "batch" {
   assign_public_ip   = var.assign_public_ip
   task_count         = each.value.task_count
   events_role_arn    = module.platform.events_role_arn
+  scheduler_role_arn = module.platform.scheduler_role_arn
 }
 
 # ---------------------------------------------------------------------------------------------------

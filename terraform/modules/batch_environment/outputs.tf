@@ -4,12 +4,13 @@ output "name_prefix" {
 }
 
 output "batches" {
-  description = "Every catalog entry as deployed here: entry name => { batch, description, schedule (null = manual), enabled, grace_minutes, watched (in WATCH_SCHEDULES), launch (null or the catalog's launch), task definition family and family ARN, task role, rule name, notification rules, FailedInvocations alarms }."
+  description = "Every catalog entry as deployed here: entry name => { batch, description, schedule (null = manual), timezone (the IANA zone the cron is read in), enabled, grace_minutes, watched (in WATCH_SCHEDULES), launch (null or the catalog's launch), task definition family and family ARN, task role, rule name (rules engine), schedule name (scheduler engine), notification rules, FailedInvocations alarms }."
   value = {
     for name, batch in module.batch : name => {
       batch                      = local.batches[name].batch
       description                = local.batches[name].description
       schedule                   = batch.schedule_expression
+      timezone                   = local.batches[name].timezone
       enabled                    = local.batches[name].enabled
       grace_minutes              = local.batches[name].grace_minutes
       watched                    = contains(keys(local.watched), name)
@@ -18,14 +19,30 @@ output "batches" {
       task_definition_family_arn = batch.task_definition_family_arn
       task_role_arn              = batch.task_role_arn
       rule_name                  = batch.rule_name
+      schedule_name              = batch.schedule_name
       notification_rule_names    = batch.notification_rule_names
       failed_invocations_alarms  = batch.failed_invocations_alarm_names
     }
   }
 }
 
+output "schedule_engine" {
+  description = "What runs the schedules here: \"rules\" (EventBridge rules) or \"scheduler\" (EventBridge Scheduler)."
+  value       = var.schedule_engine
+}
+
+output "schedule_group_name" {
+  description = "The EventBridge Scheduler schedule group of the environment's schedules, or null with the rules engine."
+  value       = module.platform.schedule_group_name
+}
+
+output "scheduler_role_arn" {
+  description = "Role EventBridge Scheduler runs the scheduled tasks with, or null with the rules engine."
+  value       = module.platform.scheduler_role_arn
+}
+
 output "watch_schedules" {
-  description = "What the missed-runs watcher watches here (its WATCH_SCHEDULES): entry name => { batch, schedule, grace_minutes }."
+  description = "What the missed-runs watcher watches here (its WATCH_SCHEDULES): entry name => { batch, schedule, grace_minutes, timezone (only when not UTC) }."
   value       = local.watched
 }
 
@@ -121,6 +138,6 @@ output "dashboard_url" {
 }
 
 output "alarm_names" {
-  description = "Every alarm this environment creates (the dashboard's alarm widgets list them all): the FailedInvocations alarm of every rule, the dead-letter queue's and the watcher's."
+  description = "Every alarm this environment creates (the dashboard's alarm widgets list them all): the FailedInvocations alarm of every rule, the dead-letter queue's, the Scheduler group's and the watcher's."
   value       = local.dashboard_alarm_names
 }

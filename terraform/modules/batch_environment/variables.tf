@@ -13,11 +13,12 @@ variable "environment" {
 }
 
 variable "batches" {
-  description = "The batch catalog (terraform/catalog): entry name => { batch (null = the entry's name), description, schedule (null = manual), args, cpu, memory, task_count, grace_minutes (null = not watched by the missed-runs watcher), launch (null, or { batch, args, max_tasks, jobs_per_task }: the run starts up to max_tasks tasks of the catalog entry named batch) }."
+  description = "The batch catalog (terraform/catalog): entry name => { batch (null = the entry's name), description, schedule (null = manual), timezone (the IANA zone its cron is read in; null = default_timezone), args, cpu, memory, task_count, grace_minutes (null = not watched by the missed-runs watcher), launch (null, or { batch, args, max_tasks, jobs_per_task }: the run starts up to max_tasks tasks of the catalog entry named batch) }."
   type = map(object({
     batch         = optional(string)
     description   = string
     schedule      = optional(string)
+    timezone      = optional(string)
     args          = optional(list(string), [])
     cpu           = number
     memory        = number
@@ -34,6 +35,11 @@ variable "batches" {
   validation {
     condition     = length(var.batches) > 0
     error_message = "the catalog is empty: pass module.catalog.batches."
+  }
+
+  validation {
+    condition     = alltrue([for name, b in var.batches : b.timezone == null ? true : can(regex(local.timezone_pattern, b.timezone))])
+    error_message = "timezone must be an IANA time zone name such as \"Asia/Tokyo\" or \"UTC\" (letters, digits, _ + -, up to three parts separated by /, at most 50 characters); catalog entries at fault: ${join(", ", [for name, b in var.batches : "${name} (timezone = ${jsonencode(b.timezone)})" if b.timezone == null ? false : !can(regex(local.timezone_pattern, b.timezone))])}."
   }
 
   # How late a success may come after a fire time before the watcher reports it missed. Up to 7 days:
@@ -72,9 +78,10 @@ variable "batches" {
 }
 
 variable "batch_overrides" {
-  description = "Per-environment changes to catalog entries, by entry name: schedule, enabled (false = rule DISABLED, not watched), cpu, memory, task_count, grace_minutes (a number: also watches a catalog entry whose grace is null). Unset fields keep the catalog value."
+  description = "Per-environment changes to catalog entries, by entry name: schedule, timezone (the IANA zone the cron is read in here), enabled (false = schedule DISABLED, not watched), cpu, memory, task_count, grace_minutes (a number: also watches a catalog entry whose grace is null). Unset fields keep the catalog value."
   type = map(object({
     schedule      = optional(string)
+    timezone      = optional(string)
     enabled       = optional(bool)
     cpu           = optional(number)
     memory        = optional(number)
@@ -90,13 +97,50 @@ variable "batch_overrides" {
   }
 
   validation {
+    condition     = alltrue([for name, o in var.batch_overrides : o.timezone == null ? true : can(regex(local.timezone_pattern, o.timezone))])
+    error_message = "timezone in batch_overrides must be an IANA time zone name such as \"America/New_York\" or \"UTC\" (letters, digits, _ + -, up to three parts separated by /, at most 50 characters); overrides at fault: ${join(", ", [for name, o in var.batch_overrides : "${name} (timezone = ${jsonencode(o.timezone)})" if o.timezone == null ? false : !can(regex(local.timezone_pattern, o.timezone))])}."
+  }
+
+  validation {
     condition     = alltrue([for name, o in var.batch_overrides : o.grace_minutes == null ? true : o.grace_minutes >= 1 && o.grace_minutes <= 10080 && floor(o.grace_minutes) == o.grace_minutes])
     error_message = "grace_minutes in batch_overrides must be a whole number of minutes from 1 to 10080 (7 days); overrides at fault: ${join(", ", [for name, o in var.batch_overrides : "${name} (grace_minutes = ${o.grace_minutes})" if(o.grace_minutes == null ? false : !(o.grace_minutes >= 1 && o.grace_minutes <= 10080 && floor(o.grace_minutes) == o.grace_minutes))])}."
   }
 }
 
+variable "default_timezone" {
+  description = "The IANA time zone every entry's cron is read in unless the entry or its override names another: the catalog's default_timezone (module.catalog.default_timezone)."
+  type        = string
+  default     = "UTC"
+  nullable    = false
+
+  validation {
+    condition     = can(regex(local.timezone_pattern, var.default_timezone))
+    error_message = "default_timezone must be an IANA time zone name such as \"UTC\" or \"Asia/Tokyo\" (letters, digits, _ + -, up to three parts separated by /, at most 50 characters), not ${jsonencode(var.default_timezone)}."
+  }
+}
+
+variable "schedule_engine" {
+  description = "What runs the schedules here: \"rules\" (EventBridge scheduled rules, cron in UTC only; the default) or \"scheduler\" (EventBridge Scheduler schedules in the group batchbox-<environment>, each cron in its entry's IANA time zone). Switching is one plan: the rules, their targets and FailedInvocations alarms go, the schedules, their role and alarms come."
+  type        = string
+  default     = "rules"
+  nullable    = false
+
+  validation {
+    condition     = contains(["rules", "scheduler"], var.schedule_engine)
+    error_message = "schedule_engine must be \"rules\" (EventBridge rules, UTC) or \"scheduler\" (EventBridge Scheduler, any IANA time zone), not ${jsonencode(var.schedule_engine)}."
+  }
+
+  # EventBridge rules read every cron in UTC: an entry written for another zone would run at the
+  # wrong hour, so it is refused here rather than converted (a fixed offset cannot follow daylight
+  # saving time). Manual entries have no cron to read.
+  validation {
+    condition     = var.schedule_engine != "rules" || length(local.zoned_under_rules) == 0
+    error_message = "schedule_engine = \"rules\" reads every cron in UTC, but these scheduled entries are written for another time zone: ${join(", ", [for name in local.zoned_under_rules : "${name} (${local.batches[name].timezone})"])}. Set schedule_engine = \"scheduler\" (EventBridge Scheduler follows the zone and its daylight saving time) or write their cron in UTC (timezone = \"UTC\")."
+  }
+}
+
 variable "schedules_enabled" {
-  description = "Master switch: false sets every schedule rule of this environment to DISABLED (nothing is watched for missed runs then, and the watcher's alarm is removed)."
+  description = "Master switch: false sets every schedule (rule or Scheduler schedule) of this environment to DISABLED (nothing is watched for missed runs then, and the watcher's alarm is removed)."
   type        = bool
   default     = true
   nullable    = false

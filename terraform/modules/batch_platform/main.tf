@@ -519,52 +519,175 @@ resource "aws_iam_role" "events" {
   assume_role_policy = data.aws_iam_policy_document.events_assume.json
 }
 
-data "aws_iam_policy_document" "events" {
-  dynamic "statement" {
-    for_each = length(var.scheduled_task_definition_family_arns) == 0 ? [] : [var.scheduled_task_definition_family_arns]
-    content {
-      sid     = "RunScheduledBatches"
-      actions = ["ecs:RunTask"]
-      # The targets name the family without revision; `family:*` covers any revision of it.
-      resources = flatten([for arn in statement.value : [arn, "${arn}:*"]])
-
-      condition {
-        test     = "ArnEquals"
-        variable = "ecs:cluster"
-        values   = [var.cluster_arn]
-      }
-    }
+locals {
+  # What a schedule needs to start a scheduled entry's task, whichever engine fires it: RunTask on
+  # the scheduled families in this cluster only, tagging the tasks it starts (ECS authorises
+  # tag-on-create, the managed and propagated tags of the targets, as ecs:TagResource with
+  # ecs:CreateAction = RunTask: Amazon ECS Developer Guide, "Amazon ECS EventBridge IAM Role"), and
+  # passing the roles those tasks run with, to ECS tasks only. One construction for the events
+  # role and the Scheduler role; written as JSON (not an aws_iam_policy_document) so that the
+  # module's tests read the very documents IAM gets. The RunTask resources differ by engine only:
+  # the events role keeps the family ARN itself next to its revisions (`family:*`, what IAM
+  # authorises), the Scheduler role has the revisions alone.
+  passed_role_arns = concat([aws_iam_role.execution.arn, aws_iam_role.task.arn], aws_iam_role.watcher_task[*].arn, aws_iam_role.report_task[*].arn, [for entry in sort(keys(var.launchers)) : aws_iam_role.launch[entry].arn])
+  run_task_resources = {
+    events    = flatten([for arn in var.scheduled_task_definition_family_arns : [arn, "${arn}:*"]])
+    scheduler = [for arn in var.scheduled_task_definition_family_arns : "${arn}:*"]
   }
-
-  statement {
-    sid       = "TagTheTasksItStarts"
-    actions   = ["ecs:TagResource"]
-    resources = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${local.cluster_name}/*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "ecs:CreateAction"
-      values   = ["RunTask"]
-    }
+  scheduled_run_statements = {
+    for engine, resources in local.run_task_resources : engine => concat(
+      length(resources) == 0 ? [] : [{
+        Sid       = "RunScheduledBatches"
+        Effect    = "Allow"
+        Action    = "ecs:RunTask"
+        Resource  = resources
+        Condition = { ArnEquals = { "ecs:cluster" = var.cluster_arn } }
+      }],
+      [
+        {
+          Sid       = "TagTheTasksItStarts"
+          Effect    = "Allow"
+          Action    = "ecs:TagResource"
+          Resource  = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${local.cluster_name}/*"
+          Condition = { StringEquals = { "ecs:CreateAction" = "RunTask" } }
+        },
+        {
+          Sid       = "PassTheBatchRoles"
+          Effect    = "Allow"
+          Action    = "iam:PassRole"
+          Resource  = local.passed_role_arns
+          Condition = { StringEquals = { "iam:PassedToService" = "ecs-tasks.amazonaws.com" } }
+        },
+      ],
+    )
   }
-
-  statement {
-    sid       = "PassTheBatchRoles"
-    actions   = ["iam:PassRole"]
-    resources = concat([aws_iam_role.execution.arn, aws_iam_role.task.arn], aws_iam_role.watcher_task[*].arn, aws_iam_role.report_task[*].arn, [for entry in sort(keys(var.launchers)) : aws_iam_role.launch[entry].arn])
-
-    condition {
-      test     = "StringEquals"
-      variable = "iam:PassedToService"
-      values   = ["ecs-tasks.amazonaws.com"]
-    }
-  }
+  events_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = local.scheduled_run_statements.events
+  })
 }
 
 resource "aws_iam_role_policy" "events" {
   name   = "run-scheduled-batches"
   role   = aws_iam_role.events.id
-  policy = data.aws_iam_policy_document.events.json
+  policy = local.events_policy
+}
+
+# ---------------------------------------------------------------------------------------------------
+# EventBridge Scheduler (schedule_engine = "scheduler"): the schedule group, its role, its alarms
+# ---------------------------------------------------------------------------------------------------
+# Every schedule of the environment is in the group <name_prefix>, so that its alarms read the
+# group's metrics. The Scheduler runs each schedule's target with a role of its own, not the events
+# role: the same RunTask, tagging and PassRole statements, and sending a schedule's failed
+# invocation to the dead-letter queue (the Scheduler sends it with this role: EventBridge Scheduler
+# User Guide, "Configuring a schedule's dead-letter queue", execution role permissions). The queue
+# is the environment's one dead-letter queue, already alarmed when not empty; it is encrypted with
+# SSE-SQS, so no KMS permission is needed to send to it.
+
+locals {
+  scheduler           = var.schedule_engine == "scheduler"
+  schedule_group_name = var.name_prefix
+  scheduler_role_name = "${var.name_prefix}-scheduler"
+  scheduler_role_trust = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      # EventBridge Scheduler User Guide, "Setting up Amazon EventBridge Scheduler", "Set up the
+      # execution role": the service principal, with aws:SourceAccount against the confused deputy.
+      {
+        Sid       = "EventBridgeSchedulerOfThisAccount"
+        Effect    = "Allow"
+        Principal = { Service = "scheduler.amazonaws.com" }
+        Action    = "sts:AssumeRole"
+        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+      },
+    ]
+  })
+  scheduler_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(local.scheduled_run_statements.scheduler, [
+      {
+        Sid      = "SendFailedInvocationsToTheDeadLetterQueue"
+        Effect   = "Allow"
+        Action   = "sqs:SendMessage"
+        Resource = aws_sqs_queue.events_dlq.arn
+      },
+    ])
+  })
+}
+
+resource "aws_scheduler_schedule_group" "this" {
+  count = local.scheduler ? 1 : 0
+
+  name = local.schedule_group_name
+}
+
+resource "aws_iam_role" "scheduler" {
+  count = local.scheduler ? 1 : 0
+
+  name               = local.scheduler_role_name
+  description        = "EventBridge Scheduler schedules run the batch task definitions with this role."
+  assume_role_policy = local.scheduler_role_trust
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  count = local.scheduler ? 1 : 0
+
+  name   = "run-scheduled-batches"
+  role   = aws_iam_role.scheduler[0].id
+  policy = local.scheduler_policy
+}
+
+# Alarms on the Scheduler's own metrics for the group (EventBridge Scheduler User Guide,
+# "Monitoring Amazon EventBridge Scheduler with Amazon CloudWatch": namespace AWS/Scheduler,
+# dimension ScheduleGroup). Each notifies on the first count in 5 minutes and returns to OK by
+# itself; no invocation, no data: the normal state between runs. A failed invocation that the
+# Scheduler gives up on is also in the dead-letter queue (its own alarm) with ERROR_CODE and
+# ERROR_MESSAGE: docs/operations.md, "An EventBridge target failed".
+locals {
+  scheduler_alarms = local.scheduler ? {
+    target-errors = {
+      metric      = "TargetErrorCount"
+      description = "ECS refused a RunTask of a schedule (permissions, a deleted subnet or security group, no ACTIVE revision, capacity): the Scheduler retries for up to an hour, then the invocation goes to the dead-letter queue"
+    }
+    target-throttled = {
+      metric      = "TargetErrorThrottledCount"
+      description = "ECS throttled a RunTask of a schedule: the Scheduler retries for up to an hour, then the invocation goes to the dead-letter queue"
+    }
+    throttled = {
+      metric      = "InvocationThrottleCount"
+      description = "the Scheduler throttled a schedule's invocation (the account's EventBridge Scheduler quota): its run starts late, or not at all"
+    }
+    invocations-dropped = {
+      metric      = "InvocationDroppedCount"
+      description = "the Scheduler gave up on a schedule's invocation after its retries: a scheduled run did not start (it is in the dead-letter queue unless the dead-letter alarm also fired)"
+    }
+    dead-letter-failed = {
+      metric      = "InvocationsFailedToBeSentToDeadLetterCount"
+      description = "the Scheduler could not put a failed invocation in the dead-letter queue (the role's sqs:SendMessage, the queue deleted): a scheduled run did not start and left no message"
+    }
+  } : {}
+}
+
+resource "aws_cloudwatch_metric_alarm" "scheduler" {
+  for_each = local.scheduler_alarms
+
+  alarm_name        = "${var.name_prefix}-scheduler-${each.key}"
+  alarm_description = "EventBridge Scheduler group ${local.schedule_group_name}: ${each.value.description}. Messages in SQS queue ${local.dead_letter_queue_name} (attributes SCHEDULE_ARN, SCHEDULED_TIME, ERROR_CODE, ERROR_MESSAGE) say which schedule and why; docs/operations.md, section 'An EventBridge target failed'."
+
+  namespace   = "AWS/Scheduler"
+  metric_name = each.value.metric
+  dimensions = {
+    ScheduleGroup = aws_scheduler_schedule_group.this[0].name
+  }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = [aws_sns_topic.notifications.arn]
+  ok_actions    = [aws_sns_topic.notifications.arn]
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -635,8 +758,15 @@ resource "aws_sns_topic_subscription" "https" {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# Dead-letter queue of every EventBridge target of this environment
+# Dead-letter queue of every EventBridge target of this environment (and of every EventBridge
+# Scheduler schedule, with the scheduler engine)
 # ---------------------------------------------------------------------------------------------------
+# A Scheduler schedule puts here what it could not deliver, with its execution role (the
+# scheduler role's sqs:SendMessage; same account, so the queue policy need not name it). Its
+# messages carry the attributes ERROR_CODE, ERROR_MESSAGE, EXECUTION_ID, EXHAUSTED_RETRY_CONDITION,
+# IS_PAYLOAD_TRUNCATED, RETRY_ATTEMPTS, SCHEDULED_TIME, SCHEDULE_ARN and TARGET_ARN (EventBridge
+# Scheduler User Guide, "Configuring a schedule's dead-letter queue", "Retrieve the dead-letter
+# event").
 # When EventBridge cannot deliver to a target (the schedule cannot run its task: events role,
 # PassRole, a deleted subnet or security group, no ACTIVE revision, RunTask errors; or a
 # notification cannot be published), it retries per the target's retry policy and then puts the
@@ -682,8 +812,12 @@ resource "aws_sqs_queue_policy" "events_dlq" {
 # a notification that was never sent. It stays in ALARM until the queue is read and purged
 # (docs/operations.md, "An EventBridge target failed").
 resource "aws_cloudwatch_metric_alarm" "events_dlq" {
-  alarm_name        = "${local.dead_letter_queue_name}-not-empty"
-  alarm_description = "EventBridge could not deliver to a target of ${var.name_prefix} (a schedule could not start its task, or a notification could not be published): read the messages in SQS queue ${local.dead_letter_queue_name} (attributes RULE_ARN, ERROR_CODE, ERROR_MESSAGE), fix the cause, then purge the queue."
+  alarm_name = "${local.dead_letter_queue_name}-not-empty"
+  alarm_description = (
+    local.scheduler
+    ? "EventBridge Scheduler could not start a scheduled task of ${var.name_prefix} (message attribute SCHEDULE_ARN), or an EventBridge rule could not publish a notification (RULE_ARN): read the messages in SQS queue ${local.dead_letter_queue_name} (attributes ERROR_CODE, ERROR_MESSAGE; SCHEDULED_TIME for a schedule), fix the cause, then purge the queue."
+    : "EventBridge could not deliver to a target of ${var.name_prefix} (a schedule could not start its task, or a notification could not be published): read the messages in SQS queue ${local.dead_letter_queue_name} (attributes RULE_ARN, ERROR_CODE, ERROR_MESSAGE), fix the cause, then purge the queue."
+  )
 
   namespace   = "AWS/SQS"
   metric_name = "ApproximateNumberOfMessagesVisible"

@@ -53,6 +53,31 @@ output "events_role_arn" {
   value       = aws_iam_role.events.arn
 }
 
+output "scheduler_role_arn" {
+  description = "ARN of the role EventBridge Scheduler runs the scheduled task definitions with, or null with the rules engine."
+  value       = one(aws_iam_role.scheduler[*].arn)
+}
+
+output "scheduler_policy" {
+  description = "The Scheduler role's policy (`run-scheduled-batches`), as the JSON IAM gets, or null with the rules engine."
+  value       = local.scheduler ? local.scheduler_policy : null
+}
+
+output "events_policy" {
+  description = "The events role's policy (`run-scheduled-batches`), as the JSON IAM gets."
+  value       = local.events_policy
+}
+
+output "schedule_group_name" {
+  description = "The EventBridge Scheduler schedule group every schedule of the environment is in (`<name_prefix>`), or null with the rules engine."
+  value       = one(aws_scheduler_schedule_group.this[*].name)
+}
+
+output "scheduler_alarm_names" {
+  description = "The alarms on the schedule group's AWS/Scheduler metrics (empty with the rules engine)."
+  value       = sort([for alarm in aws_cloudwatch_metric_alarm.scheduler : alarm.alarm_name])
+}
+
 output "notification_topic_arn" {
   description = "ARN of the SNS topic that receives the failed-task notifications, the alarms and the missed-run reports."
   value       = aws_sns_topic.notifications.arn

@@ -19,7 +19,7 @@ variable "cluster_arn" {
 }
 
 variable "scheduled_task_definition_family_arns" {
-  description = "Task definition family ARNs (without revision) that the schedules run. The events role may run these families only."
+  description = "Task definition family ARNs (without revision) that the schedules run. The events role (and the Scheduler role, with the scheduler engine) may run these families only."
   type        = list(string)
   default     = []
   nullable    = false
@@ -27,6 +27,18 @@ variable "scheduled_task_definition_family_arns" {
   validation {
     condition     = alltrue([for a in var.scheduled_task_definition_family_arns : can(regex("^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task-definition/[A-Za-z0-9_-]+$", a))])
     error_message = "each entry must be a task definition ARN without revision (arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY)."
+  }
+}
+
+variable "schedule_engine" {
+  description = "What runs the schedules: \"rules\" (EventBridge rules, with the events role) or \"scheduler\" (EventBridge Scheduler: the schedule group <name_prefix>, the role <name_prefix>-scheduler and the alarms on AWS/Scheduler are created)."
+  type        = string
+  default     = "rules"
+  nullable    = false
+
+  validation {
+    condition     = contains(["rules", "scheduler"], var.schedule_engine)
+    error_message = "schedule_engine must be \"rules\" or \"scheduler\"."
   }
 }
 

@@ -11,6 +11,10 @@ data "aws_region" "current" {}
 locals {
   family    = "${var.name_prefix}-${var.name}"
   scheduled = var.schedule_expression != null
+  # Which engine fires the schedule: an EventBridge rule (cron in UTC) or an EventBridge Scheduler
+  # schedule (cron in the entry's zone). Nothing else differs between the two.
+  rule_scheduled      = local.scheduled && var.schedule_engine == "rules"
+  scheduler_scheduled = local.scheduled && var.schedule_engine == "scheduler"
   # The batch the entry runs; an entry named after its batch (the catalog's shorthand) by default.
   batch = coalesce(var.batch, var.name)
   # How the notifications name the entry: with its batch when that is another name.
@@ -24,7 +28,8 @@ locals {
   family_arn = "${regex("^(arn:[^:]+:ecs:[^:]+:[0-9]{12}):cluster/", var.cluster_arn)[0]}:task-definition/${local.family}"
 
   # Names and their AWS limits (API references: EventBridge PutRule Name 1-64 characters of
-  # [.-_A-Za-z0-9]; ECS RegisterTaskDefinition family up to 255 letters, digits, hyphens and
+  # [.-_A-Za-z0-9]; EventBridge Scheduler CreateSchedule Name 1-64 characters of [0-9a-zA-Z-_.];
+  # ECS RegisterTaskDefinition family up to 255 letters, digits, hyphens and
   # underscores; CloudWatch PutMetricAlarm AlarmName 1-255; CloudWatch Logs CreateLogStream
   # logStreamName 1-512 without ':' or '*'). The patterns of name and
   # name_prefix already keep to the character sets; a precondition on the task definition checks
@@ -34,6 +39,7 @@ locals {
   generated_names = [
     { what = "task definition family", name = local.family, limit = 255 },
     { what = "EventBridge rule", name = local.family, limit = 64 },
+    { what = "EventBridge Scheduler schedule", name = local.family, limit = 64 },
     { what = "EventBridge rule", name = local.failed_rule_name, limit = 64 },
     { what = "EventBridge rule", name = local.stopped_rule_name, limit = 64 },
     { what = "CloudWatch alarm", name = "${local.stopped_rule_name}-failed-invocations", limit = 255 },
@@ -117,7 +123,7 @@ resource "aws_ecs_task_definition" "this" {
 }
 
 resource "aws_cloudwatch_event_rule" "this" {
-  count = local.scheduled ? 1 : 0
+  count = local.rule_scheduled ? 1 : 0
 
   name                = local.family
   description         = var.description
@@ -126,7 +132,7 @@ resource "aws_cloudwatch_event_rule" "this" {
 }
 
 resource "aws_cloudwatch_event_target" "this" {
-  count = local.scheduled ? 1 : 0
+  count = local.rule_scheduled ? 1 : 0
 
   # The family ARN is a plain string; still create the target only once the family exists.
   depends_on = [aws_ecs_task_definition.this]
@@ -173,6 +179,78 @@ resource "aws_cloudwatch_event_target" "this" {
 
   dead_letter_config {
     arn = var.dead_letter_queue_arn
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# The schedule as an EventBridge Scheduler schedule (schedule_engine = "scheduler")
+# ---------------------------------------------------------------------------------------------------
+# The same run as the rule's target (the family without revision, Fargate, the network, the tags,
+# the retry policy and the dead-letter queue), with the cron read in the entry's time zone: the
+# Scheduler follows its daylight saving time (a fire time the spring change skips does not run that
+# day; one the autumn change repeats runs once: EventBridge Scheduler User Guide, "Schedule types").
+#
+# No `input`: the Scheduler API's EcsParameters has no container overrides, and what a templated
+# ECS target does with Input is not documented. So a run the Scheduler starts carries no
+# BATCH_SCHEDULED_TIME; the missed-runs watcher matches it to its fire time by its start time.
+resource "aws_scheduler_schedule" "this" {
+  #checkov:skip=CKV_AWS_297:The schedule holds no secret: no input, only the family ARN, the network ids and the role; EventBridge Scheduler encrypts it with an AWS owned key, and a customer managed key would add key-policy grants for the Scheduler role and every deployer without protecting anything.
+  count = local.scheduler_scheduled ? 1 : 0
+
+  # The family ARN is a plain string; still create the schedule only once the family exists.
+  depends_on = [aws_ecs_task_definition.this]
+
+  name                         = local.family
+  group_name                   = var.schedule_group_name
+  description                  = var.description
+  schedule_expression          = var.schedule_expression
+  schedule_expression_timezone = coalesce(var.schedule_timezone, "UTC")
+  state                        = var.enabled ? "ENABLED" : "DISABLED"
+
+  # On the minute, as a rule fires: no window in which the Scheduler may choose the time.
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = var.cluster_arn
+    role_arn = var.scheduler_role_arn
+
+    ecs_parameters {
+      # The family ARN without a revision: every run uses the latest ACTIVE revision.
+      task_definition_arn     = local.family_arn
+      task_count              = var.task_count
+      launch_type             = "FARGATE"
+      platform_version        = "LATEST"
+      propagate_tags          = "TASK_DEFINITION"
+      enable_ecs_managed_tags = true
+
+      network_configuration {
+        subnets          = var.subnet_ids
+        security_groups  = var.security_group_ids
+        assign_public_ip = var.assign_public_ip
+      }
+    }
+
+    # As the rule's target: RunTask errors the Scheduler may retry (throttling, capacity) are
+    # retried for up to an hour, so a run starts late rather than never; then the invocation goes
+    # to the dead-letter queue, which alarms (EventBridge Scheduler User Guide, "Configuring a
+    # schedule's retry policy" and "Configuring a schedule's dead-letter queue").
+    retry_policy {
+      maximum_event_age_in_seconds = 3600
+      maximum_retry_attempts       = 3
+    }
+
+    dead_letter_config {
+      arn = var.dead_letter_queue_arn
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.schedule_group_name != null && var.scheduler_role_arn != null
+      error_message = "Catalog entry \"${var.name}\": schedule_engine = \"scheduler\" needs schedule_group_name and scheduler_role_arn (batch_platform creates both with the scheduler engine)."
+    }
   }
 }
 
@@ -329,7 +407,7 @@ resource "aws_cloudwatch_event_target" "notify" {
 
 locals {
   rule_names = merge(
-    local.scheduled ? { schedule = local.family } : {},
+    local.rule_scheduled ? { schedule = local.family } : {},
     { for kind, r in local.notification_rules : kind => r.name },
   )
 }

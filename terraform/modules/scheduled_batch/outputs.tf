@@ -49,13 +49,23 @@ output "schedule_expression" {
 }
 
 output "rule_name" {
-  description = "Name of the EventBridge schedule rule, or null for a manual batch."
+  description = "Name of the EventBridge schedule rule, or null for a manual batch or with the scheduler engine."
   value       = one(aws_cloudwatch_event_rule.this[*].name)
 }
 
 output "rule_arn" {
-  description = "ARN of the EventBridge schedule rule, or null for a manual batch."
+  description = "ARN of the EventBridge schedule rule, or null for a manual batch or with the scheduler engine."
   value       = one(aws_cloudwatch_event_rule.this[*].arn)
+}
+
+output "schedule_name" {
+  description = "Name of the EventBridge Scheduler schedule (in schedule_group_name), or null for a manual batch or with the rules engine."
+  value       = one(aws_scheduler_schedule.this[*].name)
+}
+
+output "schedule_timezone" {
+  description = "The IANA time zone the schedule's cron is read in: the Scheduler schedule's zone, UTC for a rule, null for a manual batch."
+  value       = local.rule_scheduled ? "UTC" : one(aws_scheduler_schedule.this[*].schedule_expression_timezone)
 }
 
 output "notification_rule_names" {
@@ -64,7 +74,7 @@ output "notification_rule_names" {
 }
 
 output "failed_invocations_alarm_names" {
-  description = "FailedInvocations alarms, by rule kind (`schedule` only for a scheduled batch, `failed`, `stopped`)."
+  description = "FailedInvocations alarms, by rule kind (`schedule` only for a batch scheduled by a rule, `failed`, `stopped`)."
   value       = { for kind, alarm in aws_cloudwatch_metric_alarm.failed_invocations : kind => alarm.alarm_name }
 }
 

@@ -92,8 +92,42 @@ variable "schedule_expression" {
   }
 }
 
+variable "schedule_engine" {
+  description = "What runs the schedule: \"rules\" (an EventBridge rule and its ECS target, cron in UTC) or \"scheduler\" (an EventBridge Scheduler schedule in schedule_group_name, cron in schedule_timezone)."
+  type        = string
+  default     = "rules"
+  nullable    = false
+
+  validation {
+    condition     = contains(["rules", "scheduler"], var.schedule_engine)
+    error_message = "schedule_engine must be \"rules\" or \"scheduler\"."
+  }
+}
+
+variable "schedule_timezone" {
+  description = "The IANA time zone the Scheduler reads the cron in (e.g. `America/New_York`); null = UTC. Only with schedule_engine = \"scheduler\": an EventBridge rule reads every cron in UTC."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.schedule_timezone == null || var.schedule_engine == "scheduler"
+    error_message = "schedule_timezone needs schedule_engine = \"scheduler\": an EventBridge rule reads its cron in UTC and cannot follow ${jsonencode(var.schedule_timezone)}."
+  }
+
+  validation {
+    condition     = var.schedule_timezone == null ? true : length(var.schedule_timezone) >= 1 && length(var.schedule_timezone) <= 50
+    error_message = "schedule_timezone must be 1-50 characters (the Scheduler API's ScheduleExpressionTimezone)."
+  }
+}
+
+variable "schedule_group_name" {
+  description = "The EventBridge Scheduler schedule group of the schedule (the environment's, `<name_prefix>`). Needed with schedule_engine = \"scheduler\" and a schedule."
+  type        = string
+  default     = null
+}
+
 variable "enabled" {
-  description = "Whether the schedule rule is ENABLED (true) or DISABLED (false). A disabled batch keeps its task definition and rule."
+  description = "Whether the schedule (rule or Scheduler schedule) is ENABLED (true) or DISABLED (false). A disabled batch keeps its task definition and schedule."
   type        = bool
   default     = true
   nullable    = false
@@ -287,6 +321,17 @@ variable "task_count" {
   validation {
     condition     = var.task_count >= 1 && var.task_count <= 10 && floor(var.task_count) == var.task_count
     error_message = "task_count must be a whole number from 1 to 10 (the RunTask limit)."
+  }
+}
+
+variable "scheduler_role_arn" {
+  description = "ARN of the role EventBridge Scheduler assumes to run the task (ecs:RunTask on this family, iam:PassRole on the task's roles, sqs:SendMessage on the dead-letter queue). Needed with schedule_engine = \"scheduler\" and a schedule."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.scheduler_role_arn == null ? true : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.scheduler_role_arn))
+    error_message = "scheduler_role_arn must be an IAM role ARN or null."
   }
 }
 

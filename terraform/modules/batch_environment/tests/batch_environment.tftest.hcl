@@ -699,3 +699,176 @@ run "the_report_gets_the_watched_schedules_its_key_and_a_role_of_its_own" {
     error_message = "the output says where the page is"
   }
 }
+
+# ---------------------------------------------------------------------------------------------------
+# Time zones and the schedule engines
+# ---------------------------------------------------------------------------------------------------
+
+run "the_rules_engine_refuses_a_scheduled_entry_written_for_another_zone" {
+  command = plan
+
+  variables {
+    batches = merge(var.batches, {
+      "history-prune" = merge(var.batches["history-prune"], { timezone = "Asia/Tokyo" })
+    })
+    batch_overrides = {
+      "canary" = { timezone = "America/New_York" }
+      # Manual here: its zone is not read, so not refused.
+      "migrate" = { timezone = "Europe/Berlin" }
+    }
+  }
+
+  expect_failures = [var.schedule_engine]
+}
+
+run "the_rules_engine_takes_utc_by_either_name" {
+  command = plan
+
+  variables {
+    default_timezone = "Etc/UTC"
+    batch_overrides = {
+      "canary"  = { timezone = "UTC" }
+      "migrate" = { timezone = "Europe/Berlin" }
+    }
+  }
+
+  assert {
+    condition     = module.batch["canary"].rule_name == "batchbox-test-canary" && module.batch["history-prune"].schedule_timezone == "UTC" && output.batches["history-prune"].timezone == "Etc/UTC"
+    error_message = "UTC and Etc/UTC are UTC: the rules run them, and a manual entry's zone is not read"
+  }
+  assert {
+    condition     = !strcontains(module.batch["missed-runs"].container_environment.WATCH_SCHEDULES, "timezone")
+    error_message = "WATCH_SCHEDULES says nothing of a UTC zone, whatever its name"
+  }
+}
+
+run "the_scheduler_engine_reads_each_cron_in_its_zone_and_tells_the_watcher_the_zones_that_are_not_utc" {
+  command = plan
+
+  variables {
+    schedule_engine = "scheduler"
+    batches = merge(var.batches, {
+      "history-prune" = merge(var.batches["history-prune"], { timezone = "Asia/Tokyo" })
+      "history-report" = {
+        description   = "Write the run time line"
+        schedule      = "cron(15 * * * ? *)"
+        cpu           = 256
+        memory        = 512
+        grace_minutes = 120
+      }
+    })
+    batch_overrides = {
+      # The override wins over the catalog's zone, and a schedule the spring change skips.
+      "history-prune"  = { timezone = "America/New_York", schedule = "cron(30 2 * * ? *)" }
+      "export-enqueue" = { timezone = "Europe/Berlin" }
+      "canary"         = { timezone = "Etc/UTC" }
+    }
+  }
+
+  assert {
+    condition = {
+      for name, b in module.batch : name => [b.schedule_name, b.schedule_timezone, b.rule_name] if b.scheduled
+      } == {
+      "canary"                 = ["batchbox-test-canary", "Etc/UTC", null]
+      "export-enqueue"         = ["batchbox-test-export-enqueue", "Europe/Berlin", null]
+      "export-enqueue-monthly" = ["batchbox-test-export-enqueue-monthly", "UTC", null]
+      "history-prune"          = ["batchbox-test-history-prune", "America/New_York", null]
+      "history-report"         = ["batchbox-test-history-report", "UTC", null]
+      "report-weekly"          = ["batchbox-test-report-weekly", "UTC", null]
+      "missed-runs"            = ["batchbox-test-missed-runs", "UTC", null]
+    }
+    error_message = "every scheduled entry is a Scheduler schedule in its effective zone (override, entry, default), none a rule"
+  }
+  assert {
+    condition = jsondecode(module.batch["missed-runs"].container_environment.WATCH_SCHEDULES) == {
+      "canary"                 = { batch = "canary", schedule = "cron(0 * * * ? *)", grace_minutes = 30 }
+      "export-enqueue"         = { batch = "export-enqueue", schedule = "cron(30 15 * * ? *)", grace_minutes = 60, timezone = "Europe/Berlin" }
+      "export-enqueue-monthly" = { batch = "export-enqueue", schedule = "cron(50 15 L * ? *)", grace_minutes = 60 }
+      "history-prune"          = { batch = "history-prune", schedule = "cron(30 2 * * ? *)", grace_minutes = 60, timezone = "America/New_York" }
+      "history-report"         = { batch = "history-report", schedule = "cron(15 * * * ? *)", grace_minutes = 120 }
+    }
+    error_message = "WATCH_SCHEDULES carries timezone exactly for the entries not in UTC: ${module.batch["missed-runs"].container_environment.WATCH_SCHEDULES}"
+  }
+  assert {
+    condition     = module.batch["history-report"].container_environment.REPORT_SCHEDULES == module.batch["missed-runs"].container_environment.WATCH_SCHEDULES && output.watch_schedules == jsondecode(module.batch["missed-runs"].container_environment.WATCH_SCHEDULES)
+    error_message = "REPORT_SCHEDULES and the output watch_schedules are the very value of WATCH_SCHEDULES"
+  }
+  assert {
+    condition     = output.schedule_engine == "scheduler" && output.schedule_group_name == "batchbox-test" && module.batch["canary"].failed_invocations_alarm_names == { failed = "batchbox-test-canary-failed-failed-invocations", stopped = "batchbox-test-canary-stopped-failed-invocations" }
+    error_message = "the schedules are in the environment's group; only the notification rules have FailedInvocations alarms"
+  }
+  assert {
+    # 9 entries: 2 notification alarms each, the dead-letter queue's, 5 of the Scheduler, the watcher's.
+    condition     = length(output.alarm_names) == 9 * 2 + 1 + 5 + 1 && contains(output.alarm_names, "batchbox-test-scheduler-invocations-dropped")
+    error_message = "alarm_names holds the notification rules' alarms, the dead-letter queue's, the Scheduler group's and the watcher's"
+  }
+  assert {
+    condition = sort(flatten([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : try(w.properties.alarms, [])])) == sort([
+      for name in output.alarm_names : "arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:${name}"
+    ])
+    error_message = "the dashboard lists every alarm, the Scheduler's included"
+  }
+}
+
+run "a_manual_entry_may_name_a_zone_under_the_rules_engine" {
+  command = plan
+
+  variables {
+    batches = merge(var.batches, {
+      "migrate" = merge(var.batches["migrate"], { timezone = "Asia/Tokyo" })
+    })
+  }
+
+  assert {
+    condition     = module.batch["migrate"].schedule_name == null && module.batch["migrate"].rule_name == null
+    error_message = "a manual entry has nothing to schedule in any zone"
+  }
+}
+
+run "rejects_a_zone_name_that_is_not_one" {
+  command = plan
+
+  variables {
+    schedule_engine = "scheduler"
+    batches = merge(var.batches, {
+      "canary"        = merge(var.batches["canary"], { timezone = "🚚/𠮷" })
+      "history-prune" = merge(var.batches["history-prune"], { timezone = "" })
+    })
+  }
+
+  expect_failures = [var.batches]
+}
+
+run "rejects_an_override_zone_with_html_or_an_offset" {
+  command = plan
+
+  variables {
+    schedule_engine = "scheduler"
+    batch_overrides = {
+      "canary"        = { timezone = "<b>Asia/Tokyo</b>" }
+      "history-prune" = { timezone = "+09:00" }
+    }
+  }
+
+  expect_failures = [var.batch_overrides]
+}
+
+run "rejects_an_unknown_engine" {
+  command = plan
+
+  variables {
+    schedule_engine = "Scheduler"
+  }
+
+  expect_failures = [var.schedule_engine]
+}
+
+run "rejects_a_blank_default_zone" {
+  command = plan
+
+  variables {
+    default_timezone = " "
+  }
+
+  expect_failures = [var.default_timezone]
+}

@@ -135,11 +135,11 @@ run "a_launching_entry_gets_a_role_that_may_start_exactly_the_launched_family" {
     error_message = "a launching entry may do what every batch may (the shared task role's policy, the same document)"
   }
   assert {
-    condition     = toset(one([for st in data.aws_iam_policy_document.events.statement : st.resources if st.sid == "PassTheBatchRoles"])) == toset(["arn:aws:iam::123456789012:role/batchbox-test-execution", "arn:aws:iam::123456789012:role/batchbox-test-task", "arn:aws:iam::123456789012:role/batchbox-test-missed-runs-task", "arn:aws:iam::123456789012:role/batchbox-test-launch"])
+    condition     = toset(one([for st in jsondecode(aws_iam_role_policy.events.policy).Statement : st.Resource if st.Sid == "PassTheBatchRoles"])) == toset(["arn:aws:iam::123456789012:role/batchbox-test-execution", "arn:aws:iam::123456789012:role/batchbox-test-task", "arn:aws:iam::123456789012:role/batchbox-test-missed-runs-task", "arn:aws:iam::123456789012:role/batchbox-test-launch"])
     error_message = "EventBridge may pass the launch roles to the launching entries' scheduled tasks"
   }
   assert {
-    condition     = length([for st in data.aws_iam_policy_document.events.statement : st if contains(st.actions, "ecs:RunTask")]) == 0
+    condition     = length([for st in jsondecode(aws_iam_role_policy.events.policy).Statement : st if st.Action == "ecs:RunTask"]) == 0
     error_message = "a launched family that no schedule runs is not in the events role's RunTask statement"
   }
 }
@@ -223,4 +223,215 @@ run "a_report_key_that_climbs_is_refused" {
   }
 
   expect_failures = [var.report_key]
+}
+
+# ---------------------------------------------------------------------------------------------------
+# The schedule engines: EventBridge rules (events role) or EventBridge Scheduler (its own role)
+# ---------------------------------------------------------------------------------------------------
+
+run "the_rules_engine_has_the_events_role_and_no_scheduler" {
+  command = plan
+
+  variables {
+    scheduled_task_definition_family_arns = ["arn:aws:ecs:ap-northeast-1:123456789012:task-definition/batchbox-test-canary"]
+  }
+
+  override_resource {
+    target          = aws_iam_role.execution
+    override_during = plan
+    values          = { arn = "arn:aws:iam::123456789012:role/batchbox-test-execution" }
+  }
+  override_resource {
+    target          = aws_iam_role.task
+    override_during = plan
+    values          = { arn = "arn:aws:iam::123456789012:role/batchbox-test-task" }
+  }
+  override_resource {
+    target          = aws_iam_role.watcher_task
+    override_during = plan
+    values          = { arn = "arn:aws:iam::123456789012:role/batchbox-test-missed-runs-task" }
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role_policy.events.policy) == {
+      Version = "2012-10-17"
+      Statement = [
+        {
+          Sid       = "RunScheduledBatches"
+          Effect    = "Allow"
+          Action    = "ecs:RunTask"
+          Resource  = ["arn:aws:ecs:ap-northeast-1:123456789012:task-definition/batchbox-test-canary", "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/batchbox-test-canary:*"]
+          Condition = { ArnEquals = { "ecs:cluster" = "arn:aws:ecs:ap-northeast-1:123456789012:cluster/test" } }
+        },
+        {
+          Sid       = "TagTheTasksItStarts"
+          Effect    = "Allow"
+          Action    = "ecs:TagResource"
+          Resource  = "arn:aws:ecs:ap-northeast-1:123456789012:task/test/*"
+          Condition = { StringEquals = { "ecs:CreateAction" = "RunTask" } }
+        },
+        {
+          Sid       = "PassTheBatchRoles"
+          Effect    = "Allow"
+          Action    = "iam:PassRole"
+          Resource  = ["arn:aws:iam::123456789012:role/batchbox-test-execution", "arn:aws:iam::123456789012:role/batchbox-test-task", "arn:aws:iam::123456789012:role/batchbox-test-missed-runs-task"]
+          Condition = { StringEquals = { "iam:PassedToService" = "ecs-tasks.amazonaws.com" } }
+        },
+      ]
+    }
+    error_message = "the events role's policy is what it was: RunTask on the scheduled families in the cluster, tagging the tasks it starts, passing the batch roles to ECS tasks: ${aws_iam_role_policy.events.policy}"
+  }
+  assert {
+    condition     = length(aws_scheduler_schedule_group.this) == 0 && length(aws_iam_role.scheduler) == 0 && length(aws_iam_role_policy.scheduler) == 0 && length(aws_cloudwatch_metric_alarm.scheduler) == 0
+    error_message = "the rules engine creates no schedule group, Scheduler role or Scheduler alarm"
+  }
+  assert {
+    condition     = output.schedule_group_name == null && output.scheduler_role_arn == null && length(output.scheduler_alarm_names) == 0 && output.scheduler_policy == null
+    error_message = "the Scheduler outputs are null or empty with the rules engine"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.events_dlq.alarm_description == "EventBridge could not deliver to a target of batchbox-test (a schedule could not start its task, or a notification could not be published): read the messages in SQS queue batchbox-test-events-dlq (attributes RULE_ARN, ERROR_CODE, ERROR_MESSAGE), fix the cause, then purge the queue."
+    error_message = "with the rules engine the dead-letter alarm says what it said before"
+  }
+}
+
+run "the_scheduler_engine_has_a_group_a_role_of_its_own_and_alarms_on_the_group" {
+  command = plan
+
+  variables {
+    schedule_engine = "scheduler"
+    scheduled_task_definition_family_arns = [
+      "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/batchbox-test-canary",
+      "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/batchbox-test-history-prune",
+    ]
+  }
+
+  override_resource {
+    target          = aws_iam_role.execution
+    override_during = plan
+    values          = { arn = "arn:aws:iam::123456789012:role/batchbox-test-execution" }
+  }
+  override_resource {
+    target          = aws_iam_role.task
+    override_during = plan
+    values          = { arn = "arn:aws:iam::123456789012:role/batchbox-test-task" }
+  }
+  override_resource {
+    target          = aws_iam_role.watcher_task
+    override_during = plan
+    values          = { arn = "arn:aws:iam::123456789012:role/batchbox-test-missed-runs-task" }
+  }
+  override_resource {
+    target          = aws_sqs_queue.events_dlq
+    override_during = plan
+    values          = { arn = "arn:aws:sqs:ap-northeast-1:123456789012:batchbox-test-events-dlq" }
+  }
+  override_resource {
+    target          = aws_sns_topic.notifications
+    override_during = plan
+    values          = { arn = "arn:aws:sns:ap-northeast-1:123456789012:batchbox-test-notifications" }
+  }
+
+  assert {
+    condition     = aws_scheduler_schedule_group.this[0].name == "batchbox-test" && output.schedule_group_name == "batchbox-test"
+    error_message = "one schedule group, named after the environment"
+  }
+  assert {
+    condition = aws_iam_role.scheduler[0].name == "batchbox-test-scheduler" && jsondecode(aws_iam_role.scheduler[0].assume_role_policy) == {
+      Version = "2012-10-17"
+      Statement = [
+        {
+          Sid       = "EventBridgeSchedulerOfThisAccount"
+          Effect    = "Allow"
+          Principal = { Service = "scheduler.amazonaws.com" }
+          Action    = "sts:AssumeRole"
+          Condition = { StringEquals = { "aws:SourceAccount" = "123456789012" } }
+        },
+      ]
+    }
+    error_message = "the Scheduler role is its own, and only EventBridge Scheduler of this account may assume it: ${aws_iam_role.scheduler[0].assume_role_policy}"
+  }
+  assert {
+    condition = jsondecode(aws_iam_role_policy.scheduler[0].policy) == {
+      Version = "2012-10-17"
+      Statement = [
+        {
+          Sid       = "RunScheduledBatches"
+          Effect    = "Allow"
+          Action    = "ecs:RunTask"
+          Resource  = ["arn:aws:ecs:ap-northeast-1:123456789012:task-definition/batchbox-test-canary:*", "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/batchbox-test-history-prune:*"]
+          Condition = { ArnEquals = { "ecs:cluster" = "arn:aws:ecs:ap-northeast-1:123456789012:cluster/test" } }
+        },
+        {
+          Sid       = "TagTheTasksItStarts"
+          Effect    = "Allow"
+          Action    = "ecs:TagResource"
+          Resource  = "arn:aws:ecs:ap-northeast-1:123456789012:task/test/*"
+          Condition = { StringEquals = { "ecs:CreateAction" = "RunTask" } }
+        },
+        {
+          Sid       = "PassTheBatchRoles"
+          Effect    = "Allow"
+          Action    = "iam:PassRole"
+          Resource  = ["arn:aws:iam::123456789012:role/batchbox-test-execution", "arn:aws:iam::123456789012:role/batchbox-test-task", "arn:aws:iam::123456789012:role/batchbox-test-missed-runs-task"]
+          Condition = { StringEquals = { "iam:PassedToService" = "ecs-tasks.amazonaws.com" } }
+        },
+        {
+          Sid      = "SendFailedInvocationsToTheDeadLetterQueue"
+          Effect   = "Allow"
+          Action   = "sqs:SendMessage"
+          Resource = "arn:aws:sqs:ap-northeast-1:123456789012:batchbox-test-events-dlq"
+        },
+      ]
+    }
+    error_message = "the Scheduler role may run the scheduled families' revisions in the cluster, tag them, pass their roles to ECS tasks and send to the dead-letter queue, nothing else: ${aws_iam_role_policy.scheduler[0].policy}"
+  }
+  assert {
+    condition     = aws_iam_role_policy.scheduler[0].name == "run-scheduled-batches" && output.scheduler_policy == aws_iam_role_policy.scheduler[0].policy
+    error_message = "the Scheduler role's policy, and the output shows it"
+  }
+  assert {
+    condition = {
+      for name, a in aws_cloudwatch_metric_alarm.scheduler : a.alarm_name => a.metric_name
+      } == {
+      "batchbox-test-scheduler-target-errors"       = "TargetErrorCount"
+      "batchbox-test-scheduler-target-throttled"    = "TargetErrorThrottledCount"
+      "batchbox-test-scheduler-throttled"           = "InvocationThrottleCount"
+      "batchbox-test-scheduler-invocations-dropped" = "InvocationDroppedCount"
+      "batchbox-test-scheduler-dead-letter-failed"  = "InvocationsFailedToBeSentToDeadLetterCount"
+    }
+    error_message = "alarms on target errors, target throttling, the Scheduler's throttling, dropped invocations and invocations that failed to reach the dead-letter queue"
+  }
+  assert {
+    condition = alltrue([for a in aws_cloudwatch_metric_alarm.scheduler : (
+      a.namespace == "AWS/Scheduler" && a.dimensions == tomap({ ScheduleGroup = "batchbox-test" })
+      && a.statistic == "Sum" && a.period == 300 && a.evaluation_periods == 1
+      && a.comparison_operator == "GreaterThanThreshold" && a.threshold == 0 && a.treat_missing_data == "notBreaching"
+      && a.alarm_actions == toset(["arn:aws:sns:ap-northeast-1:123456789012:batchbox-test-notifications"])
+      && a.ok_actions == toset(["arn:aws:sns:ap-northeast-1:123456789012:batchbox-test-notifications"])
+    )])
+    error_message = "each alarm reads the group's metric in AWS/Scheduler, fires on the first count in 5 minutes, treats no data as OK and notifies the topic on ALARM and OK"
+  }
+  assert {
+    condition     = output.scheduler_alarm_names == sort([for a in aws_cloudwatch_metric_alarm.scheduler : a.alarm_name])
+    error_message = "the output lists the Scheduler alarms (the dashboard shows them)"
+  }
+  assert {
+    condition     = strcontains(aws_cloudwatch_metric_alarm.events_dlq.alarm_description, "EventBridge Scheduler") && strcontains(aws_cloudwatch_metric_alarm.events_dlq.alarm_description, "SCHEDULE_ARN")
+    error_message = "with the Scheduler engine the dead-letter alarm names the Scheduler and its message attributes"
+  }
+  assert {
+    condition     = aws_iam_role.events.name == "batchbox-test-events"
+    error_message = "the events role stays (the notification rules do not need it, but a switch back to rules does)"
+  }
+}
+
+run "rejects_an_unknown_schedule_engine" {
+  command = plan
+
+  variables {
+    schedule_engine = "cron"
+  }
+
+  expect_failures = [var.schedule_engine]
 }

@@ -398,3 +398,134 @@ run "rejects_more_than_one_hash_in_day_of_week" {
 
   expect_failures = [var.schedule_expression]
 }
+
+# ---------------------------------------------------------------------------------------------------
+# The scheduler engine: an EventBridge Scheduler schedule instead of the rule and its target
+# ---------------------------------------------------------------------------------------------------
+
+run "the_scheduler_engine_runs_the_family_from_a_schedule_in_the_entrys_time_zone" {
+  command = plan
+
+  variables {
+    schedule_engine     = "scheduler"
+    schedule_timezone   = "America/New_York"
+    schedule_expression = "cron(30 2 * * ? *)"
+    schedule_group_name = "batchbox-test"
+    scheduler_role_arn  = "arn:aws:iam::123456789012:role/batchbox-test-scheduler"
+    task_count          = 2
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_rule.this) == 0 && length(aws_cloudwatch_event_target.this) == 0 && output.rule_name == null
+    error_message = "no schedule rule and no rule target with the scheduler engine"
+  }
+  assert {
+    condition     = keys(aws_cloudwatch_metric_alarm.failed_invocations) == ["failed", "stopped"]
+    error_message = "the notification rules keep their FailedInvocations alarms; the schedule has no rule, so no FailedInvocations alarm of its own"
+  }
+  assert {
+    condition = (
+      aws_scheduler_schedule.this[0].name == "batchbox-test-history-prune"
+      && aws_scheduler_schedule.this[0].group_name == "batchbox-test"
+      && aws_scheduler_schedule.this[0].description == "Delete batch run history older than 90 days"
+      && aws_scheduler_schedule.this[0].schedule_expression == "cron(30 2 * * ? *)"
+      && aws_scheduler_schedule.this[0].schedule_expression_timezone == "America/New_York"
+      && aws_scheduler_schedule.this[0].state == "ENABLED"
+      && aws_scheduler_schedule.this[0].flexible_time_window[0].mode == "OFF"
+      && output.schedule_name == "batchbox-test-history-prune"
+      && output.schedule_timezone == "America/New_York"
+    )
+    error_message = "the schedule is named after the family, in the group, with the entry's description, cron and zone, enabled, with no flexible window"
+  }
+  assert {
+    condition = (
+      aws_scheduler_schedule.this[0].target[0].arn == "arn:aws:ecs:ap-northeast-1:123456789012:cluster/test"
+      && aws_scheduler_schedule.this[0].target[0].role_arn == "arn:aws:iam::123456789012:role/batchbox-test-scheduler"
+      && aws_scheduler_schedule.this[0].target[0].input == null
+    )
+    error_message = "the target is the cluster, run with the Scheduler role, and has no input (EcsParameters has no overrides)"
+  }
+  assert {
+    condition = (
+      aws_scheduler_schedule.this[0].target[0].ecs_parameters[0].task_definition_arn == "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/batchbox-test-history-prune"
+      && aws_scheduler_schedule.this[0].target[0].ecs_parameters[0].task_count == 2
+      && aws_scheduler_schedule.this[0].target[0].ecs_parameters[0].launch_type == "FARGATE"
+      && aws_scheduler_schedule.this[0].target[0].ecs_parameters[0].platform_version == "LATEST"
+      && aws_scheduler_schedule.this[0].target[0].ecs_parameters[0].propagate_tags == "TASK_DEFINITION"
+      && aws_scheduler_schedule.this[0].target[0].ecs_parameters[0].enable_ecs_managed_tags == true
+      && aws_scheduler_schedule.this[0].target[0].ecs_parameters[0].network_configuration[0].subnets == toset(["subnet-0a1b2c3d4e5f60001"])
+      && aws_scheduler_schedule.this[0].target[0].ecs_parameters[0].network_configuration[0].security_groups == toset(["sg-0a1b2c3d4e5f60001"])
+      && aws_scheduler_schedule.this[0].target[0].ecs_parameters[0].network_configuration[0].assign_public_ip == false
+    )
+    error_message = "the schedule runs the family without revision on Fargate LATEST, with the task count, the network and the tags the rule's target has"
+  }
+  assert {
+    condition = (
+      aws_scheduler_schedule.this[0].target[0].retry_policy[0].maximum_event_age_in_seconds == 3600
+      && aws_scheduler_schedule.this[0].target[0].retry_policy[0].maximum_retry_attempts == 3
+      && aws_scheduler_schedule.this[0].target[0].dead_letter_config[0].arn == "arn:aws:sqs:ap-northeast-1:123456789012:batchbox-test-events-dlq"
+    )
+    error_message = "retries for an hour at most, 3 attempts, then the dead-letter queue, as the rule's target"
+  }
+}
+
+run "the_scheduler_engine_defaults_to_utc_and_keeps_a_disabled_schedule" {
+  command = plan
+
+  variables {
+    schedule_engine     = "scheduler"
+    schedule_group_name = "batchbox-test"
+    scheduler_role_arn  = "arn:aws:iam::123456789012:role/batchbox-test-scheduler"
+    enabled             = false
+  }
+
+  assert {
+    condition     = aws_scheduler_schedule.this[0].schedule_expression_timezone == "UTC" && aws_scheduler_schedule.this[0].state == "DISABLED"
+    error_message = "no zone given: UTC; enabled = false: DISABLED"
+  }
+}
+
+run "a_manual_entry_has_no_schedule_with_the_scheduler_engine" {
+  command = plan
+
+  variables {
+    schedule_engine     = "scheduler"
+    schedule_expression = null
+    schedule_group_name = "batchbox-test"
+    scheduler_role_arn  = "arn:aws:iam::123456789012:role/batchbox-test-scheduler"
+  }
+
+  assert {
+    condition     = length(aws_scheduler_schedule.this) == 0 && length(aws_cloudwatch_event_rule.this) == 0 && output.schedule_name == null && output.schedule_timezone == null
+    error_message = "a manual entry has neither a schedule nor a rule"
+  }
+}
+
+run "the_rules_engine_has_no_scheduler_schedule" {
+  command = plan
+
+  assert {
+    condition     = length(aws_scheduler_schedule.this) == 0 && output.schedule_name == null && output.rule_name == "batchbox-test-history-prune" && output.schedule_timezone == "UTC"
+    error_message = "the default engine is the rule, read in UTC"
+  }
+}
+
+run "rejects_a_time_zone_under_the_rules_engine" {
+  command = plan
+
+  variables {
+    schedule_timezone = "Asia/Tokyo"
+  }
+
+  expect_failures = [var.schedule_timezone]
+}
+
+run "rejects_the_scheduler_engine_without_its_group_and_role" {
+  command = plan
+
+  variables {
+    schedule_engine = "scheduler"
+  }
+
+  expect_failures = [aws_scheduler_schedule.this[0]]
+}

@@ -536,7 +536,8 @@ fn local_time_entries_need_the_scheduler_engine_and_preview_in_their_zone() {
 /// The overrides check-terraform plans staging with under EventBridge Scheduler (and sees the
 /// rules engine refuse): this check agrees on both counts, entry by entry.
 #[test]
-fn the_scheduler_overrides_of_check_terraform_pass_here_and_the_rules_engine_refuses_the_same_entries() {
+fn the_scheduler_overrides_of_check_terraform_pass_here_and_the_rules_engine_refuses_the_same_entries()
+ {
     let catalog = catalog::read_catalog(&repo(catalog::CATALOG_PATH)).unwrap();
     let tfvars = repo("scripts/check-terraform/scheduler.tfvars");
     let overrides = catalog::read_overrides(&tfvars).unwrap();
@@ -547,10 +548,18 @@ fn the_scheduler_overrides_of_check_terraform_pass_here_and_the_rules_engine_ref
     let refused = check_against_registry(&catalog, &overrides, Engine::Rules, "scheduler.tfvars");
     let mut named: Vec<&str> = refused
         .iter()
-        .map(|p| p.strip_prefix("entry `").and_then(|p| p.split('`').next()).unwrap_or(p))
+        .map(|p| {
+            p.strip_prefix("entry `")
+                .and_then(|p| p.split('`').next())
+                .unwrap_or(p)
+        })
         .collect();
     named.sort_unstable();
     // The entries in a zone other than UTC (Etc/UTC is UTC by another name), as
     // scripts/check-terraform/staging_plan.py expects Terraform's refusal to name them.
-    assert_eq!(named, ["export-enqueue", "export-enqueue-monthly", "history-prune"], "{refused:#?}");
+    assert_eq!(
+        named,
+        ["export-enqueue", "export-enqueue-monthly", "history-prune"],
+        "{refused:#?}"
+    );
 }

@@ -48,8 +48,13 @@ async fn run(ctx: RunContext, _options: Options) -> anyhow::Result<()> {
             None
         }
     };
+    let chat = match &watch_config.chat_topic_arn {
+        Some(topic) => Some(Publisher::new(topic.clone()).await),
+        None => None,
+    };
     let reporting = Reporting {
         publisher: publisher.as_ref(),
+        chat: chat.as_ref(),
         environment: watch_config.environment.as_deref(),
         time_zone: ctx.config.time_zone,
     };

@@ -18,6 +18,9 @@ pub struct WatchConfig {
     pub schedules: Option<Vec<Watched>>,
     /// `WATCH_TOPIC_ARN`: the SNS topic each missed run is published to (unset: logs only).
     pub topic_arn: Option<TopicArn>,
+    /// `WATCH_CHAT_TOPIC_ARN`: the SNS topic of the team's chat, which takes each missed run as a
+    /// custom notification of Amazon Q Developer in chat applications (unset: no chat).
+    pub chat_topic_arn: Option<TopicArn>,
     /// `WATCH_ENVIRONMENT`: the environment's name, for the message (e.g. `staging`).
     pub environment: Option<String>,
 }
@@ -141,6 +144,8 @@ struct WatchVars {
     #[serde(default)]
     topic_arn: Var<TopicArn>,
     #[serde(default)]
+    chat_topic_arn: Var<TopicArn>,
+    #[serde(default)]
     environment: Var<EnvironmentName>,
 }
 
@@ -156,6 +161,7 @@ impl WatchConfig {
         Some(WatchConfig {
             schedules: p.optional("WATCH_SCHEDULES", watch.schedules),
             topic_arn: p.optional("WATCH_TOPIC_ARN", watch.topic_arn),
+            chat_topic_arn: p.optional("WATCH_CHAT_TOPIC_ARN", watch.chat_topic_arn),
             environment: p
                 .optional("WATCH_ENVIRONMENT", watch.environment)
                 .map(|e| e.0),

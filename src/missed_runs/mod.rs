@@ -22,7 +22,7 @@ use chrono_tz::Tz;
 
 use self::config::Watched;
 use self::judge::{Verdict, expected_runs, judge};
-use self::notify::{Publisher, message};
+use self::notify::{Publisher, chat_notification, message};
 use self::store::MissedRun;
 use crate::catalog::schedule::Schedule;
 use crate::db::Db;
@@ -37,6 +37,8 @@ const NOTIFIED_PER_RUN: u32 = 100;
 /// Where missed runs are reported besides the log and the history.
 pub struct Reporting<'a> {
     pub publisher: Option<&'a Publisher>,
+    /// The team's chat topic: each missed run as a custom notification.
+    pub chat: Option<&'a Publisher>,
     pub environment: Option<&'a str>,
     pub time_zone: Tz,
 }
@@ -145,6 +147,59 @@ async fn judge_entry(
 }
 
 async fn notify(
+    db: &Db,
+    schedules: &[Watched],
+    now: DateTime<Utc>,
+    reporting: &Reporting<'_>,
+    counts: &Counts,
+) -> anyhow::Result<()> {
+    // Each delivery on its own: a chat that refuses does not hold back the e-mail, nor the
+    // reverse, and neither is repeated once it went out.
+    let e_mail = notify_by_e_mail(db, schedules, now, reporting, counts).await;
+    let chat = post_to_chat(db, schedules, now, reporting, counts).await;
+    e_mail.and(chat)
+}
+
+/// How far back a missed run is still worth a chat message: a chat switched on later does not
+/// get the past, which the history and the e-mails have.
+const CHAT_LOOK_BACK: chrono::Duration = chrono::Duration::hours(24);
+
+async fn post_to_chat(
+    db: &Db,
+    schedules: &[Watched],
+    now: DateTime<Utc>,
+    reporting: &Reporting<'_>,
+    counts: &Counts,
+) -> anyhow::Result<()> {
+    let Some(chat) = reporting.chat else {
+        return Ok(());
+    };
+    for missed in store::unposted_to_chat(db, now - CHAT_LOOK_BACK, NOTIFIED_PER_RUN).await? {
+        let schedule = schedules
+            .iter()
+            .find(|w| w.entry == missed.entry)
+            .map(|w| w.schedule.to_string());
+        let notification = chat_notification(
+            &missed,
+            schedule.as_deref(),
+            reporting.environment,
+            reporting.time_zone,
+        );
+        let message_id = chat.publish_chat(&notification).await.map_err(|e| {
+            e.context(format!(
+                "missed run of {} at {} recorded but not posted to the chat; the next run retries",
+                missed.entry,
+                missed.scheduled_time.to_rfc3339()
+            ))
+        })?;
+        store::mark_posted_to_chat(db, &missed, now).await?;
+        counts.add("posted_to_chat", 1);
+        tracing::info!(watched_entry = %missed.entry, scheduled_time = %missed.scheduled_time.to_rfc3339(), message_id, "missed run posted to the chat");
+    }
+    Ok(())
+}
+
+async fn notify_by_e_mail(
     db: &Db,
     schedules: &[Watched],
     now: DateTime<Utc>,

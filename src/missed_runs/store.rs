@@ -155,6 +155,41 @@ pub async fn unnotified(db: &Db, limit: u32) -> anyhow::Result<Vec<MissedRun>> {
     .await)?)
 }
 
+/// Missed runs detected since `since` and not yet posted to the chat, oldest first. Older ones are
+/// left alone: a chat switched on later is not flooded with the past.
+pub async fn unposted_to_chat(
+    db: &Db,
+    since: DateTime<Utc>,
+    limit: u32,
+) -> anyhow::Result<Vec<MissedRun>> {
+    Ok(on_pool!(db, |pool| sqlx::query_as::<_, MissedRun>(
+        "SELECT entry, batch, scheduled_time, grace_minutes, detected_at, seen, notified_at
+         FROM missed_runs WHERE chat_notified_at IS NULL AND detected_at >= $1
+         ORDER BY scheduled_time, entry LIMIT $2"
+    )
+    .bind(since)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await)?)
+}
+
+pub async fn mark_posted_to_chat(
+    db: &Db,
+    missed: &MissedRun,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE missed_runs SET chat_notified_at = $3 WHERE entry = $1 AND scheduled_time = $2"
+    )
+    .bind(&missed.entry)
+    .bind(missed.scheduled_time)
+    .bind(at)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
 pub async fn mark_notified(db: &Db, missed: &MissedRun, at: DateTime<Utc>) -> anyhow::Result<()> {
     on_pool!(db, |pool| sqlx::query(
         "UPDATE missed_runs SET notified_at = $3 WHERE entry = $1 AND scheduled_time = $2"

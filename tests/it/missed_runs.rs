@@ -493,3 +493,93 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    each_missed_run_reaches_the_chat_once_as_a_custom_notification_apart_from_the_e_mail,
+    |db| {
+        let sns = SnsServer::start();
+        let chat = sns.add_topic("batchbox-test-chat");
+        db.set_env(sns.env());
+        let now = Utc::now();
+        let since = now - chrono::Duration::days(2);
+        let due: Vec<_> = daily(since, now - chrono::Duration::hours(1), 3, 0);
+        assert!(!due.is_empty(), "{due:?}");
+        watched_since(db, "history-prune", "cron(0 3 * * ? *)", since);
+        let watched = schedules(&[("history-prune", "cron(0 3 * * ? *)", 60)]);
+
+        // The chat topic refuses (it does not exist): the e-mails still go out, the run fails
+        // naming the chat, and nothing is lost.
+        let missing = chat
+            .arn
+            .replace("batchbox-test-chat", "batchbox-test-no-such-topic");
+        db.set_env(vec![("WATCH_CHAT_TOPIC_ARN", missing)]);
+        let refused = watch(db, &watched);
+        refused.assert_code(1);
+        assert!(
+            refused.finished()["error"]
+                .as_str()
+                .unwrap()
+                .contains("recorded but not posted to the chat"),
+            "{}",
+            refused.stdout
+        );
+        assert_eq!(
+            count(&refused, "notified"),
+            due.len() as i64,
+            "{}",
+            refused.stdout
+        );
+        assert_eq!(count(&refused, "posted_to_chat"), 0);
+
+        // The real chat topic: each missed run is posted once, and no e-mail is repeated.
+        db.set_env(vec![("WATCH_CHAT_TOPIC_ARN", chat.arn.clone())]);
+        let posted = watch(db, &watched);
+        posted.assert_code(0);
+        assert_eq!(count(&posted, "notified"), 0, "{}", posted.stdout);
+        assert_eq!(
+            count(&posted, "posted_to_chat"),
+            due.len() as i64,
+            "{}",
+            posted.stdout
+        );
+        let messages = eventually(
+            "each reaches the chat topic's subscriber",
+            Duration::from_secs(20),
+            || {
+                let n = chat.notifications();
+                (n.len() == due.len()).then_some(n)
+            },
+        );
+        let schema: Value = serde_json::from_str(
+            &std::fs::read_to_string(
+                crate::helpers::repo_root()
+                    .join("tests/judges/chat_custom_notification.schema.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let schema = jsonschema::validator_for(&schema).unwrap();
+        for message in &messages {
+            assert!(
+                message.get("Subject").is_none_or(Value::is_null),
+                "{message}"
+            );
+            let notification: Value =
+                serde_json::from_str(message["Message"].as_str().unwrap()).unwrap();
+            let problems: Vec<String> = schema
+                .iter_errors(&notification)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(problems.is_empty(), "{problems:?}\n{notification:#}");
+            assert_eq!(notification["metadata"]["eventType"], "batch-run-missed");
+            assert_eq!(
+                notification["metadata"]["additionalContext"]["entry"],
+                "history-prune"
+            );
+        }
+        let again = watch(db, &watched);
+        again.assert_code(0);
+        assert_eq!(count(&again, "posted_to_chat"), 0, "{}", again.stdout);
+        assert_eq!(count(&again, "notified"), 0, "{}", again.stdout);
+    }
+);

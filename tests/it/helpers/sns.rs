@@ -23,26 +23,7 @@ impl SnsServer {
         let moto = Moto::start();
         let received = Arc::new(Mutex::new(Vec::new()));
         let endpoint = serve_endpoint(received.clone());
-        let topic_arn = block_on(async {
-            let client = aws_sdk_sns::Client::new(&moto.sdk_config());
-            let topic = client
-                .create_topic()
-                .name("batchbox-test-alerts")
-                .send()
-                .await
-                .expect("moto creates the topic")
-                .topic_arn
-                .expect("a topic ARN");
-            client
-                .subscribe()
-                .topic_arn(&topic)
-                .protocol("http")
-                .endpoint(format!("http://127.0.0.1:{endpoint}/notify"))
-                .send()
-                .await
-                .expect("moto subscribes the endpoint");
-            topic
-        });
+        let topic_arn = subscribed_topic(&moto, "batchbox-test-alerts", endpoint);
         SnsServer {
             topic_arn,
             moto,
@@ -59,19 +40,66 @@ impl SnsServer {
 
     /// The notifications the subscriber has received so far (`Subject`, `Message`, ...).
     pub fn notifications(&self) -> Vec<Value> {
-        self.received
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|n| n["Type"] == "Notification")
-            .cloned()
-            .collect()
+        notifications(&self.received)
+    }
+
+    /// Another topic on the same server, with its own subscribed endpoint (e.g. the chat topic).
+    pub fn add_topic(&self, name: &str) -> Topic {
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let arn = subscribed_topic(&self.moto, name, serve_endpoint(received.clone()));
+        Topic { arn, received }
     }
 
     /// Stops the server: publishing fails from now on.
     pub fn stop(&mut self) {
         self.moto.stop();
     }
+}
+
+/// A topic added to the server and what its subscriber received.
+pub struct Topic {
+    pub arn: String,
+    received: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Topic {
+    pub fn notifications(&self) -> Vec<Value> {
+        notifications(&self.received)
+    }
+}
+
+fn notifications(received: &Mutex<Vec<Value>>) -> Vec<Value> {
+    received
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|n| n["Type"] == "Notification")
+        .cloned()
+        .collect()
+}
+
+/// Creates topic `name` on `moto`, subscribed by the HTTP endpoint on `endpoint`; its ARN.
+fn subscribed_topic(moto: &Moto, name: &str, endpoint: u16) -> String {
+    block_on(async {
+        let client = aws_sdk_sns::Client::new(&moto.sdk_config());
+        let topic = client
+            .create_topic()
+            .name(name)
+            .send()
+            .await
+            .expect("moto creates the topic")
+            .topic_arn
+            .expect("a topic ARN");
+        client
+            .subscribe()
+            .topic_arn(&topic)
+            .protocol("http")
+            .endpoint(format!("http://127.0.0.1:{endpoint}/notify"))
+            .send()
+            .await
+            .expect("moto subscribes the endpoint");
+        topic
+    })
 }
 
 /// An HTTP endpoint that keeps every JSON body POSTed to it; returns its port.

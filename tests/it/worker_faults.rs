@@ -352,7 +352,11 @@ both_backends!(
         worker.assert_code(1);
         let error = worker.finished()["error"].as_str().unwrap().to_owned();
         assert!(error.contains("No space left on device"), "{error}");
-        assert_eq!(worker.finished()["counts"]["released"], 1);
+        // At least once: before the stop reaches every lane, another lane may claim the job the
+        // first released and meet the same full disk (seen once under load). Each release keeps
+        // the job whole, which is what matters, checked below.
+        let released = worker.finished()["counts"]["released"].as_i64().unwrap_or(0);
+        assert!(released >= 1, "{}", worker.stdout);
         let job = &ex::jobs(db)[0];
         assert_eq!(
             (job.status.as_str(), job.attempts),

@@ -98,7 +98,9 @@ resource "aws_cloudwatch_event_target" "alarms_to_chat" {
 
   rule      = aws_cloudwatch_event_rule.alarms_to_chat[0].name
   target_id = "chat"
-  arn       = module.platform.chat_topic_arn
+  # Known at plan (the topic's postcondition proves it); EventBridge publishes once the policy lets it.
+  arn        = module.platform.chat_topic_arn_at_plan
+  depends_on = [module.platform]
 
   input_transformer {
     input_paths = {

@@ -106,26 +106,32 @@ resource "aws_iam_role" "chat" {
 resource "aws_chatbot_slack_channel_configuration" "this" {
   for_each = local.chat_slack
 
-  configuration_name          = "${var.name_prefix}-slack"
-  slack_team_id               = each.value.team_id
-  slack_channel_id            = each.value.channel_id
-  iam_role_arn                = aws_iam_role.chat[0].arn
-  sns_topic_arns              = [aws_sns_topic.chat[0].arn]
+  configuration_name = "${var.name_prefix}-slack"
+  slack_team_id      = each.value.team_id
+  slack_channel_id   = each.value.channel_id
+  iam_role_arn       = aws_iam_role.chat[0].arn
+  # The ARN known at plan (the topic's postcondition proves it), once the topic and its policy exist.
+  sns_topic_arns              = [local.chat_topic_arn]
   logging_level               = "ERROR"
   user_authorization_required = false
   guardrail_policy_arns       = local.chat_guardrail_policy_arns
+
+  depends_on = [aws_sns_topic_policy.chat]
 }
 
 resource "aws_chatbot_teams_channel_configuration" "this" {
   for_each = local.chat_teams
 
-  configuration_name          = "${var.name_prefix}-teams"
-  tenant_id                   = each.value.tenant_id
-  team_id                     = each.value.team_id
-  channel_id                  = each.value.channel_id
-  iam_role_arn                = aws_iam_role.chat[0].arn
-  sns_topic_arns              = [aws_sns_topic.chat[0].arn]
+  configuration_name = "${var.name_prefix}-teams"
+  tenant_id          = each.value.tenant_id
+  team_id            = each.value.team_id
+  channel_id         = each.value.channel_id
+  iam_role_arn       = aws_iam_role.chat[0].arn
+  # The ARN known at plan (the topic's postcondition proves it), once the topic and its policy exist.
+  sns_topic_arns              = [local.chat_topic_arn]
   logging_level               = "ERROR"
   user_authorization_required = false
   guardrail_policy_arns       = local.chat_guardrail_policy_arns
+
+  depends_on = [aws_sns_topic_policy.chat]
 }

@@ -112,7 +112,7 @@ run "the_runbook_link_goes_into_the_chat_message" {
   }
 
   assert {
-    condition     = strcontains(jsondecode(aws_cloudwatch_event_target.chat["failed"].input_transformer[0].input_template).content.description, "*Runbook:* [docs/operations.md, A batch task failed](https://git.example.com/org/batchbox/blob/main/docs/operations.md#a-batch-task-failed)")
+    condition     = strcontains(jsondecode(aws_cloudwatch_event_target.chat["failed"].input_transformer[0].input_template).content.description, "*Runbook:* [docs/operations.md: A batch task failed](https://git.example.com/org/batchbox/blob/main/docs/operations.md#a-batch-task-failed)")
     error_message = "the failure message links to its runbook section"
   }
 }

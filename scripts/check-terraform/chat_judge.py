@@ -18,7 +18,6 @@ import json
 import re
 
 import jsonschema
-
 from localstack_events import pattern_matches
 from localstack_events import render_json as localstack_render_json
 

@@ -22,11 +22,17 @@
 #      reading only the fields docs/operations.md lists, every log group and alarm it names existing,
 #      every alarm of the environment on it (scripts/check-terraform/dashboard_body.py,
 #      insights_query.py, log_fields.py; their own tests run first, in step 0).
+#      The team's chat: staging planned with a Slack channel (scripts/check-terraform/chat.tfvars)
+#      must be staging as it is plus exactly the chat topic, channel configuration and role, the
+#      chat targets, the alarms rule and the watcher's variable (chat_plan.py); envs/local applies
+#      the chat with create_chat_channels = false and reads it back (chat_readback.py).
 #   5. the EventBridge rules and input transformers of that real plan, judged by LocalStack's
 #      EventBridge code (pattern engine and input transformer, run without a server) on ECS Task
 #      State Change events of the documented shape: which rules match, what the messages say
-#      (scripts/check-terraform/eventbridge_judge.py). moto cannot judge them: its matcher does not
-#      match inside arrays of objects.
+#      (scripts/check-terraform/eventbridge_judge.py); the chat messages, also on CloudWatch Alarm
+#      State Change events and with hostile values, must be custom notifications valid against
+#      tests/judges/chat_custom_notification.schema.json (jsonschema; chat_judge.py). moto cannot
+#      judge them: its matcher does not match inside arrays of objects.
 #
 # Usage (from anywhere): bash scripts/check-terraform.sh
 # Needs: terraform >= 1.10, the AWS provider in a plugin directory (TF_PLUGIN_DIR, default
@@ -38,13 +44,15 @@ set -euo pipefail
 # MOTO_VERSION comes from scripts/lib/tools.sh (the tests start moto too).
 CHECKOV_VERSION="3.3.30"
 # LocalStack's EventBridge code, as an independent judge; the few runtime modules it imports for
-# the pattern engine and the transformer functions (not the whole LocalStack runtime).
-LOCALSTACK_PINS=(localstack-core==2026.3.0 jsonpath-rw==1.4.0 jsonpatch==1.48 boto3==1.44.8 rolo==0.8.9 plux==1.16.0)
+# the pattern engine and the transformer functions (not the whole LocalStack runtime); jsonschema
+# for the chat messages' schema.
+LOCALSTACK_PINS=(localstack-core==2026.3.0 jsonpath-rw==1.4.0 jsonpatch==1.48 boto3==1.44.8 rolo==0.8.9 plux==1.16.0 jsonschema==4.23.0)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/lib/tools.sh
 source "$ROOT/scripts/lib/tools.sh"
 TF_SRC="$ROOT/terraform"
+CHAT_SCHEMA="$ROOT/tests/judges/chat_custom_notification.schema.json"
 PLUGIN_DIR="${TF_PLUGIN_DIR:-/opt/tf-plugins}"
 CACHE_DIR="$BATCHBOX_CACHE"
 VENV="$CACHE_DIR/venv-terraform"
@@ -117,6 +125,8 @@ ok "moto $MOTO_VERSION, checkov $CHECKOV_VERSION, boto3 in $VENV"
 pinned_venv "$JUDGE_VENV" "${LOCALSTACK_PINS[@]}" || fail "could not install ${LOCALSTACK_PINS[*]}"
 PYTHONPATH="$ROOT/scripts/check-terraform" "$JUDGE_VENV/bin/python" -c 'import localstack_events' ||
     fail "LocalStack's EventBridge pattern engine or transformer cannot be loaded from $JUDGE_VENV"
+"$JUDGE_VENV/bin/python" -c 'import jsonschema' || fail "jsonschema missing from $JUDGE_VENV"
+[[ -s "$CHAT_SCHEMA" ]] || fail "the chat message schema $CHAT_SCHEMA is missing"
 ok "LocalStack's EventBridge engine (${LOCALSTACK_PINS[0]}) in $JUDGE_VENV"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/check-terraform.XXXXXX")"
@@ -242,6 +252,14 @@ for variant in plain every-cron scheduler; do
 done
 ok "staging plans as it is, with weekly, monthly, weekday-only, L and # crons, and with the scheduler engine in local time"
 
+# The team's chat: staging with a Slack channel against staging as it is.
+run_logged "plan of envs/staging (chat)" terraform -chdir="$STAGING" plan -input=false -no-color \
+    -var-file="$ROOT/scripts/check-terraform/chat.tfvars" -out="$WORK/staging-chat.tfplan"
+terraform -chdir="$STAGING" show -json "$WORK/staging-chat.tfplan" >"$WORK/staging-chat.json" ||
+    fail "terraform show of the staging plan (chat)"
+PYTHONPATH="$ROOT/scripts/check-terraform" python3 "$ROOT/scripts/check-terraform/chat_plan.py" \
+    "$WORK/staging-plain.json" "$WORK/staging-chat.json" || fail "staging with a Slack channel must add exactly the chat"
+
 # The rules engine reads every cron in UTC: the same zoned overrides must be refused at plan, every
 # entry at fault named with its zone, never converted.
 set +e
@@ -296,10 +314,13 @@ terraform -chdir="$LOCAL" show -json "$WORK/replan.tfplan" >"$WORK/replan.json" 
 PYTHONPATH="$ROOT/scripts/check-terraform" "$VENV/bin/python" "$ROOT/scripts/check-terraform/readback.py" \
     "$ENDPOINT" "$WORK/outputs.json" "after-apply" "local" ||
     fail "read-back through the emulator's API does not match the catalog"
+PYTHONPATH="$ROOT/scripts/check-terraform" "$VENV/bin/python" "$ROOT/scripts/check-terraform/chat_readback.py" \
+    "$ENDPOINT" "$WORK/outputs.json" "$WORK/replan.json" ||
+    fail "read-back of the chat topic, its policy and the chat targets does not match the plan"
 
 step "5. the EventBridge rules and messages of the real plan, judged by LocalStack's EventBridge engine"
 PYTHONPATH="$ROOT/scripts/check-terraform" "$JUDGE_VENV/bin/python" "$ROOT/scripts/check-terraform/eventbridge_judge.py" \
-    "$WORK/replan.json" || fail "the failure and stop rules or their messages do not behave as AWS would evaluate them"
+    "$WORK/replan.json" "$CHAT_SCHEMA" || fail "the failure and stop rules or their messages (e-mail and chat) do not behave as AWS would evaluate them"
 
 step "4. (continued) envs/local against moto: new image tag, destroy"
 

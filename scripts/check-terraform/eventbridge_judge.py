@@ -1,8 +1,10 @@
 """Judges the EventBridge rules and input transformers of a real `terraform plan` against
 LocalStack's EventBridge code (an implementation independent of moto and of this project).
 
-Usage: python eventbridge_judge.py PLAN.json
+Usage: python eventbridge_judge.py PLAN.json SCHEMA.json
   PLAN.json: `terraform show -json` of a saved plan of envs/local after apply (every value known).
+  SCHEMA.json: the custom notification schema of Amazon Q Developer in chat applications
+  (tests/judges/chat_custom_notification.schema.json), for the chat messages (chat_judge.py).
 
 For every batch it builds ECS Task State Change events in the shape the Amazon ECS Developer Guide
 documents ("Amazon ECS task state change events": `detail` is the Task object of DescribeTasks)
@@ -19,6 +21,7 @@ import json
 import re
 import sys
 
+import chat_judge
 from checks import Checks
 from localstack_events import pattern_matches
 from localstack_events import render as localstack_render
@@ -142,12 +145,14 @@ def ecs_event(cluster_arn, family, *, last_status="STOPPED", exit_code=None, sto
     }
 
 
-def main(plan_path):
+def main(plan_path, schema_path):
     with open(plan_path) as f:
         plan = json.load(f)
     all_resources = list(resources(plan["planned_values"]["root_module"]))
     rules = {r["values"]["name"]: r for r in all_resources if r["type"] == "aws_cloudwatch_event_rule"}
-    targets = {r["values"]["rule"]: r for r in all_resources if r["type"] == "aws_cloudwatch_event_target"}
+    # The schedule's and the e-mail notification's target of each rule (the chat targets: chat_judge).
+    targets = {r["values"]["rule"]: r for r in all_resources if r["type"] == "aws_cloudwatch_event_target" and r["values"]["target_id"] != "chat"}
+    every_target = [r for r in all_resources if r["type"] == "aws_cloudwatch_event_target"]
     families = sorted(r["values"]["family"] for r in all_resources if r["type"] == "aws_ecs_task_definition")
     # The batch each family's entry runs: command[0] of its container.
     batch_of = {r["values"]["family"]: json.loads(r["values"]["container_definitions"])[0]["command"][0]
@@ -181,8 +186,9 @@ def main(plan_path):
 
     # The schedule rules carry no event pattern; every target that runs a task or notifies has the
     # dead-letter queue and a retry policy.
-    for rule_name, target in sorted(targets.items()):
+    for target in every_target:
         values = target["values"]
+        rule_name = f"{values['rule']} ({values['target_id']})"
         check(values.get("dead_letter_config") and values["dead_letter_config"][0].get("arn", "").endswith("-events-dlq"),
               f"{rule_name}: target has the dead-letter queue")
         check(values.get("retry_policy"), f"{rule_name}: target has a retry policy")
@@ -234,12 +240,21 @@ def main(plan_path):
                 check("STOPPED ON PURPOSE" in message.splitlines()[0] and "UserInitiated" in message
                       and "Exit code of the batch container: 143" in message, f"{family} {label}: labelled a deliberate stop")
 
-    check.finish("EventBridge judge (LocalStack's pattern engine and renderer)", f"for {len(families)} families")
+    # The chat messages.
+    chat_messages, alarm_message = chat_judge.judge(check, all_resources, cluster_arn, families, batch_of, ecs_event, json_path,
+                                                    schema_path, "local")
+
+    check.finish("EventBridge judge (LocalStack's pattern engine and renderer, the chat schema)", f"for {len(families)} families")
     example = messages.get(("batchbox-local-export-worker", "failed")) or next(iter(messages.values()))
     print("    rendered failure message (export-worker, exit 1):")
     for line in example.splitlines():
         print(f"      | {line}")
+    chat_example = chat_messages.get(("batchbox-local-export-enqueue-monthly", "exit 1")) or next(iter(chat_messages.values()))
+    for title, message in (("chat failure message (export-enqueue-monthly, exit 1)", chat_example), ("chat alarm message (ALARM)", alarm_message)):
+        print(f"    rendered {title}, as published to the chat topic:")
+        for line in json.dumps(message, indent=2, ensure_ascii=False).splitlines():
+            print(f"      | {line}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])

@@ -80,3 +80,30 @@ def render(input_paths, input_template, event):
     """LocalStack's InputTransformer rendering (the functions of its target.py, unchanged)."""
     replacements = _TRANSFORMER["get_template_replacements"]({"InputPathsMap": input_paths}, event)
     return _TRANSFORMER["replace_template_placeholders"](input_template, replacements)
+
+
+class _LenientJson:
+    """json for LocalStack's JSON-template path: after substituting, LocalStack turns every `\\n`
+    escape of the rendered text into a raw line break (a step meant for string templates), which a
+    strict parser refuses inside a JSON string. Parsed with strict=False, such a line break is the
+    newline character the escape stood for, so the result is what the template means."""
+
+    dumps = staticmethod(json.dumps)
+
+    @staticmethod
+    def loads(text, **kwargs):
+        return json.loads(text, strict=False, **kwargs)
+
+    JSONDecodeError = json.JSONDecodeError
+
+
+def render_json(input_paths, input_template, event):
+    """LocalStack's rendering of a JSON input template (its functions, unchanged): the decoded
+    object, or None where LocalStack finds the result is not JSON."""
+    replacements = _TRANSFORMER["get_template_replacements"]({"InputPathsMap": input_paths}, event)
+    saved = _TRANSFORMER["json"]
+    _TRANSFORMER["json"] = _LenientJson
+    try:
+        return _TRANSFORMER["replace_template_placeholders"](input_template, replacements)
+    finally:
+        _TRANSFORMER["json"] = saved

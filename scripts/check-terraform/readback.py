@@ -168,7 +168,8 @@ for name in scheduled + manual:
         check(pattern.get("source") == ["aws.ecs"] and pattern.get("detail-type") == ["ECS Task State Change"], f"{rule_name}: ECS Task State Change events")
         check(detail.get("lastStatus") == ["STOPPED"] and detail.get("clusterArn") == [cluster_arn], f"{rule_name}: STOPPED tasks of this cluster")
         check(detail.get("taskDefinitionArn") == [{"prefix": deployed[name]["task_definition_family_arn"] + ":"}], f"{rule_name}: revisions of its family only")
-        targets = events.list_targets_by_rule(Rule=rule_name)["Targets"]
+        # The e-mail target; the chat target (id chat) is chat_readback.py's.
+        targets = [t for t in events.list_targets_by_rule(Rule=rule_name)["Targets"] if t["Id"] != "chat"]
         check(len(targets) == 1 and targets[0]["Arn"] == topic_arn and not targets[0].get("RoleArn"), f"{rule_name}: one target, the topic, no role")
         if targets:
             check(targets[0].get("DeadLetterConfig", {}).get("Arn") == dlq_arn, f"{rule_name}: target has the dead-letter queue")
@@ -193,8 +194,10 @@ check(any(s["Protocol"] == "email" for s in subscriptions), "topic has the e-mai
 
 all_alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms(AlarmNamePrefix=prefix, MaxRecords=100)["MetricAlarms"]}
 
-# FailedInvocations: one alarm per rule of the environment, on that rule, to the topic.
-rule_names = sorted(all_rules)
+# FailedInvocations: one alarm per rule of the environment, on that rule, to the topic. The chat's
+# alarms rule has none: what it cannot deliver goes to the dead-letter queue, whose alarm notifies.
+chat_rules = {outputs.get("alarms_to_chat_rule_name")}
+rule_names = sorted(r for r in all_rules if r not in chat_rules)
 invocation_alarms = {a["Dimensions"][0]["Value"]: a for a in all_alarms.values() if a.get("MetricName") == "FailedInvocations"}
 check(sorted(invocation_alarms) == rule_names, f"one FailedInvocations alarm per rule ({len(invocation_alarms)} alarms, {len(rule_names)} rules)")
 for rule_name, alarm in sorted(invocation_alarms.items()):
@@ -232,8 +235,10 @@ if isinstance(watcher_policy, str):
     watcher_policy = json.loads(watcher_policy)
 grants = sorted((tuple(sorted(st["Action"] if isinstance(st["Action"], list) else [st["Action"]])), st["Resource"]) for st in watcher_policy["Statement"])
 kms_key = attributes.get("KmsMasterKeyId")
-check(grants == sorted([(("sns:Publish",), topic_arn), (("kms:Decrypt", "kms:GenerateDataKey*"), kms_key)]),
-      f"the watcher may publish to the topic and use its key, nothing else ({grants})")
+# With chat (envs/local has it), the chat topic too.
+publish_to = [topic_arn, outputs["chat_topic_arn"]] if outputs.get("chat_topic_arn") else topic_arn
+check(grants == sorted([(("sns:Publish",), publish_to), (("kms:Decrypt", "kms:GenerateDataKey*"), kms_key)]),
+      f"the watcher may publish to the topic (and the chat topic) and use its key, nothing else ({grants})")
 for name in scheduled + manual:
     if name not in watchers:
         task_def = ecs.describe_task_definition(taskDefinition=deployed[name]["task_definition_family_arn"])["taskDefinition"]

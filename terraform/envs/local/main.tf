@@ -80,4 +80,10 @@ module "batchbox" {
 
   export_bucket_name  = "batchbox-local-exports"
   notification_emails = ["batchbox-local@example.com"]
+
+  # The chat topic and everything that feeds it, with placeholder Slack ids; the emulator has no
+  # Chatbot API, so no channel configuration.
+  chat_slack_team_id    = "T0000000000"
+  chat_slack_channel_id = "C0000000000"
+  create_chat_channels  = false
 }

@@ -92,3 +92,13 @@ output "scheduler_role_arn" {
   description = "The role EventBridge Scheduler runs the tasks with, or null with the rules engine."
   value       = module.batchbox.scheduler_role_arn
 }
+
+output "chat_topic_arn" {
+  description = "ARN of the chat topic (custom notifications; no channel configuration here)."
+  value       = module.batchbox.chat_topic_arn
+}
+
+output "alarms_to_chat_rule_name" {
+  description = "The rule that sends the alarms' state changes to the chat topic."
+  value       = module.batchbox.alarms_to_chat_rule_name
+}

@@ -49,4 +49,11 @@ module "batchbox" {
   notification_emails          = var.notification_emails
   notification_https_endpoints = var.notification_https_endpoints
   runbook_url                  = var.runbook_url
+
+  chat_slack_team_id    = var.chat_slack_team_id
+  chat_slack_channel_id = var.chat_slack_channel_id
+  chat_teams_tenant_id  = var.chat_teams_tenant_id
+  chat_teams_team_id    = var.chat_teams_team_id
+  chat_teams_channel_id = var.chat_teams_channel_id
+  create_chat_channels  = var.create_chat_channels
 }

@@ -52,3 +52,8 @@ output "report_location" {
   description = "Where history-report puts the run time line page (s3://bucket/key): open it in the S3 console."
   value       = module.batchbox.report_location
 }
+
+output "chat_topic_arn" {
+  description = "ARN of the chat topic (null without chat): its messages are custom notifications of Amazon Q Developer in chat applications."
+  value       = module.batchbox.chat_topic_arn
+}

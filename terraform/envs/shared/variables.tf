@@ -166,3 +166,47 @@ variable "runbook_url" {
   type        = string
   default     = null
 }
+
+# ---------------------------------------------------------------------------------------------------
+# The team's chat (Amazon Q Developer in chat applications, formerly AWS Chatbot)
+# ---------------------------------------------------------------------------------------------------
+# Chat is on when a Slack or a Teams channel is given (modules/batch_environment checks the ids and
+# that they come together). The Slack workspace or Teams team must be authorised once in the
+# console first.
+
+variable "chat_slack_team_id" {
+  description = "Slack workspace (team) ID authorised in the Amazon Q Developer in chat applications console; with chat_slack_channel_id. null = no Slack channel."
+  type        = string
+  default     = null
+}
+
+variable "chat_slack_channel_id" {
+  description = "Slack channel ID (the end of the channel's link); with chat_slack_team_id. null = no Slack channel."
+  type        = string
+  default     = null
+}
+
+variable "chat_teams_tenant_id" {
+  description = "Microsoft Entra tenant ID of the Teams team; with chat_teams_team_id and chat_teams_channel_id. null = no Teams channel."
+  type        = string
+  default     = null
+}
+
+variable "chat_teams_team_id" {
+  description = "Microsoft Teams team ID; with chat_teams_tenant_id and chat_teams_channel_id."
+  type        = string
+  default     = null
+}
+
+variable "chat_teams_channel_id" {
+  description = "Microsoft Teams channel ID, URL-encoded as in the channel's link; with chat_teams_tenant_id and chat_teams_team_id."
+  type        = string
+  default     = null
+}
+
+variable "create_chat_channels" {
+  description = "false keeps the chat topic and everything that feeds it but creates no Chatbot channel configuration."
+  type        = bool
+  default     = true
+  nullable    = false
+}

@@ -51,11 +51,14 @@ locals {
     )
     if b.batch != local.watcher_name && b.schedule != null && b.enabled && b.grace_minutes != null
   }
-  watcher_environment = {
+  # WATCH_CHAT_TOPIC_ARN only with chat: the watcher publishes its custom notification there too.
+  watcher_environment = merge({
     WATCH_SCHEDULES   = jsonencode(local.watched)
     WATCH_TOPIC_ARN   = module.platform.notification_topic_arn_at_plan
     WATCH_ENVIRONMENT = var.environment
-  }
+    }, local.chat_enabled ? {
+    WATCH_CHAT_TOPIC_ARN = module.platform.chat_topic_arn_at_plan
+  } : {})
   # The time line report (`batch history-report`, hourly) draws the same schedules as ticks, from
   # REPORT_SCHEDULES (the very value of WATCH_SCHEDULES), and writes its page to report_key in the
   # export bucket with a task role of its own that may write that key only.
@@ -144,6 +147,7 @@ module "platform" {
 
   notification_emails          = var.notification_emails
   notification_https_endpoints = var.notification_https_endpoints
+  chat                         = local.chat
 }
 
 module "batch" {
@@ -163,6 +167,7 @@ module "batch" {
   schedule_group_name = module.platform.schedule_group_name
   enabled             = each.value.enabled
   alarm_topic_arn     = module.platform.notification_topic_arn
+  chat_topic_arn      = module.platform.chat_topic_arn_at_plan
 
   environment_name      = var.environment
   dead_letter_queue_arn = module.platform.dead_letter_queue_arn

@@ -141,3 +141,18 @@ output "alarm_names" {
   description = "Every alarm this environment creates (the dashboard's alarm widgets list them all): the FailedInvocations alarm of every rule, the dead-letter queue's, the Scheduler group's and the watcher's."
   value       = local.dashboard_alarm_names
 }
+
+output "chat_topic_arn" {
+  description = "ARN of the chat topic (custom notifications for Amazon Q Developer in chat applications), or null without chat."
+  value       = module.platform.chat_topic_arn
+}
+
+output "chat_channel_configuration_arns" {
+  description = "The Chatbot channel configurations that deliver the chat topic, by kind (slack, teams)."
+  value       = module.platform.chat_channel_configuration_arns
+}
+
+output "alarms_to_chat_rule_name" {
+  description = "The EventBridge rule that sends this environment's alarm state changes to the chat topic, or null without chat."
+  value       = local.chat_enabled ? aws_cloudwatch_event_rule.alarms_to_chat[0].name : null
+}

@@ -308,3 +308,81 @@ variable "notification_https_endpoints" {
   default     = []
   nullable    = false
 }
+
+# ---------------------------------------------------------------------------------------------------
+# The team's chat (Amazon Q Developer in chat applications, formerly AWS Chatbot)
+# ---------------------------------------------------------------------------------------------------
+# Chat is on when a Slack or a Teams channel is given: then failures, stops, alarms and missed runs
+# also reach the chat topic <prefix>-chat as custom notifications, and (create_chat_channels) the
+# channel configurations deliver them. The Slack workspace or the Teams team must have been
+# authorised once in the console before a channel configuration can be created.
+
+variable "chat_slack_team_id" {
+  description = "Slack workspace (team) ID authorised in the Amazon Q Developer in chat applications console, e.g. `T07EA123LEP`; with chat_slack_channel_id. null = no Slack channel."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.chat_slack_team_id == null ? true : can(regex("^[0-9A-Z]{1,255}$", var.chat_slack_team_id))
+    error_message = "chat_slack_team_id must be a Slack workspace ID (capital letters and digits, e.g. T07EA123LEP), as the console shows it."
+  }
+  validation {
+    condition     = (var.chat_slack_team_id == null) == (var.chat_slack_channel_id == null)
+    error_message = "chat_slack_team_id and chat_slack_channel_id go together: set both (a Slack channel) or neither."
+  }
+}
+
+variable "chat_slack_channel_id" {
+  description = "Slack channel ID, e.g. `C07EZ1ABC23` (the end of the channel's link); with chat_slack_team_id. null = no Slack channel."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.chat_slack_channel_id == null ? true : can(regex("^[A-Za-z0-9]{1,255}$", var.chat_slack_channel_id))
+    error_message = "chat_slack_channel_id must be a Slack channel ID (letters and digits, e.g. C07EZ1ABC23)."
+  }
+}
+
+variable "chat_teams_tenant_id" {
+  description = "Microsoft Entra tenant ID (a UUID) of the Teams team; with chat_teams_team_id and chat_teams_channel_id. null = no Teams channel."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.chat_teams_tenant_id == null ? true : can(regex("^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$", var.chat_teams_tenant_id))
+    error_message = "chat_teams_tenant_id must be a tenant ID (a UUID such as 00000000-0000-0000-0000-000000000000)."
+  }
+  validation {
+    condition     = length(distinct([var.chat_teams_tenant_id == null, var.chat_teams_team_id == null, var.chat_teams_channel_id == null])) == 1
+    error_message = "chat_teams_tenant_id, chat_teams_team_id and chat_teams_channel_id go together: set all three (a Teams channel) or none; missing: ${join(", ", [for n, v in { chat_teams_tenant_id = var.chat_teams_tenant_id, chat_teams_team_id = var.chat_teams_team_id, chat_teams_channel_id = var.chat_teams_channel_id } : n if v == null])}."
+  }
+}
+
+variable "chat_teams_team_id" {
+  description = "Microsoft Teams team ID (a UUID, the groupId of the team's link); with chat_teams_tenant_id and chat_teams_channel_id."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.chat_teams_team_id == null ? true : can(regex("^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$", var.chat_teams_team_id))
+    error_message = "chat_teams_team_id must be a team ID (a UUID such as 00000000-0000-0000-0000-000000000000)."
+  }
+}
+
+variable "chat_teams_channel_id" {
+  description = "Microsoft Teams channel ID as the channel's link has it (URL-encoded, e.g. `19%3aabc123%40thread.tacv2`); with chat_teams_tenant_id and chat_teams_team_id."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.chat_teams_channel_id == null ? true : can(regex("^[A-Za-z0-9_=+/.,%-]{1,255}$", var.chat_teams_channel_id))
+    error_message = "chat_teams_channel_id must be the channel ID from the channel's link, URL-encoded (e.g. 19%3aabc123%40thread.tacv2), without spaces."
+  }
+}
+
+variable "create_chat_channels" {
+  description = "false keeps the chat topic and everything that feeds it but creates no Chatbot channel configuration (an emulator without the Chatbot API). Only matters when a chat channel is given."
+  type        = bool
+  default     = true
+  nullable    = false
+}

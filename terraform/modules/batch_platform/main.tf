@@ -347,9 +347,10 @@ data "aws_iam_policy_document" "watcher_task" {
   count = var.watcher_task_role ? 1 : 0
 
   statement {
-    sid       = "PublishMissedRuns"
-    actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.notifications.arn]
+    sid     = "PublishMissedRuns"
+    actions = ["sns:Publish"]
+    # With chat, its custom notification goes to the chat topic too (same key).
+    resources = concat([aws_sns_topic.notifications.arn], aws_sns_topic.chat[*].arn)
   }
 
   # The topic is encrypted with this key: a publisher to an encrypted topic needs

@@ -121,3 +121,21 @@ output "alarm_arn_prefix" {
   description = "`arn:<partition>:cloudwatch:<region>:<account>:alarm:`: an alarm's ARN is this prefix and its name, known at plan (the dashboard's alarm widgets list the environment's alarms by ARN)."
   value       = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:"
 }
+
+output "chat_topic_arn" {
+  description = "ARN of the chat topic (custom notifications for Amazon Q Developer in chat applications), or null without chat."
+  value       = local.chat_enabled ? aws_sns_topic.chat[0].arn : null
+}
+
+output "chat_topic_arn_at_plan" {
+  description = "The same ARN as chat_topic_arn, known at plan (a postcondition on the topic proves they are equal), or null without chat."
+  value       = local.chat_enabled ? local.chat_topic_arn : null
+}
+
+output "chat_channel_configuration_arns" {
+  description = "The Chatbot channel configurations of the chat topic, by kind (slack, teams); empty without chat or without create_channels."
+  value = merge(
+    { for k, c in aws_chatbot_slack_channel_configuration.this : k => c.chat_configuration_arn },
+    { for k, c in aws_chatbot_teams_channel_configuration.this : k => c.chat_configuration_arn },
+  )
+}

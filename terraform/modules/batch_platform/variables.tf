@@ -250,3 +250,25 @@ variable "notification_https_endpoints" {
     error_message = "every notification endpoint must be an https:// URL."
   }
 }
+
+variable "chat" {
+  description = "The team's chat (Amazon Q Developer in chat applications, formerly AWS Chatbot), or null for none: a Slack channel (team_id, channel_id) and/or a Microsoft Teams channel (tenant_id, team_id, channel_id). With either, the chat topic <name_prefix>-chat exists; with create_channels, so do the channel configurations. batch_environment checks the ids."
+  type = object({
+    slack = optional(object({
+      team_id    = string
+      channel_id = string
+    }))
+    teams = optional(object({
+      tenant_id  = string
+      team_id    = string
+      channel_id = string
+    }))
+    create_channels = optional(bool, true)
+  })
+  default = null
+
+  validation {
+    condition     = var.chat == null || try(var.chat.slack != null || var.chat.teams != null, false)
+    error_message = "chat needs a slack or a teams channel (or chat = null for none)."
+  }
+}

@@ -143,6 +143,17 @@ variable "alarm_topic_arn" {
   }
 }
 
+variable "chat_topic_arn" {
+  description = "SNS topic of the team's chat (custom notifications for Amazon Q Developer in chat applications), or null: with it, the failure and stop rules get a second target `chat` that publishes a custom notification there. Must be known at plan (batch_platform's chat_topic_arn_at_plan)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.chat_topic_arn == null ? true : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.chat_topic_arn))
+    error_message = "chat_topic_arn must be an SNS topic ARN (or null for no chat)."
+  }
+}
+
 # ---------------------------------------------------------------------------------------------------
 # Task definition
 # ---------------------------------------------------------------------------------------------------

@@ -872,3 +872,153 @@ run "rejects_a_blank_default_zone" {
 
   expect_failures = [var.default_timezone]
 }
+
+# ---------------------------------------------------------------------------------------------------
+# The team's chat
+# ---------------------------------------------------------------------------------------------------
+
+run "without_a_chat_channel_nothing_of_the_chat_exists" {
+  command = plan
+
+  assert {
+    condition = (
+      length(aws_cloudwatch_event_rule.alarms_to_chat) == 0 && length(aws_cloudwatch_event_target.alarms_to_chat) == 0
+      && alltrue([for name, b in module.batch : !contains(keys(b.container_environment), "WATCH_CHAT_TOPIC_ARN")])
+      && output.chat_topic_arn == null && output.alarms_to_chat_rule_name == null && output.chat_channel_configuration_arns == {}
+    )
+    error_message = "no alarms rule, no chat topic, no WATCH_CHAT_TOPIC_ARN without a chat channel"
+  }
+}
+
+run "a_slack_channel_sends_failures_stops_alarms_and_missed_runs_to_the_chat" {
+  command = plan
+
+  variables {
+    chat_slack_team_id    = "T0123456789"
+    chat_slack_channel_id = "C0123456789"
+  }
+
+  override_resource {
+    target          = module.platform.aws_sns_topic.chat
+    override_during = plan
+    values          = { arn = "arn:aws:sns:ap-northeast-1:123456789012:batchbox-test-chat" }
+  }
+  override_resource {
+    target          = module.platform.aws_sqs_queue.events_dlq
+    override_during = plan
+    values          = { arn = "arn:aws:sqs:ap-northeast-1:123456789012:batchbox-test-events-dlq" }
+  }
+
+  assert {
+    condition     = module.batch["missed-runs"].container_environment.WATCH_CHAT_TOPIC_ARN == "arn:aws:sns:ap-northeast-1:123456789012:batchbox-test-chat" && alltrue([for name, b in module.batch : !contains(keys(b.container_environment), "WATCH_CHAT_TOPIC_ARN") if name != "missed-runs"])
+    error_message = "the watcher (and only it) is told the chat topic"
+  }
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.alarms_to_chat[0].event_pattern) == {
+      source        = ["aws.cloudwatch"]
+      "detail-type" = ["CloudWatch Alarm State Change"]
+      detail        = { alarmName = [{ prefix = "batchbox-test-" }] }
+    }
+    error_message = "one rule for the state changes of this environment's alarms: ${aws_cloudwatch_event_rule.alarms_to_chat[0].event_pattern}"
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_event_rule.alarms_to_chat[0].name == "batchbox-test-alarms-to-chat"
+      && aws_cloudwatch_event_target.alarms_to_chat[0].arn == "arn:aws:sns:ap-northeast-1:123456789012:batchbox-test-chat"
+      && aws_cloudwatch_event_target.alarms_to_chat[0].target_id == "chat"
+      && aws_cloudwatch_event_target.alarms_to_chat[0].dead_letter_config[0].arn == "arn:aws:sqs:ap-northeast-1:123456789012:batchbox-test-events-dlq"
+      && aws_cloudwatch_event_target.alarms_to_chat[0].retry_policy[0].maximum_retry_attempts == 185
+    )
+    error_message = "the alarms rule batchbox-test-alarms-to-chat targets the chat topic, with the retry policy and dead-letter queue"
+  }
+  assert {
+    # The reason is inserted unquoted (a JSON string of its own): decoded with a stand-in value.
+    condition = (
+      jsondecode(replace(aws_cloudwatch_event_target.alarms_to_chat[0].input_transformer[0].input_template, "<reason>", "\"r\"")).content.title == ":rotating_light: batchbox test: alarm <alarmName> is <state>"
+      && jsondecode(replace(aws_cloudwatch_event_target.alarms_to_chat[0].input_transformer[0].input_template, "<reason>", "\"r\"")).metadata.additionalContext.reason == "r"
+      && jsondecode(replace(aws_cloudwatch_event_target.alarms_to_chat[0].input_transformer[0].input_template, "<reason>", "\"r\"")).metadata.eventType == "batch-alarm-state-change"
+    )
+    error_message = "the alarm message is a custom notification: ${aws_cloudwatch_event_target.alarms_to_chat[0].input_transformer[0].input_template}"
+  }
+  assert {
+    condition     = alltrue([for name, b in module.batch : length(b.notification_rule_names) == 2]) && length(output.batches) == length(var.batches)
+    error_message = "every entry keeps its failure and stop rules"
+  }
+  assert {
+    condition     = keys(output.chat_channel_configuration_arns) == ["slack"]
+    error_message = "a Slack channel configuration, no Teams one"
+  }
+}
+
+run "create_chat_channels_false_keeps_the_topic_and_its_feeds_without_a_channel" {
+  command = plan
+
+  variables {
+    chat_slack_team_id    = "T0123456789"
+    chat_slack_channel_id = "C0123456789"
+    create_chat_channels  = false
+  }
+
+  assert {
+    condition = (
+      length(aws_cloudwatch_event_rule.alarms_to_chat) == 1 && output.chat_channel_configuration_arns == {}
+      && contains(keys(module.batch["missed-runs"].container_environment), "WATCH_CHAT_TOPIC_ARN")
+    )
+    error_message = "the topic, the alarms rule and the watcher's variable, but no channel configuration"
+  }
+}
+
+run "rejects_a_slack_team_without_a_channel" {
+  command = plan
+
+  variables {
+    chat_slack_team_id = "T0123456789"
+  }
+
+  expect_failures = [var.chat_slack_team_id]
+}
+
+run "rejects_a_slack_channel_id_with_a_space" {
+  command = plan
+
+  variables {
+    chat_slack_team_id    = "T0123456789"
+    chat_slack_channel_id = "C012 3456"
+  }
+
+  expect_failures = [var.chat_slack_channel_id]
+}
+
+run "rejects_a_slack_team_id_in_lowercase" {
+  command = plan
+
+  variables {
+    chat_slack_team_id    = "t0123456789"
+    chat_slack_channel_id = "C0123456789"
+  }
+
+  expect_failures = [var.chat_slack_team_id]
+}
+
+run "rejects_a_teams_channel_without_its_tenant" {
+  command = plan
+
+  variables {
+    chat_teams_team_id    = "00000000-0000-0000-0000-000000000002"
+    chat_teams_channel_id = "19%3aabc123%40thread.tacv2"
+  }
+
+  expect_failures = [var.chat_teams_tenant_id]
+}
+
+run "rejects_a_teams_tenant_that_is_not_a_uuid" {
+  command = plan
+
+  variables {
+    chat_teams_tenant_id  = "contoso"
+    chat_teams_team_id    = "00000000-0000-0000-0000-000000000002"
+    chat_teams_channel_id = "19%3aabc123%40thread.tacv2"
+  }
+
+  expect_failures = [var.chat_teams_tenant_id]
+}

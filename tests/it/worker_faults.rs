@@ -355,7 +355,9 @@ both_backends!(
         // At least once: before the stop reaches every lane, another lane may claim the job the
         // first released and meet the same full disk (seen once under load). Each release keeps
         // the job whole, which is what matters, checked below.
-        let released = worker.finished()["counts"]["released"].as_i64().unwrap_or(0);
+        let released = worker.finished()["counts"]["released"]
+            .as_i64()
+            .unwrap_or(0);
         assert!(released >= 1, "{}", worker.stdout);
         let job = &ex::jobs(db)[0];
         assert_eq!(

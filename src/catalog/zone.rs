@@ -53,6 +53,14 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// Its name in `schedule_engine`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Rules => "rules",
+            Engine::Scheduler => "scheduler",
+        }
+    }
+
     pub fn parse(raw: &str) -> Result<Engine, String> {
         match raw {
             "rules" => Ok(Engine::Rules),

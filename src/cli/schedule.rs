@@ -237,10 +237,7 @@ fn print_preview(
         // One line before the table (the pull request comment compares it with the base's).
         println!(
             "Schedule engine: `{}` ({})\n",
-            serde_json::to_value(engine)
-                .expect("plain data serializes")
-                .as_str()
-                .unwrap_or_default(),
+            engine.name(),
             match engine {
                 Engine::Rules => "EventBridge scheduled rules: every schedule in UTC",
                 Engine::Scheduler => "EventBridge Scheduler: each cron in its entry's time zone",

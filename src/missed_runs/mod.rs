@@ -23,7 +23,7 @@ use chrono_tz::Tz;
 use self::config::Watched;
 use self::judge::{Verdict, expected_runs, judge};
 use self::notify::{Publisher, chat_notification, message};
-use self::store::MissedRun;
+use self::store::{Delivery, MissedRun};
 use crate::catalog::schedule::Schedule;
 use crate::db::Db;
 use crate::runtime::counts::Counts;
@@ -154,9 +154,10 @@ async fn notify(
     counts: &Counts,
 ) -> anyhow::Result<()> {
     // Each delivery on its own: a chat that refuses does not hold back the e-mail, nor the
-    // reverse, and neither is repeated once it went out.
-    let e_mail = notify_by_e_mail(db, schedules, now, reporting, counts).await;
-    let chat = post_to_chat(db, schedules, now, reporting, counts).await;
+    // reverse, and neither is repeated once it went out. E-mail takes every run not yet
+    // notified (detected since the epoch); the chat only the last CHAT_LOOK_BACK.
+    let e_mail = deliver(db, Delivery::EMail, schedules, now, reporting, counts).await;
+    let chat = deliver(db, Delivery::Chat, schedules, now, reporting, counts).await;
     e_mail.and(chat)
 }
 
@@ -164,72 +165,65 @@ async fn notify(
 /// get the past, which the history and the e-mails have.
 const CHAT_LOOK_BACK: chrono::Duration = chrono::Duration::hours(24);
 
-async fn post_to_chat(
+/// Publishes the missed runs `delivery` has not delivered yet (at most NOTIFIED_PER_RUN), each
+/// recorded as delivered once published.
+async fn deliver(
     db: &Db,
+    delivery: Delivery,
     schedules: &[Watched],
     now: DateTime<Utc>,
     reporting: &Reporting<'_>,
     counts: &Counts,
 ) -> anyhow::Result<()> {
-    let Some(chat) = reporting.chat else {
+    let (publisher, since, done, count) = match delivery {
+        Delivery::EMail => (
+            reporting.publisher,
+            DateTime::<Utc>::UNIX_EPOCH,
+            "notified",
+            "notified",
+        ),
+        Delivery::Chat => (
+            reporting.chat,
+            now - CHAT_LOOK_BACK,
+            "posted to the chat",
+            "posted_to_chat",
+        ),
+    };
+    let Some(publisher) = publisher else {
         return Ok(());
     };
-    for missed in store::unposted_to_chat(db, now - CHAT_LOOK_BACK, NOTIFIED_PER_RUN).await? {
+    for missed in store::undelivered(db, delivery, since, NOTIFIED_PER_RUN).await? {
         let schedule = schedules
             .iter()
             .find(|w| w.entry == missed.entry)
             .map(|w| w.schedule.to_string());
-        let notification = chat_notification(
-            &missed,
+        let (schedule, environment, zone) = (
             schedule.as_deref(),
             reporting.environment,
             reporting.time_zone,
         );
-        let message_id = chat.publish_chat(&notification).await.map_err(|e| {
+        let sent = match delivery {
+            Delivery::EMail => {
+                publisher
+                    .publish(&message(&missed, schedule, environment, zone))
+                    .await
+            }
+            Delivery::Chat => {
+                publisher
+                    .publish_chat(&chat_notification(&missed, schedule, environment, zone))
+                    .await
+            }
+        };
+        let message_id = sent.map_err(|e| {
             e.context(format!(
-                "missed run of {} at {} recorded but not posted to the chat; the next run retries",
+                "missed run of {} at {} recorded but not {done}; the next run retries",
                 missed.entry,
                 missed.scheduled_time.to_rfc3339()
             ))
         })?;
-        store::mark_posted_to_chat(db, &missed, now).await?;
-        counts.add("posted_to_chat", 1);
-        tracing::info!(watched_entry = %missed.entry, scheduled_time = %missed.scheduled_time.to_rfc3339(), message_id, "missed run posted to the chat");
-    }
-    Ok(())
-}
-
-async fn notify_by_e_mail(
-    db: &Db,
-    schedules: &[Watched],
-    now: DateTime<Utc>,
-    reporting: &Reporting<'_>,
-    counts: &Counts,
-) -> anyhow::Result<()> {
-    let Some(publisher) = reporting.publisher else {
-        return Ok(());
-    };
-    for missed in store::unnotified(db, NOTIFIED_PER_RUN).await? {
-        let schedule = schedules
-            .iter()
-            .find(|w| w.entry == missed.entry)
-            .map(|w| w.schedule.to_string());
-        let text = message(
-            &missed,
-            schedule.as_deref(),
-            reporting.environment,
-            reporting.time_zone,
-        );
-        let message_id = publisher.publish(&text).await.map_err(|e| {
-            e.context(format!(
-                "missed run of {} at {} recorded but not notified; the next run retries",
-                missed.entry,
-                missed.scheduled_time.to_rfc3339()
-            ))
-        })?;
-        store::mark_notified(db, &missed, now).await?;
-        counts.add("notified", 1);
-        tracing::info!(watched_entry = %missed.entry, scheduled_time = %missed.scheduled_time.to_rfc3339(), message_id, "missed run notified");
+        store::mark_delivered(db, delivery, &missed, now).await?;
+        counts.add(count, 1);
+        tracing::info!(watched_entry = %missed.entry, scheduled_time = %missed.scheduled_time.to_rfc3339(), message_id, "missed run {done}");
     }
     Ok(())
 }

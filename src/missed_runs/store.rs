@@ -143,63 +143,66 @@ pub async fn record_missed(db: &Db, missed: &MissedRun) -> anyhow::Result<bool> 
     Ok(inserted == 1)
 }
 
-/// Missed runs not yet notified, oldest first.
-pub async fn unnotified(db: &Db, limit: u32) -> anyhow::Result<Vec<MissedRun>> {
-    Ok(on_pool!(db, |pool| sqlx::query_as::<_, MissedRun>(
-        "SELECT entry, batch, scheduled_time, grace_minutes, detected_at, seen, notified_at
-         FROM missed_runs WHERE notified_at IS NULL
-         ORDER BY scheduled_time, entry LIMIT $1"
-    )
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await)?)
+/// Where a missed run is delivered; each delivery is recorded in a column of its own, so each is
+/// retried apart and neither is repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The notification topic (`notified_at`).
+    EMail,
+    /// The team's chat topic (`chat_notified_at`).
+    Chat,
 }
 
-/// Missed runs detected since `since` and not yet posted to the chat, oldest first. Older ones are
-/// left alone: a chat switched on later is not flooded with the past.
-pub async fn unposted_to_chat(
+impl Delivery {
+    /// Its two statements: the undelivered runs, and marking one delivered (each names the
+    /// delivery's own column; written out, as sqlx takes only fixed SQL).
+    fn sql(self) -> (&'static str, &'static str) {
+        match self {
+            Delivery::EMail => (
+                "SELECT entry, batch, scheduled_time, grace_minutes, detected_at, seen, notified_at
+                 FROM missed_runs WHERE notified_at IS NULL AND detected_at >= $1
+                 ORDER BY scheduled_time, entry LIMIT $2",
+                "UPDATE missed_runs SET notified_at = $3 WHERE entry = $1 AND scheduled_time = $2",
+            ),
+            Delivery::Chat => (
+                "SELECT entry, batch, scheduled_time, grace_minutes, detected_at, seen, notified_at
+                 FROM missed_runs WHERE chat_notified_at IS NULL AND detected_at >= $1
+                 ORDER BY scheduled_time, entry LIMIT $2",
+                "UPDATE missed_runs SET chat_notified_at = $3 WHERE entry = $1 AND scheduled_time = $2",
+            ),
+        }
+    }
+}
+
+/// Missed runs detected since `since` and not yet delivered by `delivery`, oldest first.
+pub async fn undelivered(
     db: &Db,
+    delivery: Delivery,
     since: DateTime<Utc>,
     limit: u32,
 ) -> anyhow::Result<Vec<MissedRun>> {
-    Ok(on_pool!(db, |pool| sqlx::query_as::<_, MissedRun>(
-        "SELECT entry, batch, scheduled_time, grace_minutes, detected_at, seen, notified_at
-         FROM missed_runs WHERE chat_notified_at IS NULL AND detected_at >= $1
-         ORDER BY scheduled_time, entry LIMIT $2"
-    )
-    .bind(since)
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await)?)
+    let (sql, _) = delivery.sql();
+    Ok(on_pool!(db, |pool| sqlx::query_as::<_, MissedRun>(sql)
+        .bind(since)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await)?)
 }
 
-pub async fn mark_posted_to_chat(
+pub async fn mark_delivered(
     db: &Db,
+    delivery: Delivery,
     missed: &MissedRun,
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    on_pool!(db, |pool| sqlx::query(
-        "UPDATE missed_runs SET chat_notified_at = $3 WHERE entry = $1 AND scheduled_time = $2"
-    )
-    .bind(&missed.entry)
-    .bind(missed.scheduled_time)
-    .bind(at)
-    .execute(pool)
-    .await
-    .map(|done| done.rows_affected()))?;
-    Ok(())
-}
-
-pub async fn mark_notified(db: &Db, missed: &MissedRun, at: DateTime<Utc>) -> anyhow::Result<()> {
-    on_pool!(db, |pool| sqlx::query(
-        "UPDATE missed_runs SET notified_at = $3 WHERE entry = $1 AND scheduled_time = $2"
-    )
-    .bind(&missed.entry)
-    .bind(missed.scheduled_time)
-    .bind(at)
-    .execute(pool)
-    .await
-    .map(|done| done.rows_affected()))?;
+    let (_, sql) = delivery.sql();
+    on_pool!(db, |pool| sqlx::query(sql)
+        .bind(&missed.entry)
+        .bind(missed.scheduled_time)
+        .bind(at)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
